@@ -1,0 +1,46 @@
+// Builds the Express app from its parts; only server.ts listens.
+
+import express, { type RequestHandler } from 'express';
+import type { CallTracker } from './call-tracker.js';
+import type { Config } from './config.js';
+import { errorHandler, notFound } from './error-handler.js';
+import type { Logger } from './logger.js';
+import type { NumberDirectory } from './number-directory.js';
+import { adminApiRoutes } from './routes/admin-api.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { reportRoutes } from './routes/reports.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { requireAdmin } from './security/admin-auth.js';
+import { verifyWebhookSignature } from './security/webhook-signature.js';
+import type { CallStore } from './store/call-store.js';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: CallStore;
+  directory: NumberDirectory;
+  tracker: CallTracker;
+  logger: Logger;
+  /** Null turns the access log off (tests). */
+  accessLog: RequestHandler | null;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, store, directory, tracker, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // Repeated query keys become arrays, which the parsers refuse; nested objects are never built.
+  app.set('query parser', 'simple');
+  if (deps.accessLog) app.use(deps.accessLog);
+
+  app.use(webhookRoutes(tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds)));
+
+  const admin = requireAdmin(config.adminToken);
+  app.use(['/tracked-calls', '/api', '/dashboard'], admin);
+  app.use(adminApiRoutes(store, directory));
+  app.use(reportRoutes(store, config));
+  app.use(dashboardRoutes());
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

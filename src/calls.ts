@@ -1,0 +1,53 @@
+// The domain's records: an inbound call to a tracking number, the events Vonage reports about
+// its legs, and the lifecycle derived from them.
+
+export type CallOutcome = 'in_progress' | 'answered' | 'missed';
+
+/** What the answer webhook learns: who called which number, and where the call was sent. */
+export interface InboundCall {
+  /** The inbound leg's uuid: the call's key, so a retried webhook records it once. */
+  uuid: string;
+  conversationUuid: string | null;
+  /** The Vonage number that was dialled; null only when Vonage's `to` was missing. */
+  trackingNumber: string | null;
+  /** E.164 digits, or null when the caller ID was withheld or malformed. */
+  caller: string | null;
+  /** The number's campaign when the call came in; later reassignment never rewrites it. */
+  campaign: string | null;
+  forwardTo: string;
+  startedAt: Date;
+}
+
+/** How the call went, derived from its events; see lifecycle.ts. */
+export interface CallLifecycle {
+  outcome: CallOutcome;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  /** Talk time on the forwarded leg; 0 when missed, null while unknown. */
+  durationSeconds: number | null;
+  inboundStatus: string | null;
+  forwardedStatus: string | null;
+}
+
+export type CallRecord = InboundCall & CallLifecycle;
+
+/** One status report from Vonage's event webhook, about one leg. */
+export interface CallEvent {
+  legUuid: string;
+  conversationUuid: string | null;
+  status: string;
+  /** Vonage's own timestamp of the event (receipt time when Vonage sent none). */
+  occurredAt: Date;
+  direction: 'inbound' | 'outbound' | null;
+  /** Only on `completed`: seconds the leg was up. */
+  durationSeconds: number | null;
+}
+
+export const IN_PROGRESS: CallLifecycle = Object.freeze({
+  outcome: 'in_progress',
+  answeredAt: null,
+  endedAt: null,
+  durationSeconds: null,
+  inboundStatus: null,
+  forwardedStatus: null,
+});

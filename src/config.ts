@@ -1,0 +1,163 @@
+// Reads the environment once into a validated, frozen Config. The only module that reads
+// process.env; a bad value stops start-up with one line naming the variable and the fix.
+
+import { z } from 'zod';
+import { normalisePhoneNumber } from './phone.js';
+
+export type DatabaseLocation =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string };
+
+export type AccessLogTarget = { kind: 'off' } | { kind: 'stdout' } | { kind: 'file'; path: string };
+
+export interface Config {
+  port: number;
+  /** The business phone calls are forwarded to, E.164 digits. */
+  proxyToNumber: string;
+  database: DatabaseLocation;
+  /** Null closes the admin routes. */
+  adminToken: string | null;
+  /** Public base URL (the ngrok address), without a trailing slash; needed for call whisper. */
+  publicUrl: string | null;
+  /** Null leaves webhooks unverified. */
+  signatureSecret: string | null;
+  signatureMaxAgeSeconds: number;
+  qualifiedCallSeconds: number;
+  accessLog: AccessLogTarget;
+  /** How often the in-memory copy of the tracking numbers is re-read from the store. */
+  numbersRefreshMs: number;
+  /** How long the answer webhook waits for the store before it spools the call instead. */
+  answerStoreTimeoutMs: number;
+  /** Append-only file that keeps calls and events while the store is unavailable. */
+  spoolPath: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_SQLITE_PATH = './data/call-tracker.db';
+
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+function integer(name: string, min: number, max: number, fallback: number) {
+  return z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return fallback;
+        const value = Number(raw);
+        if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+          ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got "${raw}"` });
+          return z.NEVER;
+        }
+        return value;
+      }),
+  );
+}
+
+export function parseDatabaseUrl(raw: string | undefined): DatabaseLocation {
+  if (raw === undefined) return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH };
+  if (raw === 'memory:') return { kind: 'memory' };
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. DATABASE_URL=sqlite:./data/call-tracker.db');
+    return { kind: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      const url = new URL(raw);
+      if (!url.hostname && !url.searchParams.get('host')) throw new Error('no host');
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid PostgreSQL URL; expected postgres://user:password@host:5432/database');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError(
+    'DATABASE_URL must be sqlite:<path>, postgres://user:password@host/database or memory: (leave it unset for ./data/call-tracker.db)',
+  );
+}
+
+function parseAccessLog(raw: string | undefined): AccessLogTarget {
+  if (raw === undefined || raw === 'stdout') return { kind: 'stdout' };
+  if (raw === 'off') return { kind: 'off' };
+  return { kind: 'file', path: raw };
+}
+
+const schema = z.object({
+  PORT: integer('PORT', 0, 65535, 5000),
+  PROXY_TO_NUMBER: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string({ error: 'PROXY_TO_NUMBER is missing: set it to the business phone that calls are forwarded to, e.g. PROXY_TO_NUMBER=447700900000' })
+      .transform((raw, ctx) => {
+        const number = normalisePhoneNumber(raw);
+        if (number === null) {
+          ctx.addIssue({ code: 'custom', message: `PROXY_TO_NUMBER "${raw}" is not a phone number: write it in international form, e.g. +44 7700 900000` });
+          return z.NEVER;
+        }
+        return number;
+      }),
+  ),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().optional()),
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters: generate one with `openssl rand -hex 24`').optional(),
+  ),
+  PUBLIC_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return null;
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          url = new URL('invalid:');
+        }
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+          ctx.addIssue({ code: 'custom', message: `PUBLIC_URL must be an http(s) URL such as https://abc123.ngrok.app, got "${raw}"` });
+          return z.NEVER;
+        }
+        return raw.replace(/\/+$/, '');
+      }),
+  ),
+  VONAGE_SIGNATURE_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SIGNATURE_MAX_AGE_SECONDS: integer('SIGNATURE_MAX_AGE_SECONDS', 10, 86_400, 300),
+  QUALIFIED_CALL_SECONDS: integer('QUALIFIED_CALL_SECONDS', 0, 86_400, 60),
+  ACCESS_LOG: z.preprocess(emptyAsUndefined, z.string().optional()),
+  NUMBERS_REFRESH_MS: integer('NUMBERS_REFRESH_MS', 100, 3_600_000, 5000),
+  ANSWER_STORE_TIMEOUT_MS: integer('ANSWER_STORE_TIMEOUT_MS', 10, 2000, 250),
+  SPOOL_PATH: z.preprocess(emptyAsUndefined, z.string().default('./data/spool.ndjson')),
+});
+
+/** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? '');
+    const message = issue?.message ?? 'invalid configuration';
+    throw new ConfigError(message.includes(variable) ? message : `${variable}: ${message}`);
+  }
+  const vars = parsed.data;
+  return Object.freeze({
+    port: vars.PORT,
+    proxyToNumber: vars.PROXY_TO_NUMBER,
+    database: parseDatabaseUrl(vars.DATABASE_URL),
+    adminToken: vars.ADMIN_TOKEN ?? null,
+    publicUrl: vars.PUBLIC_URL,
+    signatureSecret: vars.VONAGE_SIGNATURE_SECRET ?? null,
+    signatureMaxAgeSeconds: vars.SIGNATURE_MAX_AGE_SECONDS,
+    qualifiedCallSeconds: vars.QUALIFIED_CALL_SECONDS,
+    accessLog: parseAccessLog(vars.ACCESS_LOG),
+    numbersRefreshMs: vars.NUMBERS_REFRESH_MS,
+    answerStoreTimeoutMs: vars.ANSWER_STORE_TIMEOUT_MS,
+    spoolPath: vars.SPOOL_PATH,
+  });
+}

@@ -1,0 +1,45 @@
+// The JSON 404 and the single error handler: a client's mistake gets its 4xx and a short reason,
+// anything else a generic 500 that never shows internals.
+
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError } from './http-error.js';
+import type { Logger } from './logger.js';
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** Errors raised by body-parser and friends carry `status` and `type`; map the known ones. */
+function fromParserError(error: unknown): HttpError | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { status, type } = error as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  switch (type) {
+    case 'entity.parse.failed':
+      return new HttpError('bad_request', 'the body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpError('payload_too_large', 'the body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError('unsupported_media_type', 'unsupported body encoding');
+    default:
+      return new HttpError('bad_request', 'the request could not be read');
+  }
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const known = error instanceof HttpError ? error : fromParserError(error);
+    if (known) {
+      logger.info('request refused', { method: req.method, path: req.path, status: known.status, reason: known.message });
+      res.status(known.status).json({ error: known.code, message: known.message });
+      return;
+    }
+    logger.error('request failed', { method: req.method, path: req.path, error: String(error?.stack ?? error) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).json({ error: 'internal', message: 'internal error' });
+  };
+}

@@ -1,0 +1,66 @@
+// The tracking numbers, kept in memory so the answer webhook never waits on the database to
+// learn where to forward a call. Changes made here apply at once; changes made by another
+// instance arrive with the next periodic refresh.
+
+import type { Logger } from './logger.js';
+import type { CallStore } from './store/call-store.js';
+import type { TrackingNumber } from './tracking-numbers.js';
+
+export class NumberDirectory {
+  #entries = new Map<string, TrackingNumber>();
+  #timer: NodeJS.Timeout | null = null;
+  #refreshing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: CallStore,
+    private readonly refreshMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads the numbers; at start-up a store that cannot answer this is a reason not to start. */
+  async load(): Promise<void> {
+    const entries = await this.store.listTrackingNumbers();
+    this.#entries = new Map(entries.map((entry) => [entry.number, entry]));
+  }
+
+  /** Re-reads the numbers every refreshMs; a failed refresh keeps the last good copy. */
+  startRefreshing(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.refresh(), this.refreshMs);
+    this.#timer.unref();
+  }
+
+  stopRefreshing(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  async refresh(): Promise<void> {
+    // One refresh at a time: a slow store must not pile up queries.
+    this.#refreshing ??= this.load()
+      .catch((error: unknown) => this.logger.warn('tracking numbers not refreshed; using the last copy', { error: String(error) }))
+      .finally(() => {
+        this.#refreshing = null;
+      });
+    return this.#refreshing;
+  }
+
+  lookup(number: string | null): TrackingNumber | undefined {
+    return number === null ? undefined : this.#entries.get(number);
+  }
+
+  list(): TrackingNumber[] {
+    return [...this.#entries.values()].sort((a, b) => a.number.localeCompare(b.number));
+  }
+
+  async save(entry: TrackingNumber): Promise<void> {
+    await this.store.saveTrackingNumber(entry);
+    this.#entries.set(entry.number, entry);
+  }
+
+  async delete(number: string): Promise<boolean> {
+    const existed = await this.store.deleteTrackingNumber(number);
+    this.#entries.delete(number);
+    return existed;
+  }
+}

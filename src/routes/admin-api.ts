@@ -1,0 +1,81 @@
+// The admin API: calls as recorded, the tutorial's /tracked-calls view, and the tracking numbers
+// with their campaigns. Mounted behind requireAdmin.
+
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { HttpError, badRequest } from '../http-error.js';
+import type { NumberDirectory } from '../number-directory.js';
+import type { CallStore } from '../store/call-store.js';
+import type { TrackingNumber } from '../tracking-numbers.js';
+import { callToJson, encodeCursor } from './call-json.js';
+import { parseCallQuery, parseNumberParam } from './admin-query.js';
+
+/** The NCCO schema's limit for a talk action's text. */
+const MAX_WHISPER_LENGTH = 1500;
+
+const numberBodySchema = z.strictObject({
+  campaign: z.string().trim().min(1).max(100).nullable().optional(),
+  forwardTo: z.string().max(40).nullable().optional(),
+  whisper: z.string().trim().min(1).max(MAX_WHISPER_LENGTH).nullable().optional(),
+});
+
+function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
+  }
+  const parsed = numberBodySchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badRequest(issue ? `"${issue.path.join('.') || (issue as { keys?: string[] }).keys?.join(', ')}" ${issue.message}` : 'invalid body');
+  }
+  const fields = parsed.data;
+  return {
+    number,
+    campaign: fields.campaign ?? null,
+    forwardTo: fields.forwardTo == null ? null : parseNumberParam('forwardTo', fields.forwardTo),
+    whisper: fields.whisper ?? null,
+  };
+}
+
+export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Router {
+  const router = Router();
+
+  router.get('/tracked-calls', async (req, res) => {
+    const page = await store.listCalls(parseCallQuery(req.query));
+    const byNumber: Record<string, { timestamp: string; from: string | null }[]> = {};
+    for (const call of page.calls) {
+      const key = call.trackingNumber ?? 'unknown';
+      (byNumber[key] ??= []).push({ timestamp: call.startedAt.toISOString(), from: call.caller });
+    }
+    res.json(byNumber);
+  });
+
+  router.get('/api/calls', async (req, res) => {
+    const page = await store.listCalls(parseCallQuery(req.query));
+    res.json({
+      calls: page.calls.map(callToJson),
+      nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
+    });
+  });
+
+  router.get('/api/numbers', (_req, res) => {
+    res.json({ numbers: directory.list() });
+  });
+
+  router.put('/api/numbers/:number', express.json({ limit: '8kb' }), async (req, res) => {
+    if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the number as application/json');
+    const number = parseNumberParam('number', String(req.params.number));
+    const entry = parseTrackingNumberBody(number, req.body);
+    const existed = directory.lookup(number) !== undefined;
+    await directory.save(entry);
+    res.status(existed ? 200 : 201).json(entry);
+  });
+
+  router.delete('/api/numbers/:number', async (req, res) => {
+    const number = parseNumberParam('number', String(req.params.number));
+    if (!(await directory.delete(number))) throw new HttpError('not_found', `${number} is not a configured tracking number`);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,66 @@
+// Parses the query strings of the admin API: filters, time ranges and page sizes.
+
+import { z } from 'zod';
+import { badRequest } from '../http-error.js';
+import { normalisePhoneNumber, parseTrackingNumber } from '../phone.js';
+import type { CallQuery } from '../store/call-store.js';
+import { decodeCursor } from './call-json.js';
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 100;
+
+const single = (name: string) =>
+  z.union([z.string().max(200), z.array(z.unknown())]).optional().refine((v) => !Array.isArray(v), {
+    message: `"${name}" is given more than once`,
+  }) as z.ZodType<string | undefined>;
+
+/** An ISO 8601 time with a date; a bare date means its start, UTC. */
+export function parseTime(name: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)) {
+    throw badRequest(`"${name}" must be an ISO 8601 time such as 2026-11-01 or 2026-11-01T09:00:00Z`);
+  }
+  const time = new Date(raw);
+  if (Number.isNaN(time.getTime())) throw badRequest(`"${name}" is not a valid date`);
+  return time;
+}
+
+export function parseNumberParam(name: string, raw: string): string {
+  const number = normalisePhoneNumber(raw) ?? parseTrackingNumber(raw);
+  if (number === null) throw badRequest(`"${name}" must be a phone number such as 447700900000`);
+  return number;
+}
+
+const callQuerySchema = z.object({
+  number: single('number'),
+  campaign: single('campaign'),
+  since: single('since'),
+  until: single('until'),
+  limit: single('limit'),
+  cursor: single('cursor'),
+});
+
+/** `campaign=` (empty) selects calls of numbers without a campaign. */
+export function parseCallQuery(query: unknown): CallQuery {
+  const parsed = callQuerySchema.safeParse(query);
+  if (!parsed.success) throw badRequest(parsed.error.issues[0]?.message ?? 'invalid query');
+  const q = parsed.data;
+  let limit = DEFAULT_PAGE_SIZE;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw badRequest(`"limit" must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    }
+  }
+  const since = parseTime('since', q.since);
+  const until = parseTime('until', q.until);
+  if (since && until && since >= until) throw badRequest('"since" must be before "until"');
+  return {
+    trackingNumber: q.number === undefined ? undefined : parseNumberParam('number', q.number),
+    campaign: q.campaign === undefined ? undefined : q.campaign === '' ? null : q.campaign,
+    since,
+    until,
+    limit,
+    cursor: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+  };
+}

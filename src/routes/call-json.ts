@@ -1,0 +1,50 @@
+// How a call and a page cursor look in the admin API.
+
+import type { CallRecord } from '../calls.js';
+import { badRequest } from '../http-error.js';
+import type { CallCursor } from '../store/call-store.js';
+
+export interface CallJson {
+  uuid: string;
+  conversationUuid: string | null;
+  trackingNumber: string | null;
+  caller: string | null;
+  campaign: string | null;
+  forwardTo: string;
+  startedAt: string;
+  outcome: CallRecord['outcome'];
+  answeredAt: string | null;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  inboundStatus: string | null;
+  forwardedStatus: string | null;
+}
+
+export function callToJson(call: CallRecord): CallJson {
+  return {
+    uuid: call.uuid,
+    conversationUuid: call.conversationUuid,
+    trackingNumber: call.trackingNumber,
+    caller: call.caller,
+    campaign: call.campaign,
+    forwardTo: call.forwardTo,
+    startedAt: call.startedAt.toISOString(),
+    outcome: call.outcome,
+    answeredAt: call.answeredAt?.toISOString() ?? null,
+    endedAt: call.endedAt?.toISOString() ?? null,
+    durationSeconds: call.durationSeconds,
+    inboundStatus: call.inboundStatus,
+    forwardedStatus: call.forwardedStatus,
+  };
+}
+
+export function encodeCursor(cursor: CallCursor): string {
+  return Buffer.from(`${cursor.startedAt.getTime()}:${cursor.uuid}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(encoded: string): CallCursor {
+  const decoded = Buffer.from(encoded, 'base64url').toString('utf8');
+  const match = /^(\d{1,15}):([\w.:-]{1,128})$/.exec(decoded);
+  if (!match) throw badRequest('"cursor" is not a cursor this server gave out');
+  return { startedAt: new Date(Number(match[1])), uuid: match[2]! };
+}

@@ -1,0 +1,66 @@
+// Vonage's webhooks: the answer webhook (GET by default, POST when the application says so), the
+// event webhook, and the whisper fetched when an agent picks up. Thin: parse, hand over, answer.
+
+import express, { Router, type Request, type RequestHandler } from 'express';
+import type { CallTracker } from '../call-tracker.js';
+import { HttpError } from '../http-error.js';
+import { parseAnswerPayload, parseEventPayload } from '../webhook-payloads.js';
+import { parseTrackingNumber } from '../phone.js';
+
+/** Vonage's webhook bodies are a few hundred bytes. */
+export const WEBHOOK_BODY_LIMIT = '16kb';
+
+/** Keeps the bytes as received: the signature's payload_hash is computed over them. */
+export const jsonBody = express.json({
+  limit: WEBHOOK_BODY_LIMIT,
+  verify: (req, _res, raw) => {
+    (req as Request & { rawBody?: Buffer }).rawBody = raw;
+  },
+});
+
+/** A POST webhook must say it carries JSON; anything else is refused before it is read. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' && !req.is('application/json')) {
+    next(new HttpError('unsupported_media_type', 'send the webhook as application/json'));
+    return;
+  }
+  next();
+};
+
+/** GET webhooks carry their fields in the query, POST webhooks in a JSON body. */
+const payloadOf = (req: Request): unknown => (req.method === 'GET' ? req.query : req.body);
+
+export function webhookRoutes(tracker: CallTracker, verifySignature: RequestHandler): Router {
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    res.type('text/plain').send('Hello Vonage');
+  });
+
+  const webhook = [requireJson, jsonBody, verifySignature];
+
+  router.get('/track-call', verifySignature, answer);
+  router.post('/track-call', ...webhook, answer);
+  async function answer(req: Request, res: express.Response) {
+    const request = parseAnswerPayload(payloadOf(req));
+    const ncco = await tracker.answer(request);
+    res.json(ncco);
+  }
+
+  router.get('/event', verifySignature, event);
+  router.post('/event', ...webhook, event);
+  async function event(req: Request, res: express.Response) {
+    await tracker.recordEvent(parseEventPayload(payloadOf(req), new Date()));
+    res.status(204).end();
+  }
+
+  router.get('/whisper/:number', verifySignature, whisper);
+  router.post('/whisper/:number', ...webhook, whisper);
+  function whisper(req: Request, res: express.Response) {
+    const number = parseTrackingNumber(String(req.params.number));
+    if (number === null) throw new HttpError('bad_request', 'the whisper URL must end in a tracking number');
+    res.json(tracker.whisper(number));
+  }
+
+  return router;
+}

@@ -1,0 +1,67 @@
+// Assembles the running service (store, number directory, recorder, tracker, app) and listens;
+// tests start it on port 0, server.ts on the configured port.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { accessLog } from './access-log.js';
+import { createApp } from './app.js';
+import { CallRecorder } from './call-recorder.js';
+import { CallTracker } from './call-tracker.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { NumberDirectory } from './number-directory.js';
+import type { CallStore } from './store/call-store.js';
+import { openStore } from './store/open-store.js';
+
+export interface RunningService {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  store: CallStore;
+  /** Stops accepting, finishes requests in flight, writes what is pending, closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** An already open store (tests share one between instances); opened from config otherwise. */
+  store?: CallStore;
+  host?: string;
+}
+
+export async function startService(config: Readonly<Config>, options: StartOptions): Promise<RunningService> {
+  const { logger } = options;
+  const store = options.store ?? (await openStore(config.database));
+  const directory = new NumberDirectory(store, config.numbersRefreshMs, logger);
+  try {
+    await directory.load();
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
+  directory.startRefreshing();
+  const recorder = new CallRecorder(store, logger, config.answerStoreTimeoutMs);
+  const tracker = new CallTracker(config, directory, recorder, logger);
+  const app = createApp({ config, store, directory, tracker, logger, accessLog: accessLog(config.accessLog) });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, options.host ?? '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  // Vonage keeps connections alive between webhooks; outlive its idle timeout so it never
+  // sends on a socket we are closing.
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      directory.stopRefreshing();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await recorder.drain();
+      if (!options.store) await store.close();
+    })());
+
+  return { url: `http://127.0.0.1:${port}`, port, store, stop };
+}

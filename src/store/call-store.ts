@@ -1,0 +1,84 @@
+// The storage interface every backend (memory, SQLite, PostgreSQL) implements, and the query
+// and report shapes it answers with.
+
+import type { CallEvent, CallRecord, InboundCall } from '../calls.js';
+import type { TrackingNumber } from '../tracking-numbers.js';
+
+export interface CallQuery {
+  trackingNumber?: string;
+  /** Exact campaign name; null asks for calls of numbers without a campaign. */
+  campaign?: string | null;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  /** Opaque keyset cursor from a previous page's `nextCursor`. */
+  cursor?: CallCursor;
+}
+
+/** Position after the last call of a page: calls are ordered by (startedAt, uuid), newest first. */
+export interface CallCursor {
+  startedAt: Date;
+  uuid: string;
+}
+
+export interface CallPage {
+  calls: CallRecord[];
+  nextCursor: CallCursor | null;
+}
+
+/** A half-open time range [since, until). */
+export interface TimeRange {
+  since: Date;
+  until: Date;
+}
+
+/** Raw per-campaign counts; reports.ts turns them into the figures users see. */
+export interface CampaignTotals {
+  campaign: string | null;
+  trackingNumbers: string[];
+  calls: number;
+  uniqueCallers: number;
+  firstTimeCallers: number;
+  answered: number;
+  missed: number;
+  totalDurationSeconds: number;
+  qualifiedCalls: number;
+}
+
+export interface DailyCounts {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  campaign: string | null;
+  calls: number;
+  answered: number;
+  missed: number;
+}
+
+export interface ReportOptions extends TimeRange {
+  /** Answered calls with at least this much talk time count as qualified. */
+  qualifiedCallSeconds: number;
+}
+
+export interface CallStore {
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
+  /** Records calls; a uuid already stored is left as it is (a retried webhook). */
+  recordCalls(calls: readonly InboundCall[]): Promise<void>;
+  /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */
+  recordEvents(events: readonly CallEvent[]): Promise<void>;
+  findCall(uuid: string): Promise<CallRecord | null>;
+  listCalls(query: CallQuery): Promise<CallPage>;
+
+  listTrackingNumbers(): Promise<TrackingNumber[]>;
+  saveTrackingNumber(entry: TrackingNumber): Promise<void>;
+  /** Returns false when the number had no entry. */
+  deleteTrackingNumber(number: string): Promise<boolean>;
+
+  campaignTotals(options: ReportOptions): Promise<CampaignTotals[]>;
+  dailyCounts(range: TimeRange): Promise<DailyCounts[]>;
+  /** calls[dayOfWeek][hour], UTC, Sunday = 0. */
+  hourOfWeekCounts(range: TimeRange): Promise<number[][]>;
+
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,160 @@
+// The in-memory store (DATABASE_URL=memory:): calls in a map keyed by tracking number, as the
+// tutorial kept them. Nothing survives a restart; meant for tests and throwaway runs.
+
+import type { CallEvent, CallRecord, InboundCall } from '../calls.js';
+import { IN_PROGRESS } from '../calls.js';
+import { deriveLifecycle } from '../lifecycle.js';
+import type { TrackingNumber } from '../tracking-numbers.js';
+import type {
+  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
+} from './call-store.js';
+import { compareNewestFirst, isBeforeCursor } from './call-order.js';
+
+const NO_NUMBER = '';
+
+export class MemoryStore implements CallStore {
+  readonly kind = 'memory';
+  readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
+  readonly #callsByUuid = new Map<string, CallRecord>();
+  readonly #eventsByKey = new Map<string, CallEvent>();
+  readonly #numbers = new Map<string, TrackingNumber>();
+
+  async recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    for (const inbound of calls) {
+      if (this.#callsByUuid.has(inbound.uuid)) continue;
+      const call: CallRecord = { ...inbound, ...IN_PROGRESS };
+      this.#callsByUuid.set(call.uuid, call);
+      const key = call.trackingNumber ?? NO_NUMBER;
+      const list = this.#callsByTrackingNumber.get(key) ?? [];
+      list.push(call);
+      this.#callsByTrackingNumber.set(key, list);
+      this.#refreshLifecycle(call);
+    }
+  }
+
+  async recordEvents(events: readonly CallEvent[]): Promise<void> {
+    for (const event of events) {
+      const key = `${event.legUuid}|${event.status}|${event.occurredAt.toISOString()}`;
+      if (this.#eventsByKey.has(key)) continue;
+      this.#eventsByKey.set(key, event);
+      for (const call of this.#callsConcerned(event)) this.#refreshLifecycle(call);
+    }
+  }
+
+  #callsConcerned(event: CallEvent): CallRecord[] {
+    const direct = this.#callsByUuid.get(event.legUuid);
+    if (direct) return [direct];
+    if (event.conversationUuid === null) return [];
+    return [...this.#callsByUuid.values()].filter((c) => c.conversationUuid === event.conversationUuid);
+  }
+
+  #refreshLifecycle(call: CallRecord): void {
+    const events = [...this.#eventsByKey.values()].filter(
+      (e) => e.legUuid === call.uuid || (call.conversationUuid !== null && e.conversationUuid === call.conversationUuid),
+    );
+    Object.assign(call, deriveLifecycle(call.uuid, events));
+  }
+
+  async findCall(uuid: string): Promise<CallRecord | null> {
+    const call = this.#callsByUuid.get(uuid);
+    return call ? { ...call } : null;
+  }
+
+  async listCalls(query: CallQuery): Promise<CallPage> {
+    const source = query.trackingNumber !== undefined
+      ? this.#callsByTrackingNumber.get(query.trackingNumber) ?? []
+      : [...this.#callsByUuid.values()];
+    const matching = source
+      .filter((c) => query.campaign === undefined || c.campaign === query.campaign)
+      .filter((c) => !query.since || c.startedAt >= query.since)
+      .filter((c) => !query.until || c.startedAt < query.until)
+      .filter((c) => !query.cursor || isBeforeCursor(c, query.cursor))
+      .sort(compareNewestFirst);
+    const calls = matching.slice(0, query.limit).map((c) => ({ ...c }));
+    const last = calls[calls.length - 1];
+    const nextCursor = matching.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
+    return { calls, nextCursor };
+  }
+
+  async listTrackingNumbers(): Promise<TrackingNumber[]> {
+    return [...this.#numbers.values()].sort((a, b) => a.number.localeCompare(b.number)).map((n) => ({ ...n }));
+  }
+
+  async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
+    this.#numbers.set(entry.number, { ...entry });
+  }
+
+  async deleteTrackingNumber(number: string): Promise<boolean> {
+    return this.#numbers.delete(number);
+  }
+
+  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
+    const firstCallOfCaller = new Map<string, CallRecord>();
+    for (const call of this.#callsByUuid.values()) {
+      if (call.caller === null) continue;
+      const first = firstCallOfCaller.get(call.caller);
+      if (!first || compareNewestFirst(call, first) > 0) firstCallOfCaller.set(call.caller, call);
+    }
+    const rows = new Map<string | null, CampaignTotals & { callers: Set<string>; numbers: Set<string> }>();
+    for (const call of this.#callsInRange(options)) {
+      let row = rows.get(call.campaign);
+      if (!row) {
+        row = {
+          campaign: call.campaign, trackingNumbers: [], calls: 0, uniqueCallers: 0, firstTimeCallers: 0,
+          answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0, callers: new Set(), numbers: new Set(),
+        };
+        rows.set(call.campaign, row);
+      }
+      row.calls += 1;
+      if (call.trackingNumber !== null) row.numbers.add(call.trackingNumber);
+      if (call.caller !== null) {
+        row.callers.add(call.caller);
+        if (firstCallOfCaller.get(call.caller) === call) row.firstTimeCallers += 1;
+      }
+      if (call.outcome === 'missed') row.missed += 1;
+      if (call.outcome === 'answered') {
+        row.answered += 1;
+        row.totalDurationSeconds += call.durationSeconds ?? 0;
+        if ((call.durationSeconds ?? 0) >= options.qualifiedCallSeconds) row.qualifiedCalls += 1;
+      }
+    }
+    return [...rows.values()].map(({ callers, numbers, ...row }) => ({
+      ...row,
+      uniqueCallers: callers.size,
+      trackingNumbers: [...numbers].sort(),
+    }));
+  }
+
+  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
+    const counts = new Map<string, DailyCounts>();
+    for (const call of this.#callsInRange(range)) {
+      const day = call.startedAt.toISOString().slice(0, 10);
+      const key = `${day}|${call.campaign ?? ''}|${call.campaign === null}`;
+      const row = counts.get(key) ?? { day, campaign: call.campaign, calls: 0, answered: 0, missed: 0 };
+      row.calls += 1;
+      if (call.outcome === 'answered') row.answered += 1;
+      if (call.outcome === 'missed') row.missed += 1;
+      counts.set(key, row);
+    }
+    return [...counts.values()];
+  }
+
+  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
+    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+    for (const call of this.#callsInRange(range)) {
+      const row = grid[call.startedAt.getUTCDay()];
+      if (row) row[call.startedAt.getUTCHours()]! += 1;
+    }
+    return grid;
+  }
+
+  *#callsInRange(range: TimeRange): Iterable<CallRecord> {
+    for (const call of this.#callsByUuid.values()) {
+      if (call.startedAt >= range.since && call.startedAt < range.until) yield call;
+    }
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,292 @@
+// The embedded default store: one SQLite file through better-sqlite3, in WAL mode. Its calls are
+// synchronous and fast; they run inside one transaction per batch the recorder hands over.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallEvent, CallRecord, InboundCall } from '../../calls.js';
+import { deriveLifecycle } from '../../lifecycle.js';
+import type { TrackingNumber } from '../../tracking-numbers.js';
+import type {
+  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
+} from '../call-store.js';
+import { sqliteMigrations } from './migrations.js';
+
+interface CallRow {
+  uuid: string;
+  conversation_uuid: string | null;
+  tracking_number: string | null;
+  caller: string | null;
+  campaign: string | null;
+  forward_to: string;
+  started_at: number;
+  outcome: CallRecord['outcome'];
+  answered_at: number | null;
+  ended_at: number | null;
+  duration_seconds: number | null;
+  inbound_status: string | null;
+  forwarded_status: string | null;
+}
+
+interface EventRow {
+  leg_uuid: string;
+  status: string;
+  occurred_at: number;
+  conversation_uuid: string | null;
+  direction: CallEvent['direction'];
+  duration_seconds: number | null;
+}
+
+interface NumberRow {
+  number: string;
+  campaign: string | null;
+  forward_to: string | null;
+  whisper: string | null;
+}
+
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function callRowToCall(row: CallRow): CallRecord {
+  return {
+    uuid: row.uuid,
+    conversationUuid: row.conversation_uuid,
+    trackingNumber: row.tracking_number,
+    caller: row.caller,
+    campaign: row.campaign,
+    forwardTo: row.forward_to,
+    startedAt: new Date(row.started_at),
+    outcome: row.outcome,
+    answeredAt: toDate(row.answered_at),
+    endedAt: toDate(row.ended_at),
+    durationSeconds: row.duration_seconds,
+    inboundStatus: row.inbound_status,
+    forwardedStatus: row.forwarded_status,
+  };
+}
+
+function eventRowToEvent(row: EventRow): CallEvent {
+  return {
+    legUuid: row.leg_uuid,
+    status: row.status,
+    occurredAt: new Date(row.occurred_at),
+    conversationUuid: row.conversation_uuid,
+    direction: row.direction,
+    durationSeconds: row.duration_seconds,
+  };
+}
+
+function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
+  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper };
+}
+
+/** Opens (creating if needed) the database file and brings its schema up to date. */
+export function openSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL survives a killed process (the WAL is in the OS's hands at commit);
+    // only a power cut can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const apply = db.transaction((version: number, name: string, sql: string) => {
+    db.exec(sql);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, name, Date.now());
+  });
+  for (const m of sqliteMigrations) {
+    // IMMEDIATE takes the write lock first, so two processes opening one file apply it once.
+    if (!applied.has(m.version)) apply.immediate(m.version, m.name, m.sql);
+  }
+}
+
+export class SqliteStore implements CallStore {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #statements;
+  readonly #insertCalls: (calls: readonly InboundCall[]) => void;
+  readonly #insertEvents: (events: readonly CallEvent[]) => void;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#statements = {
+      insertCall: db.prepare(`
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
+        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt)
+        ON CONFLICT (uuid) DO NOTHING`),
+      insertEvent: db.prepare(`
+        INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
+        VALUES (@legUuid, @status, @occurredAt, @conversationUuid, @direction, @durationSeconds)
+        ON CONFLICT DO NOTHING`),
+      eventsOfCall: db.prepare<{ uuid: string; conversationUuid: string | null }, EventRow>(`
+        SELECT * FROM call_events WHERE leg_uuid = @uuid
+        UNION SELECT * FROM call_events WHERE conversation_uuid = @conversationUuid`),
+      callsConcerned: db.prepare<{ uuid: string; conversationUuid: string | null }, Pick<CallRow, 'uuid' | 'conversation_uuid'>>(`
+        SELECT uuid, conversation_uuid FROM calls WHERE uuid = @uuid
+        UNION SELECT uuid, conversation_uuid FROM calls WHERE conversation_uuid = @conversationUuid`),
+      updateLifecycle: db.prepare(`
+        UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
+          duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus
+        WHERE uuid = @uuid`),
+      findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
+      listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
+      saveNumber: db.prepare(`
+        INSERT INTO tracking_numbers (number, campaign, forward_to, whisper) VALUES (@number, @campaign, @forwardTo, @whisper)
+        ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to, whisper = excluded.whisper`),
+      deleteNumber: db.prepare('DELETE FROM tracking_numbers WHERE number = ?'),
+    };
+    this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
+      for (const call of calls) {
+        const { changes } = this.#statements.insertCall.run({ ...call, startedAt: call.startedAt.getTime() });
+        // Events can arrive before the answer webhook is stored: fold in any that are waiting.
+        if (changes > 0) this.#refreshLifecycle(call.uuid, call.conversationUuid);
+      }
+    });
+    this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
+      for (const event of events) {
+        const { changes } = this.#statements.insertEvent.run({ ...event, occurredAt: event.occurredAt.getTime() });
+        if (changes === 0) continue;
+        for (const call of this.#statements.callsConcerned.all({ uuid: event.legUuid, conversationUuid: event.conversationUuid })) {
+          this.#refreshLifecycle(call.uuid, call.conversation_uuid);
+        }
+      }
+    });
+  }
+
+  #refreshLifecycle(uuid: string, conversationUuid: string | null): void {
+    const events = this.#statements.eventsOfCall.all({ uuid, conversationUuid }).map(eventRowToEvent);
+    if (events.length === 0) return;
+    const lifecycle = deriveLifecycle(uuid, events);
+    this.#statements.updateLifecycle.run({
+      uuid,
+      outcome: lifecycle.outcome,
+      answeredAt: lifecycle.answeredAt?.getTime() ?? null,
+      endedAt: lifecycle.endedAt?.getTime() ?? null,
+      durationSeconds: lifecycle.durationSeconds,
+      inboundStatus: lifecycle.inboundStatus,
+      forwardedStatus: lifecycle.forwardedStatus,
+    });
+  }
+
+  async recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    this.#insertCalls(calls);
+  }
+
+  async recordEvents(events: readonly CallEvent[]): Promise<void> {
+    this.#insertEvents(events);
+  }
+
+  async findCall(uuid: string): Promise<CallRecord | null> {
+    const row = this.#statements.findCall.get(uuid);
+    return row ? callRowToCall(row) : null;
+  }
+
+  async listCalls(query: CallQuery): Promise<CallPage> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit + 1 };
+    if (query.trackingNumber !== undefined) {
+      where.push('tracking_number = @trackingNumber');
+      params.trackingNumber = query.trackingNumber;
+    }
+    if (query.campaign === null) where.push('campaign IS NULL');
+    else if (query.campaign !== undefined) {
+      where.push('campaign = @campaign');
+      params.campaign = query.campaign;
+    }
+    if (query.since) {
+      where.push('started_at >= @since');
+      params.since = query.since.getTime();
+    }
+    if (query.until) {
+      where.push('started_at < @until');
+      params.until = query.until.getTime();
+    }
+    if (query.cursor) {
+      where.push('(started_at, uuid) < (@cursorTime, @cursorUuid)');
+      params.cursorTime = query.cursor.startedAt.getTime();
+      params.cursorUuid = query.cursor.uuid;
+    }
+    const sql = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY started_at DESC, uuid DESC LIMIT @limit`;
+    const rows = this.#db.prepare<Record<string, unknown>, CallRow>(sql).all(params);
+    const calls = rows.slice(0, query.limit).map(callRowToCall);
+    const last = calls[calls.length - 1];
+    const nextCursor = rows.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
+    return { calls, nextCursor };
+  }
+
+  async listTrackingNumbers(): Promise<TrackingNumber[]> {
+    return this.#statements.listNumbers.all().map(numberRowToTrackingNumber);
+  }
+
+  async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
+    this.#statements.saveNumber.run(entry);
+  }
+
+  async deleteTrackingNumber(number: string): Promise<boolean> {
+    return this.#statements.deleteNumber.run(number).changes > 0;
+  }
+
+  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
+    const rows = this.#db.prepare<Record<string, number>, Omit<CampaignTotals, 'trackingNumbers'> & { trackingNumbers: string | null }>(`
+      WITH in_range AS (
+        SELECT * FROM calls WHERE started_at >= @since AND started_at < @until
+      ), first_calls AS (
+        SELECT uuid FROM in_range c WHERE c.caller IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM calls e WHERE e.caller = c.caller AND (e.started_at, e.uuid) < (c.started_at, c.uuid))
+      )
+      SELECT campaign,
+        group_concat(DISTINCT tracking_number) AS trackingNumbers,
+        count(*) AS calls,
+        count(DISTINCT caller) AS uniqueCallers,
+        count(*) FILTER (WHERE uuid IN (SELECT uuid FROM first_calls)) AS firstTimeCallers,
+        count(*) FILTER (WHERE outcome = 'answered') AS answered,
+        count(*) FILTER (WHERE outcome = 'missed') AS missed,
+        coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0) AS totalDurationSeconds,
+        count(*) FILTER (WHERE outcome = 'answered' AND duration_seconds >= @qualified) AS qualifiedCalls
+      FROM in_range GROUP BY campaign`).all({
+      since: options.since.getTime(), until: options.until.getTime(), qualified: options.qualifiedCallSeconds,
+    });
+    return rows.map((row) => ({ ...row, trackingNumbers: row.trackingNumbers ? row.trackingNumbers.split(',').sort() : [] }));
+  }
+
+  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
+    return this.#db.prepare<Record<string, number>, DailyCounts>(`
+      SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch') AS day, campaign,
+        count(*) AS calls,
+        count(*) FILTER (WHERE outcome = 'answered') AS answered,
+        count(*) FILTER (WHERE outcome = 'missed') AS missed
+      FROM calls WHERE started_at >= @since AND started_at < @until
+      GROUP BY day, campaign ORDER BY day, campaign`).all({ since: range.since.getTime(), until: range.until.getTime() });
+  }
+
+  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
+    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+    const rows = this.#db.prepare<Record<string, number>, { dow: number; hour: number; calls: number }>(`
+      SELECT CAST(strftime('%w', started_at / 1000, 'unixepoch') AS INTEGER) AS dow,
+        CAST(strftime('%H', started_at / 1000, 'unixepoch') AS INTEGER) AS hour, count(*) AS calls
+      FROM calls WHERE started_at >= @since AND started_at < @until GROUP BY dow, hour`)
+      .all({ since: range.since.getTime(), until: range.until.getTime() });
+    for (const row of rows) grid[row.dow]![row.hour] = row.calls;
+    return grid;
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

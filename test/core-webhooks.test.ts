@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertValidNcco } from './helpers/ncco-schema.js';
+import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
+
+describe('the webhook server', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startTestService();
+  });
+  after(() => service.stop());
+
+  const answerQuery = (fields: Record<string, string>) => `${service.url}/track-call?${new URLSearchParams(fields)}`;
+
+  test('GET / answers Hello Vonage as the health check', async () => {
+    const res = await fetch(service.url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello Vonage');
+  });
+
+  test('GET /track-call connects the caller to the business phone with the tracking number as caller ID', async () => {
+    const uuid = vonageUuid();
+    const res = await fetch(answerQuery({
+      from: '447700900111', to: '447700900222', uuid, conversation_uuid: `CON-${uuid}`,
+      region_url: 'https://api-eu-1.vonage.com', endpoint_type: 'phone',
+    }));
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    const ncco = await res.json();
+    assertValidNcco(ncco);
+    assert.deepEqual(ncco, [{ action: 'connect', from: '447700900222', endpoint: [{ type: 'phone', number: BUSINESS_PHONE }] }]);
+    const call = await service.store.findCall(uuid);
+    assert.equal(call?.caller, '447700900111');
+    assert.equal(call?.trackingNumber, '447700900222');
+  });
+
+  test('POST /track-call with a JSON body answers the same NCCO', async () => {
+    const uuid = vonageUuid();
+    const res = await fetch(`${service.url}/track-call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '14155550100', to: '14155550199', uuid, conversation_uuid: `CON-${uuid}` }),
+    });
+    assert.equal(res.status, 200);
+    const ncco = await res.json();
+    assertValidNcco(ncco);
+    assert.equal(ncco[0].from, '14155550199');
+    assert.equal((await service.store.findCall(uuid))?.caller, '14155550100');
+  });
+
+  test('a retried answer webhook records one call', async () => {
+    const uuid = vonageUuid();
+    const fields = { from: '447700900333', to: '447700900444', uuid, conversation_uuid: `CON-${uuid}` };
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(answerQuery(fields))).status, 200);
+    const page = await service.store.listCalls({ trackingNumber: '447700900444', limit: 10 });
+    assert.equal(page.calls.length, 1);
+  });
+
+  for (const [label, from] of [['missing', undefined], ['empty', ''], ['withheld', 'Unknown'], ['malformed', '++12ab']] as const) {
+    test(`a ${label} caller ID is recorded as an unknown caller and still connected`, async () => {
+      const uuid = vonageUuid();
+      const fields: Record<string, string> = { to: '447700900555', uuid, conversation_uuid: `CON-${uuid}` };
+      if (from !== undefined) fields.from = from;
+      const res = await fetch(answerQuery(fields));
+      assert.equal(res.status, 200);
+      const ncco = await res.json();
+      assertValidNcco(ncco);
+      assert.equal(ncco[0].endpoint[0].number, BUSINESS_PHONE);
+      const call = await service.store.findCall(uuid);
+      assert.ok(call, 'the call is recorded');
+      assert.equal(call.caller, null);
+    });
+  }
+
+  test('a missing tracking number still connects the caller, without a caller ID, and records the call', async () => {
+    const uuid = vonageUuid();
+    const res = await fetch(answerQuery({ from: '447700900666', uuid }));
+    assert.equal(res.status, 200);
+    const ncco = await res.json();
+    assertValidNcco(ncco);
+    assert.equal(ncco[0].from, undefined);
+    assert.equal(ncco[0].endpoint[0].number, BUSINESS_PHONE);
+    assert.equal((await service.store.findCall(uuid))?.trackingNumber, null);
+  });
+
+  test('repeated or oversized query parameters are refused with a 400 and recorded nowhere', async () => {
+    const uuid = vonageUuid();
+    const repeated = await fetch(`${service.url}/track-call?to=447700900777&to=447700900778&uuid=${uuid}`);
+    assert.equal(repeated.status, 400);
+    assert.match((await repeated.json()).message, /more than once/);
+    const long = await fetch(answerQuery({ to: '447700900777', uuid, from: '1'.repeat(5000) }));
+    assert.equal(long.status, 400);
+    assert.equal(await service.store.findCall(uuid), null);
+  });
+
+  test('bad JSON, the wrong content type and a non-object body get a 4xx', async () => {
+    const post = (body: string, type: string) =>
+      fetch(`${service.url}/track-call`, { method: 'POST', headers: { 'content-type': type }, body });
+    assert.equal((await post('{"to": ', 'application/json')).status, 400);
+    assert.equal((await post('to=447700900111', 'application/x-www-form-urlencoded')).status, 415);
+    assert.equal((await post('[1,2]', 'application/json')).status, 400);
+    assert.equal((await post('"text"', 'application/json')).status, 400);
+    assert.equal((await post(JSON.stringify({ to: 'x'.repeat(20_000) }), 'application/json')).status, 413);
+  });
+
+  test('POST /event and GET /event answer 204', async () => {
+    const uuid = vonageUuid();
+    const post = await fetch(`${service.url}/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uuid, conversation_uuid: `CON-${uuid}`, status: 'started', direction: 'inbound', timestamp: new Date().toISOString() }),
+    });
+    assert.equal(post.status, 204);
+    const get = await fetch(`${service.url}/event?${new URLSearchParams({ uuid, status: 'ringing', timestamp: new Date().toISOString() })}`);
+    assert.equal(get.status, 204);
+  });
+
+  test('an event without a status is refused with a 400', async () => {
+    const res = await fetch(`${service.url}/event`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: vonageUuid() }),
+    });
+    assert.equal(res.status, 400);
+  });
+
+  test('/tracked-calls lists calls grouped by tracking number, with the admin token only', async () => {
+    const uuid = vonageUuid();
+    await fetch(answerQuery({ from: '447700900888', to: '447700900999', uuid }));
+    assert.equal((await fetch(`${service.url}/tracked-calls`)).status, 401);
+    const wrong = await fetch(`${service.url}/tracked-calls`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
+    assert.equal(wrong.status, 401);
+    const res = await fetch(`${service.url}/tracked-calls`, { headers: service.admin });
+    assert.equal(res.status, 200);
+    const byNumber = await res.json();
+    assert.deepEqual(byNumber['447700900999'].map((c: { from: string }) => c.from), ['447700900888']);
+    assert.ok(!Number.isNaN(Date.parse(byNumber['447700900999'][0].timestamp)));
+  });
+
+  test('HTTP Basic with the token as password opens the admin routes, as a browser sends it', async () => {
+    const basic = Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64');
+    const res = await fetch(`${service.url}/tracked-calls`, { headers: { authorization: `Basic ${basic}` } });
+    assert.equal(res.status, 200);
+    const refused = await fetch(`${service.url}/tracked-calls`);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic/);
+  });
+
+  test('an unknown route answers a JSON 404', async () => {
+    const res = await fetch(`${service.url}/nowhere`);
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).error, 'not_found');
+  });
+});
+
+describe('without an admin token', () => {
+  test('the admin routes are closed', async () => {
+    const service = await startTestService({ ADMIN_TOKEN: '' });
+    try {
+      const res = await fetch(`${service.url}/tracked-calls`, { headers: { authorization: 'Bearer anything-at-all-here' } });
+      assert.equal(res.status, 403);
+      assert.equal((await res.json()).error, 'admin_closed');
+    } finally {
+      await service.stop();
+    }
+  });
+});

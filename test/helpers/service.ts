@@ -1,0 +1,37 @@
+// Starts the real service on a loopback port for a test, with a config built from overrides.
+
+import { loadConfig, type Config } from '../../src/config.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { startService, type RunningService } from '../../src/service.js';
+import type { CallStore } from '../../src/store/call-store.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const BUSINESS_PHONE = '447700900000';
+
+export interface TestService extends RunningService {
+  logger: MemoryLogger;
+  config: Readonly<Config>;
+  /** Headers that open the admin API. */
+  admin: Record<string, string>;
+}
+
+export async function startTestService(env: Record<string, string> = {}, store?: CallStore): Promise<TestService> {
+  const config = loadConfig({
+    PORT: '0',
+    PROXY_TO_NUMBER: BUSINESS_PHONE,
+    DATABASE_URL: 'memory:',
+    ADMIN_TOKEN,
+    ACCESS_LOG: 'off',
+    ...env,
+  });
+  const logger = new MemoryLogger();
+  const service = await startService(config, { logger, store, host: '127.0.0.1' });
+  return { ...service, logger, config, admin: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+}
+
+let counter = 0;
+/** A uuid shaped like Vonage's, unique within the test run. */
+export function vonageUuid(prefix = 'leg'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
