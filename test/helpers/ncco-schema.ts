@@ -2,7 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
+
+// The package is CommonJS; under NodeNext its class sits on `default`.
+const Ajv = AjvDraft04.default;
 
 const schema = JSON.parse(readFileSync(new URL('../fixtures/ncco-schema.json', import.meta.url), 'utf8'));
 // The schema uses "format": "uri" without defining formats; unknown formats are not enforced.
