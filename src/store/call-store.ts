@@ -65,6 +65,11 @@ export interface CallStore {
   recordCalls(calls: readonly InboundCall[]): Promise<void>;
   /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */
   recordEvents(events: readonly CallEvent[]): Promise<void>;
+  /**
+   * Bulk path for complete records (imports, benchmark fills): inserts calls with their
+   * lifecycle as given, skipping uuids already stored. Not used by the webhooks.
+   */
+  importCalls(calls: readonly CallRecord[]): Promise<void>;
   findCall(uuid: string): Promise<CallRecord | null>;
   listCalls(query: CallQuery): Promise<CallPage>;
 

@@ -32,6 +32,18 @@ export class MemoryStore implements CallStore {
     }
   }
 
+  async importCalls(calls: readonly CallRecord[]): Promise<void> {
+    for (const record of calls) {
+      if (this.#callsByUuid.has(record.uuid)) continue;
+      const call = { ...record };
+      this.#callsByUuid.set(call.uuid, call);
+      const key = call.trackingNumber ?? NO_NUMBER;
+      const list = this.#callsByTrackingNumber.get(key) ?? [];
+      list.push(call);
+      this.#callsByTrackingNumber.set(key, list);
+    }
+  }
+
   async recordEvents(events: readonly CallEvent[]): Promise<void> {
     for (const event of events) {
       const key = `${event.legUuid}|${event.status}|${event.occurredAt.toISOString()}`;

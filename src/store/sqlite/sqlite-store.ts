@@ -117,6 +117,7 @@ export class SqliteStore implements CallStore {
   readonly #statements;
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
+  readonly #importCalls: (calls: readonly CallRecord[]) => void;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -139,6 +140,12 @@ export class SqliteStore implements CallStore {
         UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
           duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus
         WHERE uuid = @uuid`),
+      importCall: db.prepare(`
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
+          outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
+          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus)
+        ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
       saveNumber: db.prepare(`
@@ -151,6 +158,16 @@ export class SqliteStore implements CallStore {
         const { changes } = this.#statements.insertCall.run({ ...call, startedAt: call.startedAt.getTime() });
         // Events can arrive before the answer webhook is stored: fold in any that are waiting.
         if (changes > 0) this.#refreshLifecycle(call.uuid, call.conversationUuid);
+      }
+    });
+    this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
+      for (const call of calls) {
+        this.#statements.importCall.run({
+          ...call,
+          startedAt: call.startedAt.getTime(),
+          answeredAt: call.answeredAt?.getTime() ?? null,
+          endedAt: call.endedAt?.getTime() ?? null,
+        });
       }
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
@@ -181,6 +198,10 @@ export class SqliteStore implements CallStore {
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
     this.#insertCalls(calls);
+  }
+
+  async importCalls(calls: readonly CallRecord[]): Promise<void> {
+    this.#importCalls(calls);
   }
 
   async recordEvents(events: readonly CallEvent[]): Promise<void> {
