@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertValidNcco } from './helpers/ncco-schema.js';
+import { startTestService, vonageUuid, type TestService } from './helpers/service.js';
+
+describe('call whisper', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startTestService({ PUBLIC_URL: 'https://abc123.ngrok.app/' });
+    const res = await fetch(`${service.url}/api/numbers/442079460020`, {
+      method: 'PUT',
+      headers: { ...service.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ campaign: 'Radio spot', whisper: 'Call from the radio spot' }),
+    });
+    assert.equal(res.status, 201);
+  });
+  after(() => service.stop());
+
+  test("a whispered number's connect endpoint asks Vonage to fetch the whisper when the agent answers", async () => {
+    const ncco = await (await fetch(`${service.url}/track-call?to=442079460020&from=447700900555&uuid=${vonageUuid()}`)).json();
+    assertValidNcco(ncco);
+    assert.deepEqual(ncco[0].endpoint[0].onAnswer, { url: 'https://abc123.ngrok.app/whisper/442079460020' });
+    assert.deepEqual(ncco[0].eventUrl, ['https://abc123.ngrok.app/event']);
+  });
+
+  test('the whisper route answers a talk NCCO with the whisper text, by GET and by POST', async () => {
+    const get = await fetch(`${service.url}/whisper/442079460020`);
+    assert.equal(get.status, 200);
+    const ncco = await get.json();
+    assertValidNcco(ncco);
+    assert.deepEqual(ncco, [{ action: 'talk', text: 'Call from the radio spot' }]);
+    const post = await fetch(`${service.url}/whisper/442079460020`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: vonageUuid() }),
+    });
+    assert.deepEqual(await post.json(), ncco);
+  });
+
+  test('a number without a whisper connects without one', async () => {
+    const ncco = await (await fetch(`${service.url}/track-call?to=442079460021&uuid=${vonageUuid()}`)).json();
+    assertValidNcco(ncco);
+    assert.equal(ncco[0].endpoint[0].onAnswer, undefined);
+  });
+
+  test('a whisper URL that does not end in a number is refused with a 400', async () => {
+    assert.equal((await fetch(`${service.url}/whisper/not-a-number`)).status, 400);
+  });
+});
+
+describe('call whisper without PUBLIC_URL', () => {
+  test('is left out of the NCCO, since Vonage could not reach it', async () => {
+    const service = await startTestService();
+    try {
+      await fetch(`${service.url}/api/numbers/442079460022`, {
+        method: 'PUT', headers: { ...service.admin, 'content-type': 'application/json' }, body: JSON.stringify({ whisper: 'Hello' }),
+      });
+      const ncco = await (await fetch(`${service.url}/track-call?to=442079460022&uuid=${vonageUuid()}`)).json();
+      assertValidNcco(ncco);
+      assert.equal(ncco[0].endpoint[0].onAnswer, undefined);
+    } finally {
+      await service.stop();
+    }
+  });
+});
