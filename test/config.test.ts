@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { normalisePhoneNumber, parseCallerId } from '../src/phone.js';
+
+const base = { PROXY_TO_NUMBER: '447700900000' };
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.doesNotMatch(error.message, /\n/, 'one line');
+    return error.message;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+describe('configuration', () => {
+  test('defaults: port 5000, SQLite under ./data, admin routes closed, webhooks unverified', () => {
+    const config = loadConfig(base);
+    assert.equal(config.port, 5000);
+    assert.deepEqual(config.database, { kind: 'sqlite', path: './data/call-tracker.db' });
+    assert.equal(config.adminToken, null);
+    assert.equal(config.signatureSecret, null);
+    assert.equal(config.qualifiedCallSeconds, 60);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('phone numbers written as a person would are normalised to E.164 digits', () => {
+    for (const written of ['+44 7700 900000', '0044 7700 900000', '+44-7700-900000', '(44) 7700 900000', '447700900000']) {
+      assert.equal(loadConfig({ PROXY_TO_NUMBER: written }).proxyToNumber, '447700900000', written);
+    }
+  });
+
+  test('a missing PROXY_TO_NUMBER is named with how to fix it', () => {
+    assert.match(refusal({}), /^PROXY_TO_NUMBER is missing: set it to the business phone/);
+    assert.match(refusal({ PROXY_TO_NUMBER: '  ' }), /^PROXY_TO_NUMBER is missing/);
+  });
+
+  test('values that are not what they should be are refused, naming the variable', () => {
+    assert.match(refusal({ PROXY_TO_NUMBER: 'call me maybe' }), /PROXY_TO_NUMBER .* is not a phone number/);
+    assert.match(refusal({ PROXY_TO_NUMBER: '12345' }), /PROXY_TO_NUMBER/);
+    assert.match(refusal({ ...base, PORT: 'eighty' }), /PORT must be a whole number/);
+    assert.match(refusal({ ...base, PORT: '70000' }), /PORT must be a whole number from 0 to 65535/);
+    assert.match(refusal({ ...base, QUALIFIED_CALL_SECONDS: '1.5' }), /QUALIFIED_CALL_SECONDS/);
+    assert.match(refusal({ ...base, ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN must be at least 16 characters/);
+    assert.match(refusal({ ...base, DATABASE_URL: 'mysql://db/calls' }), /DATABASE_URL must be sqlite:/);
+    assert.match(refusal({ ...base, DATABASE_URL: 'postgres://' }), /DATABASE_URL is not a valid PostgreSQL URL/);
+    assert.match(refusal({ ...base, PUBLIC_URL: 'abc123.ngrok.app' }), /PUBLIC_URL must be an http\(s\) URL/);
+  });
+
+  test('DATABASE_URL names one of the three stores', () => {
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'memory:' }).database, { kind: 'memory' });
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'sqlite:/var/lib/ct/calls.db' }).database, { kind: 'sqlite', path: '/var/lib/ct/calls.db' });
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'postgresql://ct:pw@db:5432/calls' }).database, {
+      kind: 'postgres', url: 'postgresql://ct:pw@db:5432/calls',
+    });
+  });
+});
+
+describe('phone numbers', () => {
+  test('numbers that cannot be dialled are not normalised', () => {
+    for (const written of ['', '+', '0800 123 4567', '1234567890123456', '44 7700 900000 ext 5', '+44 7700 9000a0']) {
+      assert.equal(normalisePhoneNumber(written), null, written);
+    }
+  });
+
+  test('caller IDs that are withheld or malformed become an unknown caller', () => {
+    for (const raw of [undefined, '', 'Unknown', 'Restricted', 'anonymous', '+', '12', '4477009000001234567']) {
+      assert.equal(parseCallerId(raw), null, String(raw));
+    }
+    assert.equal(parseCallerId('447700900111'), '447700900111');
+    assert.equal(parseCallerId('+14155550100'), '14155550100');
+  });
+});
