@@ -79,6 +79,8 @@ export interface CallStore {
   deleteTrackingNumber(number: string): Promise<boolean>;
 
   campaignTotals(options: ReportOptions): Promise<CampaignTotals[]>;
+  /** Distinct known callers (withheld ones excluded) among the calls started in the range, over every campaign. */
+  countDistinctCallers(range: TimeRange): Promise<number>;
   dailyCounts(range: TimeRange): Promise<DailyCounts[]>;
   /** calls[dayOfWeek][hour], UTC, Sunday = 0. */
   hourOfWeekCounts(range: TimeRange): Promise<number[][]>;

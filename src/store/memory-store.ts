@@ -137,6 +137,12 @@ export class MemoryStore implements CallStore {
     }));
   }
 
+  async countDistinctCallers(range: TimeRange): Promise<number> {
+    const callers = new Set<string>();
+    for (const call of this.#callsInRange(range)) if (call.caller !== null) callers.add(call.caller);
+    return callers.size;
+  }
+
   async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
     const counts = new Map<string, DailyCounts>();
     for (const call of this.#callsInRange(range)) {

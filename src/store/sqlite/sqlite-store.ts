@@ -282,6 +282,12 @@ export class SqliteStore implements CallStore {
     return rows.map((row) => ({ ...row, trackingNumbers: row.trackingNumbers ? row.trackingNumbers.split(',').sort() : [] }));
   }
 
+  async countDistinctCallers(range: TimeRange): Promise<number> {
+    return this.#db.prepare<Record<string, number>, number>(`
+      SELECT count(DISTINCT caller) FROM calls WHERE started_at >= @since AND started_at < @until`)
+      .pluck().get({ since: range.since.getTime(), until: range.until.getTime() })!;
+  }
+
   async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
     return this.#db.prepare<Record<string, number>, DailyCounts>(`
       SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch') AS day, campaign,

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { CallRecord } from '../src/calls.js';
+import { startTestService, type TestService } from './helpers/service.js';
+
+const DAY_MS = 86_400_000;
+const BULK_CALLS = 1234;
+
+function importedCall(overrides: Partial<CallRecord> & Pick<CallRecord, 'uuid' | 'startedAt'>): CallRecord {
+  return {
+    conversationUuid: `CON-${overrides.uuid}`, trackingNumber: '442071234001', caller: '447700900501', campaign: 'Radio',
+    forwardTo: '447700900000', outcome: 'answered', answeredAt: overrides.startedAt, endedAt: overrides.startedAt,
+    durationSeconds: 90, inboundStatus: 'completed', forwardedStatus: 'completed', ...overrides,
+  };
+}
+
+/** Parses RFC 4180 text: quoted fields, doubled quotes, CRLF records. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') record.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') record.push(field), records.push(record), (record = []), (field = ''), i++;
+    else field += c;
+  }
+  assert.equal(field + record.join(''), '', 'the CSV ends with CRLF');
+  return records;
+}
+
+describe('the report API', () => {
+  let service: TestService;
+  const now = Date.now();
+  const recent = new Date(now - 2 * DAY_MS);
+
+  before(async () => {
+    service = await startTestService();
+    await service.store.importCalls([
+      importedCall({ uuid: 'r-1', startedAt: recent }),
+      importedCall({ uuid: 'r-2', startedAt: new Date(recent.getTime() + 60_000), outcome: 'missed', durationSeconds: 0, answeredAt: null }),
+      importedCall({ uuid: 'r-3', startedAt: recent, campaign: '=HYPERLINK("http://evil")', trackingNumber: '442071234002', caller: null }),
+      importedCall({ uuid: 'r-4', startedAt: recent, campaign: null, trackingNumber: '442071234003', durationSeconds: 30 }),
+      // Outside the default 30 days: only an explicit range sees it.
+      importedCall({ uuid: 'r-old', startedAt: new Date(now - 40 * DAY_MS), caller: '447700900999' }),
+    ]);
+    const bulk: CallRecord[] = [];
+    for (let i = 0; i < BULK_CALLS; i++) {
+      bulk.push(importedCall({
+        uuid: `bulk-${String(i).padStart(5, '0')}`, startedAt: new Date(Date.UTC(2020, 0, 1) + (i % 97) * 60_000),
+        trackingNumber: '442071234999', campaign: 'Bulk, "quoted"', caller: `4477009${String(i).padStart(5, '0')}`,
+      }));
+    }
+    await service.store.importCalls(bulk);
+  });
+  after(() => service.stop());
+
+  const get = (path: string, headers: Record<string, string> = service.admin) => fetch(`${service.url}${path}`, { headers });
+
+  for (const path of ['/api/report', '/api/report.csv', '/api/report/daily', '/api/report/hour-of-week', '/api/calls.csv']) {
+    test(`${path} refuses a request without the admin token`, async () => {
+      const res = await get(path, {});
+      assert.equal(res.status, 401);
+      await res.body?.cancel();
+    });
+  }
+
+  test('a report without dates covers the last 30 days up to now, campaigns sorted by calls', async () => {
+    const res = await get('/api/report');
+    assert.equal(res.status, 200);
+    const report = await res.json();
+    const since = Date.parse(report.since);
+    const until = Date.parse(report.until);
+    assert.equal(until - since, 30 * DAY_MS);
+    assert.ok(Math.abs(until - Date.now()) < 60_000);
+    assert.equal(report.qualifiedCallSeconds, 60);
+    assert.deepEqual(report.rows.map((r: { campaign: string | null }) => r.campaign), ['Radio', '=HYPERLINK("http://evil")', null]);
+    assert.deepEqual(report.rows[0], {
+      campaign: 'Radio', trackingNumbers: ['442071234001'], calls: 2, uniqueCallers: 1, firstTimeCallers: 0,
+      answered: 1, missed: 1, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
+    });
+    assert.deepEqual(report.totals, {
+      campaign: null, trackingNumbers: ['442071234001', '442071234002', '442071234003'], calls: 4, uniqueCallers: 1,
+      firstTimeCallers: 0, answered: 3, missed: 1, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
+      qualifiedCalls: 2,
+    });
+  });
+
+  test('a range with no calls has no rows and empty totals', async () => {
+    const report = await (await get('/api/report?since=2001-01-01&until=2001-02-01')).json();
+    assert.equal(report.since, '2001-01-01T00:00:00.000Z');
+    assert.equal(report.until, '2001-02-01T00:00:00.000Z');
+    assert.deepEqual(report.rows, []);
+    assert.equal(report.totals.calls, 0);
+    assert.equal(report.totals.answerRate, null);
+    assert.equal(report.totals.averageDurationSeconds, null);
+  });
+
+  for (const [query, reason] of <[string, string][]>[
+    ['since=yesterday', 'ISO 8601'],
+    ['until=2026-13-45', 'until'],
+    ['since=2026-11-02&until=2026-11-01', 'before'],
+    ['since=2026-11-01&until=2026-11-01', 'before'],
+    ['since=2026-11-01&since=2026-11-02', 'more than once'],
+  ]) {
+    for (const path of ['/api/report', '/api/report.csv', '/api/report/daily', '/api/report/hour-of-week']) {
+      test(`${path}?${query} is refused with 400 and a reason`, async () => {
+        const res = await get(`${path}?${query}`);
+        assert.equal(res.status, 400);
+        const body = await res.json();
+        assert.equal(body.error, 'bad_request');
+        assert.match(body.message, new RegExp(reason));
+        assert.ok(service.logger.lines.some((l) => l.message === 'request refused' && l.details?.path === path));
+      });
+    }
+  }
+
+  test('the CSV report is an attachment with a header row, one line per campaign and formulas neutralised', async () => {
+    const res = await get(`/api/report.csv?since=${new Date(now - 35 * DAY_MS).toISOString()}&until=2100-01-01`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
+    assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="call-report-\d{8}T\d{6}Z-21000101T000000Z\.csv"$/);
+    const records = parseCsv(await res.text());
+    assert.deepEqual(records[0], [
+      'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'answerRate',
+      'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
+    ]);
+    assert.deepEqual(records.slice(1), [
+      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0.5', '90', '90', '1'],
+      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '1', '90', '90', '1'],
+      ['', '442071234003', '1', '1', '0', '1', '0', '1', '30', '30', '0'],
+    ]);
+  });
+
+  test('calls per day are grouped by UTC day and campaign, sorted by day then campaign', async () => {
+    const report = await (await get('/api/report/daily?since=2019-12-31&until=2020-01-03')).json();
+    assert.deepEqual(report, {
+      since: '2019-12-31T00:00:00.000Z', until: '2020-01-03T00:00:00.000Z',
+      days: [{ day: '2020-01-01', campaign: 'Bulk, "quoted"', calls: BULK_CALLS, answered: BULK_CALLS, missed: 0 }],
+    });
+  });
+
+  test('the hour-of-week grid counts calls by UTC weekday (Sunday first) and hour', async () => {
+    const report = await (await get('/api/report/hour-of-week?since=2019-12-31&until=2020-01-03')).json();
+    assert.equal(report.timezone, 'UTC');
+    assert.equal(report.counts.length, 7);
+    for (const day of report.counts) assert.equal(day.length, 24);
+    // 2020-01-01 was a Wednesday; the bulk calls start at midnight and span 97 minutes.
+    const perMinute = (minutes: number[]) => minutes.reduce((n, m) => n + Math.ceil((BULK_CALLS - m) / 97), 0);
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    assert.equal(report.counts[3][0], perMinute(range(0, 60)));
+    assert.equal(report.counts[3][1], perMinute(range(60, 97)));
+    assert.equal(report.counts.flat().reduce((a: number, b: number) => a + b, 0), BULK_CALLS);
+  });
+
+  test('the calls CSV streams every matching call, past the 500 of one page, newest first', async () => {
+    const res = await get('/api/calls.csv?number=%2B44%2020%207123%204999&limit=3');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
+    assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="calls\.csv"$/);
+    const [header, ...records] = parseCsv(await res.text());
+    assert.deepEqual(header, [
+      'startedAt', 'trackingNumber', 'campaign', 'caller', 'outcome', 'durationSeconds', 'answeredAt', 'endedAt',
+      'forwardTo', 'inboundStatus', 'forwardedStatus', 'uuid', 'conversationUuid',
+    ]);
+    assert.equal(records.length, BULK_CALLS);
+    assert.equal(new Set(records.map((r) => r[11])).size, BULK_CALLS);
+    assert.deepEqual(records.map((r) => r[0]), records.map((r) => r[0]).sort().reverse());
+    assert.equal(records[0]![2], 'Bulk, "quoted"');
+  });
+
+  test('the calls CSV applies the same campaign and time filters as /api/calls', async () => {
+    const text = await (await get(`/api/calls.csv?campaign=Radio&since=${new Date(now - 31 * DAY_MS).toISOString()}`)).text();
+    const records = parseCsv(text).slice(1);
+    assert.deepEqual(records.map((r) => r[11]).sort(), ['r-1', 'r-2']);
+    const noCampaign = parseCsv(await (await get('/api/calls.csv?campaign=')).text()).slice(1);
+    assert.deepEqual(noCampaign.map((r) => r[11]), ['r-4']);
+  });
+
+  test('the calls CSV refuses bad filters with 400', async () => {
+    const res = await get('/api/calls.csv?since=soon');
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error, 'bad_request');
+  });
+});
