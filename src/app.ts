@@ -8,10 +8,12 @@ import type { Logger } from './logger.js';
 import type { NumberDirectory } from './number-directory.js';
 import { adminApiRoutes } from './routes/admin-api.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
 import { verifyWebhookSignature } from './security/webhook-signature.js';
+import type { SpoolStatus } from './spool.js';
 import type { CallStore } from './store/call-store.js';
 
 export interface AppDeps {
@@ -20,6 +22,8 @@ export interface AppDeps {
   directory: NumberDirectory;
   tracker: CallTracker;
   logger: Logger;
+  /** What waits in the spool for the store, for /healthz. */
+  spoolStatus: () => SpoolStatus;
   /** Null turns the access log off (tests). */
   accessLog: RequestHandler | null;
 }
@@ -33,6 +37,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.accessLog) app.use(deps.accessLog);
 
   app.use(webhookRoutes(tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds)));
+  app.use(healthRoutes(store, deps.spoolStatus));
 
   const admin = requireAdmin(config.adminToken);
   app.use(['/tracked-calls', '/api', '/dashboard'], admin);

@@ -1,20 +1,38 @@
 // Writes calls and events to the store in batches, and never lets a slow or failing store hold
-// up the answer to Vonage longer than the configured deadline.
+// up the answer to Vonage longer than the configured deadline: what the store has not taken by
+// then goes to the durable spool, and a replay loop hands it to the store once it is back.
+//
+// Order: while the spool holds anything, new records go to the spool behind it, and the spool
+// replays oldest first, so the store sees records in the order they arrived. A write that missed
+// its deadline may still land later; that only repeats a record, which the uuid keys absorb.
 
 import { BatchQueue } from './batch-queue.js';
 import type { CallEvent, InboundCall } from './calls.js';
 import type { Logger } from './logger.js';
+import type { Spool, SpooledRecord, SpoolStatus } from './spool.js';
 import type { CallStore } from './store/call-store.js';
 
-/** stored: in the store; delayed: still being written after the deadline; failed: the store refused it. */
-export type RecordOutcome = 'stored' | 'delayed' | 'failed';
+/** stored: in the store; spooled: on disk, for the store later; lost: neither would take it. */
+export type RecordOutcome = 'stored' | 'spooled' | 'lost';
+
+/** How often a non-empty spool is offered to the store again. */
+const REPLAY_INTERVAL_MS = 1000;
+/** How long a stop waits for a last replay of the spool before leaving it for the next start. */
+const FINAL_REPLAY_MS = 2000;
+
+type StoreAttempt = { ok: true } | { ok: false; reason: string };
 
 export class CallRecorder {
   readonly #calls: BatchQueue<InboundCall>;
   readonly #events: BatchQueue<CallEvent>;
+  readonly #outstanding = new Set<Promise<RecordOutcome>>();
+  #replayTimer: NodeJS.Timeout | null = null;
+  /** The replay under way; a hung store gets one replay at a time, never a pile of them. */
+  #replay: Promise<void> | null = null;
 
   constructor(
-    store: CallStore,
+    private readonly store: CallStore,
+    private readonly spool: Spool,
     private readonly logger: Logger,
     private readonly deadlineMs: number,
   ) {
@@ -22,36 +40,118 @@ export class CallRecorder {
     this.#events = new BatchQueue((events) => store.recordEvents(events));
   }
 
+  /** Resolves within about the deadline, whatever the store does; never rejects. */
   recordCall(call: InboundCall): Promise<RecordOutcome> {
-    return this.#withDeadline(this.#calls.enqueue(call), 'call', call.uuid);
+    return this.#track(this.#record({ kind: 'call', call }, () => this.#calls.enqueue(call), call.uuid));
   }
 
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
-    return this.#withDeadline(this.#events.enqueue(event), 'event', event.legUuid);
+    return this.#track(this.#record({ kind: 'event', event }, () => this.#events.enqueue(event), event.legUuid));
   }
 
-  /** Resolves when every call and event handed over so far has been written or has failed. */
+  spoolStatus(): SpoolStatus {
+    return this.spool.status();
+  }
+
+  /** Replays the spool now (start-up) and then every second while it holds anything. */
+  startReplaying(): void {
+    if (this.#replayTimer) return;
+    this.replaySpool();
+    this.#replayTimer = setInterval(() => this.replaySpool(), REPLAY_INTERVAL_MS);
+    this.#replayTimer.unref();
+  }
+
+  /** Starts a replay unless one is under way or nothing waits; resolves when that replay ends. */
+  replaySpool(): Promise<void> {
+    if (this.#replay) return this.#replay;
+    if (this.spool.depth === 0) return Promise.resolve();
+    const replay = this.spool.replay((records) => this.#writeRun(records)).then(
+      (count) => {
+        if (count > 0) this.logger.info('spooled records written to the store', { count, left: this.spool.depth });
+      },
+      (error: unknown) => {
+        this.logger.warn('the store still refuses spooled records; retrying', { left: this.spool.depth, error: String(error) });
+      },
+    );
+    this.#replay = replay.finally(() => {
+      this.#replay = null;
+    });
+    return this.#replay;
+  }
+
+  /**
+   * Waits for every call and event handed over so far to be stored or spooled, tries one last
+   * replay within a bound, and closes the spool. What is still spooled is replayed at next start.
+   */
+  async stop(): Promise<void> {
+    if (this.#replayTimer) clearInterval(this.#replayTimer);
+    this.#replayTimer = null;
+    await this.drain();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.replaySpool(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, FINAL_REPLAY_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.spool.close();
+  }
+
+  /** Resolves when every call and event handed over so far is stored, spooled or lost. */
   async drain(): Promise<void> {
-    await Promise.all([this.#calls.drained(), this.#events.drained()]);
+    while (this.#outstanding.size > 0) await Promise.all(this.#outstanding);
   }
 
-  #withDeadline(written: Promise<void>, what: string, uuid: string): Promise<RecordOutcome> {
-    return new Promise<RecordOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.logger.warn(`${what} not stored within ${this.deadlineMs} ms; answering anyway`, { uuid });
-        resolve('delayed');
-      }, this.deadlineMs);
+  #track(recording: Promise<RecordOutcome>): Promise<RecordOutcome> {
+    this.#outstanding.add(recording);
+    void recording.finally(() => this.#outstanding.delete(recording));
+    return recording;
+  }
+
+  async #record(record: SpooledRecord, write: () => Promise<void>, uuid: string): Promise<RecordOutcome> {
+    // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
+    if (this.spool.depth > 0) return this.#spoolRecord(record, uuid);
+    const attempt = await this.#withDeadline(write());
+    if (attempt.ok) return 'stored';
+    this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid });
+    return this.#spoolRecord(record, uuid);
+  }
+
+  async #spoolRecord(record: SpooledRecord, uuid: string): Promise<RecordOutcome> {
+    try {
+      await this.spool.append(record);
+      return 'spooled';
+    } catch (error) {
+      this.logger.error(`${record.kind} lost: neither the store nor the spool took it`, { uuid, error: String(error) });
+      return 'lost';
+    }
+  }
+
+  #withDeadline(written: Promise<void>): Promise<StoreAttempt> {
+    return new Promise<StoreAttempt>((resolve) => {
+      const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${this.deadlineMs} ms` }), this.deadlineMs);
       written.then(
         () => {
           clearTimeout(timer);
-          resolve('stored');
+          resolve({ ok: true });
         },
         (error: unknown) => {
           clearTimeout(timer);
-          this.logger.error(`${what} not stored`, { uuid, error: String(error) });
-          resolve('failed');
+          resolve({ ok: false, reason: `the store failed: ${String(error)}` });
         },
       );
     });
+  }
+
+  async #writeRun(records: SpooledRecord[]): Promise<void> {
+    const calls: InboundCall[] = [];
+    const events: CallEvent[] = [];
+    for (const record of records) {
+      if (record.kind === 'call') calls.push(record.call);
+      else events.push(record.event);
+    }
+    if (calls.length > 0) await this.store.recordCalls(calls);
+    if (events.length > 0) await this.store.recordEvents(events);
   }
 }

@@ -1,7 +1,7 @@
 // Assembles the running service (store, number directory, recorder, tracker, app) and listens;
 // tests start it on port 0, server.ts on the configured port.
 
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { accessLog } from './access-log.js';
 import { createApp } from './app.js';
@@ -10,6 +10,7 @@ import { CallTracker } from './call-tracker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { NumberDirectory } from './number-directory.js';
+import { Spool } from './spool.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
 
@@ -29,20 +30,28 @@ export interface StartOptions {
   host?: string;
 }
 
+/** Requests still running this long into a stop are cut off, so the stop ends well within 10 s. */
+const IN_FLIGHT_GRACE_MS = 5000;
+
 export async function startService(config: Readonly<Config>, options: StartOptions): Promise<RunningService> {
   const { logger } = options;
   const store = options.store ?? (await openStore(config.database));
   const directory = new NumberDirectory(store, config.numbersRefreshMs, logger);
+  let spool: Spool;
   try {
     await directory.load();
+    spool = await Spool.open(config.spoolPath, logger);
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
   }
   directory.startRefreshing();
-  const recorder = new CallRecorder(store, logger, config.answerStoreTimeoutMs);
+  const recorder = new CallRecorder(store, spool, logger, config.answerStoreTimeoutMs);
+  recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, logger);
-  const app = createApp({ config, store, directory, tracker, logger, accessLog: accessLog(config.accessLog) });
+  const app = createApp({
+    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, options.host ?? '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
@@ -52,14 +61,26 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
 
+  // During a stop every response says Connection: close, so no client sends another request on
+  // a keep-alive socket we are about to close; requests in flight finish first.
+  const responses = new Set<ServerResponse>();
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    responses.add(res);
+    res.on('close', () => responses.delete(res));
+  });
+
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       directory.stopRefreshing();
+      for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const cutOff = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
       await closed;
-      await recorder.drain();
+      clearTimeout(cutOff);
+      await recorder.stop();
       if (!options.store) await store.close();
     })());
 

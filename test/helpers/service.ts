@@ -1,5 +1,7 @@
 // Starts the real service on a loopback port for a test, with a config built from overrides.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
@@ -15,6 +17,8 @@ export interface TestService extends RunningService {
   admin: Record<string, string>;
 }
 
+let services = 0;
+
 export async function startTestService(env: Record<string, string> = {}, store?: CallStore): Promise<TestService> {
   const config = loadConfig({
     PORT: '0',
@@ -22,6 +26,8 @@ export async function startTestService(env: Record<string, string> = {}, store?:
     DATABASE_URL: 'memory:',
     ADMIN_TOKEN,
     ACCESS_LOG: 'off',
+    // Each service its own spool: a spool is one process's, and tests must not replay each other's.
+    SPOOL_PATH: join(tmpdir(), `call-tracker-test-${process.pid}-${++services}`, 'spool.ndjson'),
     ...env,
   });
   const logger = new MemoryLogger();
