@@ -24,9 +24,9 @@ export interface ReportRow {
   answerRate: number | null;
   /** totalDurationSeconds ÷ answered; null when no call was answered. */
   averageDurationSeconds: number | null;
-  /** Talk time of the answered calls. */
+  /** Talk time of the answered calls; a call still going counts 0 until its `completed` event. */
   totalDurationSeconds: number;
-  /** Answered calls with talk time ≥ qualifiedCallSeconds. */
+  /** Answered calls with talk time ≥ qualifiedCallSeconds (so every answered call when it is 0). */
   qualifiedCalls: number;
 }
 

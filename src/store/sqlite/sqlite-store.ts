@@ -275,7 +275,7 @@ export class SqliteStore implements CallStore {
         count(*) FILTER (WHERE outcome = 'answered') AS answered,
         count(*) FILTER (WHERE outcome = 'missed') AS missed,
         coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0) AS totalDurationSeconds,
-        count(*) FILTER (WHERE outcome = 'answered' AND duration_seconds >= @qualified) AS qualifiedCalls
+        count(*) FILTER (WHERE outcome = 'answered' AND coalesce(duration_seconds, 0) >= @qualified) AS qualifiedCalls
       FROM in_range GROUP BY campaign`).all({
       since: options.since.getTime(), until: options.until.getTime(), qualified: options.qualifiedCallSeconds,
     });

@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CallEvent, CallRecord, InboundCall } from '../src/calls.js';
+import { buildCampaignReport, type ReportRow } from '../src/reports.js';
+import type { CallStore } from '../src/store/call-store.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { parseEventPayload } from '../src/webhook-payloads.js';
+import { scriptCall, seededRandom, shuffled, type FlowName } from './helpers/call-flows.js';
+import { startTestService, type TestService } from './helpers/service.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const WINDOW_START = Date.UTC(2026, 2, 1, 0, 0, 0);
+const WINDOW_DAYS = 9;
+const SEED = 20261124;
+const CALLS = 420;
+
+/** Every campaign's tracking numbers; 442080000004 moves from Radio to Web halfway through. */
+const NUMBERS = [
+  { number: '442080000001', campaign: 'Radio' },
+  { number: '442080000002', campaign: 'Radio' },
+  { number: '442080000003', campaign: 'Billboard' },
+  { number: '442080000004', campaign: 'Radio', laterCampaign: 'Web' },
+  { number: '442080000005', campaign: 'Web' },
+  { number: '442080000006', campaign: '-2+3 promo' },
+  { number: '442080000007', campaign: null },
+];
+const REASSIGNED_AT = WINDOW_START + Math.floor(WINDOW_DAYS / 2) * DAY_MS + 5 * HOUR_MS;
+
+type Flow = FlowName | 'still ringing' | 'still talking';
+const FLOWS: Flow[] = ['answered', 'answered', 'answered', 'busy', 'timeout', 'unanswered', 'caller hangs up while ringing', 'still ringing', 'still talking'];
+
+/** What a call is, known independently of any store: the truth the reports are checked against. */
+interface TrueCall {
+  uuid: string;
+  trackingNumber: string;
+  campaign: string | null;
+  caller: string | null;
+  startedAt: number;
+  outcome: 'answered' | 'missed' | 'in_progress';
+  /** Talk time; null while an answered call is still going. */
+  durationSeconds: number | null;
+}
+
+interface Generated {
+  truth: TrueCall[];
+  inbound: InboundCall[];
+  events: CallEvent[];
+  /** Calls handed over complete, through the bulk path. */
+  imported: CallRecord[];
+}
+
+/** A seeded mix of call flows: repeat and withheld callers, every outcome, ties in time. */
+function generateCalls(seed: number): Generated {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const callers = Array.from({ length: 60 }, (_, i) => `4477009${String(10000 + i * 37)}`);
+  const generated: Generated = { truth: [], inbound: [], events: [], imported: [] };
+  let previousStart = WINDOW_START;
+  for (let i = 0; i < CALLS; i++) {
+    const line = pick(NUMBERS);
+    // Some calls start in the same millisecond as the one before, often from the same caller.
+    const startedAt = random() < 0.05 ? previousStart : WINDOW_START + Math.floor(random() * WINDOW_DAYS * DAY_MS);
+    previousStart = startedAt;
+    const caller = random() < 0.1 ? null : random() < 0.3 ? pick(callers.slice(0, 6)) : pick(callers);
+    const campaign = line.laterCampaign !== undefined && startedAt >= REASSIGNED_AT ? line.laterCampaign : line.campaign;
+    const flow = pick(FLOWS);
+    const script = scriptCall(
+      caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' ? 'answered' : flow,
+      line.number, caller, startedAt,
+    );
+    const events = script.events.map((body) => ({ ...body }));
+    let outcome: TrueCall['outcome'] = script.expected.outcome;
+    let durationSeconds: number | null = script.expected.durationSeconds;
+    if (flow === 'still ringing') {
+      events.splice(5);
+      outcome = 'in_progress';
+      durationSeconds = null;
+    } else if (flow === 'still talking') {
+      events.splice(6);
+      durationSeconds = null;
+    } else if (outcome === 'answered') {
+      // Talk times on both sides of the thresholds the tests use.
+      durationSeconds = 1 + Math.floor(random() * 180);
+      const forwardedCompleted = events.find((e) => e.status === 'completed' && e.direction === 'outbound')!;
+      forwardedCompleted.duration = String(durationSeconds);
+    }
+    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds });
+    const inbound: InboundCall = {
+      uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
+      forwardTo: '447700900000', startedAt: new Date(startedAt),
+    };
+    if (random() < 0.25) {
+      generated.imported.push({
+        ...inbound, outcome, durationSeconds, answeredAt: outcome === 'answered' ? new Date(startedAt + 6000) : null,
+        endedAt: null, inboundStatus: null, forwardedStatus: null,
+      });
+    } else {
+      generated.inbound.push(inbound);
+      generated.events.push(...events.map((body) => parseEventPayload(body, new Date(startedAt))));
+    }
+  }
+  return generated;
+}
+
+/** Writes the calls the way production does, in a scrambled order and in batches. */
+async function fillStore(store: CallStore, generated: Generated, seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  type Write = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent } | { kind: 'import'; call: CallRecord };
+  const writes: Write[] = shuffled<Write>([
+    ...generated.inbound.map((call) => ({ kind: 'call' as const, call })),
+    ...generated.events.map((event) => ({ kind: 'event' as const, event })),
+    ...generated.imported.map((call) => ({ kind: 'import' as const, call })),
+  ], random);
+  for (let start = 0; start < writes.length; start += 40) {
+    const batch = writes.slice(start, start + 40);
+    await store.recordCalls(batch.flatMap((w) => (w.kind === 'call' ? [w.call] : [])));
+    await store.importCalls(batch.flatMap((w) => (w.kind === 'import' ? [w.call] : [])));
+    await store.recordEvents(batch.flatMap((w) => (w.kind === 'event' ? [w.event] : [])));
+  }
+}
+
+const compareCampaigns = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
+const earlier = (a: TrueCall, b: TrueCall) => a.startedAt - b.startedAt || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+
+function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set<TrueCall>, qualifiedCallSeconds: number): ReportRow {
+  const answered = calls.filter((c) => c.outcome === 'answered');
+  const missed = calls.filter((c) => c.outcome === 'missed').length;
+  const totalDurationSeconds = answered.reduce((sum, c) => sum + (c.durationSeconds ?? 0), 0);
+  return {
+    campaign,
+    trackingNumbers: [...new Set(calls.map((c) => c.trackingNumber))].sort(),
+    calls: calls.length,
+    uniqueCallers: new Set(calls.flatMap((c) => (c.caller === null ? [] : [c.caller]))).size,
+    firstTimeCallers: calls.filter((c) => firstCalls.has(c)).length,
+    answered: answered.length,
+    missed,
+    answerRate: answered.length + missed === 0 ? null : answered.length / (answered.length + missed),
+    averageDurationSeconds: answered.length === 0 ? null : totalDurationSeconds / answered.length,
+    totalDurationSeconds,
+    qualifiedCalls: answered.filter((c) => (c.durationSeconds ?? 0) >= qualifiedCallSeconds).length,
+  };
+}
+
+function expectedReport(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+  const firstCalls = new Set<TrueCall>();
+  const seen = new Set<string>();
+  for (const call of [...truth].sort(earlier)) {
+    if (call.caller !== null && !seen.has(call.caller)) firstCalls.add(call), seen.add(call.caller);
+  }
+  const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
+  const campaigns = [...new Set(inRange.map((c) => c.campaign))];
+  const rows = campaigns
+    .map((campaign) => expectedRow(campaign, inRange.filter((c) => c.campaign === campaign), firstCalls, qualifiedCallSeconds))
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.campaign, b.campaign));
+  return { rows, totals: expectedRow(null, inRange, firstCalls, qualifiedCallSeconds) };
+}
+
+function expectedDaily(truth: TrueCall[], since: number, until: number) {
+  const days = new Map<string, { day: string; campaign: string | null; calls: number; answered: number; missed: number }>();
+  for (const call of truth.filter((c) => c.startedAt >= since && c.startedAt < until)) {
+    const day = new Date(call.startedAt).toISOString().slice(0, 10);
+    const key = JSON.stringify([day, call.campaign]);
+    const row = days.get(key) ?? { day, campaign: call.campaign, calls: 0, answered: 0, missed: 0 };
+    row.calls += 1;
+    if (call.outcome === 'answered') row.answered += 1;
+    if (call.outcome === 'missed') row.missed += 1;
+    days.set(key, row);
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : compareCampaigns(a.campaign, b.campaign)));
+}
+
+function expectedHourOfWeek(truth: TrueCall[], since: number, until: number): number[][] {
+  const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  for (const call of truth.filter((c) => c.startedAt >= since && c.startedAt < until)) {
+    const time = new Date(call.startedAt);
+    counts[time.getUTCDay()]![time.getUTCHours()]! += 1;
+  }
+  return counts;
+}
+
+const generated = generateCalls(SEED);
+const truth = generated.truth;
+const sortedStarts = [...new Set(truth.map((c) => c.startedAt))].sort((a, b) => a - b);
+const at = (index: number) => sortedStarts[index]!;
+
+/** Ranges that start and end anywhere: whole days, odd milliseconds, inside one hour, on a call. */
+const RANGES: [string, number, number][] = [
+  ['all time', Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)],
+  ['whole days', WINDOW_START + DAY_MS, WINDOW_START + 4 * DAY_MS],
+  ['odd edges', WINDOW_START + 2 * DAY_MS + 3 * HOUR_MS + 17 * 60_000 + 5123, WINDOW_START + 7 * DAY_MS + 11 * HOUR_MS + 59 * 60_000 + 1],
+  ['starting on a call and ending on another', at(40), at(300)],
+  ['within one hour', WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 60_000, WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 59 * 60_000],
+  ['after the reassignment', REASSIGNED_AT, WINDOW_START + WINDOW_DAYS * DAY_MS],
+  ['one millisecond holding a call', at(100), at(100) + 1],
+];
+
+for (const backend of ['memory', 'sqlite'] as const) {
+  describe(`report figures (${backend} store)`, () => {
+    let dir: string;
+    let store: CallStore;
+    let service: TestService;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'ct-reports-'));
+      store = backend === 'memory' ? new MemoryStore() : openSqliteStore(join(dir, 'calls.db'));
+      await fillStore(store, generated, SEED + 1);
+      service = await startTestService({ QUALIFIED_CALL_SECONDS: '60' }, store);
+    });
+    after(async () => {
+      await service.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const get = async (path: string, since: number, until: number) => {
+      const query = new URLSearchParams({ since: new Date(since).toISOString(), until: new Date(until).toISOString() });
+      const res = await fetch(`${service.url}${path}?${query}`, { headers: service.admin });
+      assert.equal(res.status, 200);
+      return res.json();
+    };
+
+    test('the seeded mix holds what the figures must handle', () => {
+      assert.ok(truth.some((c) => c.caller === null), 'withheld callers');
+      assert.ok(truth.some((c) => c.outcome === 'in_progress'), 'calls in progress');
+      assert.ok(truth.some((c) => c.outcome === 'answered' && c.durationSeconds === null), 'answered calls still talking');
+      assert.ok(new Set(truth.map((c) => c.caller)).size < truth.length / 3, 'repeat callers');
+      assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');
+      const reassigned = truth.filter((c) => c.trackingNumber === '442080000004');
+      assert.deepEqual(new Set(reassigned.map((c) => c.campaign)), new Set(['Radio', 'Web']));
+    });
+
+    for (const [label, since, until] of RANGES) {
+      test(`the campaign report matches the definitions over a range ${label}`, async () => {
+        const report = await get('/api/report', since, until);
+        const expected = expectedReport(truth, since, until, 60);
+        assert.ok(expected.totals.calls > 0 || label === 'within one hour');
+        assert.deepEqual({ rows: report.rows, totals: report.totals }, expected);
+      });
+
+      test(`calls per day and the hour-of-week grid match the calls over a range ${label}`, async () => {
+        assert.deepEqual((await get('/api/report/daily', since, until)).days, expectedDaily(truth, since, until));
+        assert.deepEqual((await get('/api/report/hour-of-week', since, until)).counts, expectedHourOfWeek(truth, since, until));
+      });
+    }
+
+    test('qualified calls follow the threshold each report asks for', async () => {
+      const [, since, until] = RANGES[2]!;
+      for (const seconds of [0, 30, 60, 121, 60]) {
+        const report = await buildCampaignReport(store, { since: new Date(since), until: new Date(until) }, seconds);
+        const expected = expectedReport(truth, since, until, seconds);
+        assert.deepEqual(report.rows.map((r) => [r.campaign, r.qualifiedCalls]), expected.rows.map((r) => [r.campaign, r.qualifiedCalls]));
+      }
+    });
+
+    test('a call whose outcome arrives later moves from calls only into answered', async () => {
+      const script = scriptCall('answered', '442080000005', '447700955555', WINDOW_START + 12 * DAY_MS + 1234);
+      await store.recordCalls([{
+        uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: script.trackingNumber, caller: script.caller,
+        campaign: 'Web', forwardTo: '447700900000', startedAt: new Date(WINDOW_START + 12 * DAY_MS + 1234),
+      }]);
+      const since = WINDOW_START + 12 * DAY_MS;
+      const before = await get('/api/report', since, since + DAY_MS);
+      assert.deepEqual(before.totals, { ...before.totals, calls: 1, answered: 0, missed: 0, uniqueCallers: 1, firstTimeCallers: 1 });
+      await store.recordEvents(script.events.map((body) => parseEventPayload(body, new Date())));
+      const after = await get('/api/report', since, since + DAY_MS);
+      assert.deepEqual(after.totals, { ...after.totals, calls: 1, answered: 1, totalDurationSeconds: 42, qualifiedCalls: 0 });
+    });
+
+    test('an older call stored late takes over "first time" from the caller\'s later calls', async () => {
+      const caller = '447700966666';
+      const later = { ...generated.inbound[0]!, uuid: 'late-2', conversationUuid: 'CON-late-2', caller, startedAt: new Date(WINDOW_START + 15 * DAY_MS) };
+      const earlierCall = { ...later, uuid: 'late-1', conversationUuid: 'CON-late-1', startedAt: new Date(WINDOW_START + 14 * DAY_MS) };
+      const range = [WINDOW_START + 15 * DAY_MS, WINDOW_START + 16 * DAY_MS] as const;
+      await store.recordCalls([later]);
+      assert.equal((await get('/api/report', ...range)).totals.firstTimeCallers, 1);
+      await store.recordCalls([earlierCall]);
+      assert.equal((await get('/api/report', ...range)).totals.firstTimeCallers, 0);
+      assert.equal((await get('/api/report', range[0] - DAY_MS, range[1])).totals.firstTimeCallers, 1);
+      assert.equal((await get('/api/report', range[0] - DAY_MS, range[1])).totals.uniqueCallers, 1);
+    });
+  });
+}
