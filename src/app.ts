@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(['/tracked-calls', '/api', '/dashboard'], admin);
   app.use(adminApiRoutes(store, directory));
   app.use(reportRoutes(store, config));
-  app.use(dashboardRoutes());
+  app.use(dashboardRoutes(store, config));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -1,6 +1,88 @@
-// Dashboard: to be written (issue 5).
-import { Router } from 'express';
+// The dashboard: the page, its own static assets and Chart.js from node_modules (no CDN: it works
+// offline and tells no third party who looks at what), and the latest calls with callers masked.
+// Mounted behind requireAdmin; helmet sets a CSP that allows nothing but this origin.
 
-export function dashboardRoutes(): Router {
-  return Router();
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type Response } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+import { renderDashboardPage } from '../dashboard/page.js';
+import { parseDashboardRange, utcDay } from '../dashboard/range.js';
+import { maskPhoneNumber } from '../phone.js';
+import type { CallStore } from '../store/call-store.js';
+import { parseCallQuery } from './admin-query.js';
+
+/**
+ * This module runs as src/routes/*.ts (tsx, tests) and as dist/routes/*.js (npm start); both sit
+ * two levels below the project root, and tsc copies no .js or .css, so the assets are read from src/.
+ */
+const publicDir = fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url));
+const chartJsDir = dirname(createRequire(import.meta.url).resolve('chart.js'));
+const CHART_JS_FILES = ['chart.umd.min.js', 'chart.umd.min.js.map'];
+
+export const LATEST_CALLS_LIMIT = 20;
+
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  referrerPolicy: { policy: 'no-referrer' },
+  // TLS is the reverse proxy's business (this server speaks plain HTTP), so is HSTS.
+  strictTransportSecurity: false,
+});
+
+/** The assets hold no personal data: let the browser keep them, revalidating by ETag. */
+function revalidateAssets(res: Response): void {
+  res.set('Cache-Control', 'no-cache');
+}
+
+export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Router {
+  const router = Router();
+  router.use('/dashboard', securityHeaders);
+
+  router.get('/dashboard', (req, res) => {
+    const now = new Date();
+    const range = parseDashboardRange(req.query, now);
+    res.type('html').send(renderDashboardPage({ range, today: utcDay(now), qualifiedCallSeconds: config.qualifiedCallSeconds }));
+  });
+
+  // The page shows callers to people: mask them here, so full numbers never reach the browser.
+  router.get('/dashboard/latest-calls', async (req, res) => {
+    const query = parseCallQuery({ ...req.query, limit: req.query.limit ?? String(LATEST_CALLS_LIMIT) });
+    const page = await store.listCalls(query);
+    res.json({
+      calls: page.calls.map((call) => ({
+        startedAt: call.startedAt.toISOString(),
+        caller: maskPhoneNumber(call.caller),
+        trackingNumber: call.trackingNumber,
+        campaign: call.campaign,
+        outcome: call.outcome,
+        durationSeconds: call.durationSeconds,
+      })),
+    });
+  });
+
+  for (const file of CHART_JS_FILES) {
+    router.get(`/dashboard/assets/${file}`, (_req, res) => {
+      revalidateAssets(res);
+      res.sendFile(join(chartJsDir, file));
+    });
+  }
+  router.use('/dashboard/assets', express.static(publicDir, { index: false, fallthrough: true, setHeaders: revalidateAssets }));
+
+  return router;
 }

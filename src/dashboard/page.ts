@@ -1,0 +1,182 @@
+// The dashboard's HTML: the page frame, the range picker as a plain GET form, and empty panels
+// that public/dashboard.js fills from the report API. No inline script or style (the CSP forbids
+// them).
+
+import { RANGE_PRESETS, type DashboardRange } from './range.js';
+
+export interface DashboardPage {
+  range: DashboardRange;
+  /** Today, UTC, YYYY-MM-DD: the presets and the date inputs' upper bound count from it. */
+  today: string;
+  qualifiedCallSeconds: number;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+function kpi(id: string, title: string): string {
+  return `<article class="kpi" id="kpi-${id}">
+        <h2 class="kpi-title">${title}</h2>
+        <p class="kpi-value" data-kpi="${id}">–</p>
+        <p class="kpi-note" data-kpi-note="${id}">&nbsp;</p>
+      </article>`;
+}
+
+function panelState(): string {
+  return `<p class="panel-state" data-state hidden></p>`;
+}
+
+export function renderDashboardPage(page: DashboardPage): string {
+  const { range, today, qualifiedCallSeconds } = page;
+  const presets = RANGE_PRESETS.map(
+    (days) => `<button type="submit" name="days" value="${days}" class="segment" aria-pressed="${range.preset === days}">${days} days</button>`,
+  ).join('\n          ');
+  const attr = (value: string | number) => escapeHtml(String(value));
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <meta name="color-scheme" content="light">
+  <title>Calls dashboard · call-tracker</title>
+  <link rel="icon" href="/dashboard/assets/icon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
+  <script src="/dashboard/assets/chart.umd.min.js" defer></script>
+  <script src="/dashboard/assets/dashboard.js" defer></script>
+</head>
+<body>
+  <header class="masthead">
+    <div class="masthead-inner">
+      <div class="masthead-title">
+        <h1>Calls dashboard</h1>
+        <p class="muted" id="range-label">${attr(range.from)} to ${attr(range.to)} · UTC</p>
+      </div>
+      <form class="range-picker" id="range-form" method="get" action="/dashboard" novalidate>
+        <div class="segmented" role="group" aria-label="Preset ranges">
+          ${presets}
+        </div>
+        <div class="custom-range">
+          <label class="field"><span>From</span>
+            <input type="date" name="from" id="range-from" value="${attr(range.from)}" max="${attr(today)}" required></label>
+          <label class="field"><span>To</span>
+            <input type="date" name="to" id="range-to" value="${attr(range.to)}" max="${attr(today)}" required></label>
+          <button type="submit" class="button" id="range-apply">Apply</button>
+        </div>
+        <p class="range-error" id="range-error" role="alert" hidden></p>
+      </form>
+    </div>
+  </header>
+
+  <main class="dashboard" id="dashboard" aria-busy="true"
+        data-from="${attr(range.from)}" data-to="${attr(range.to)}" data-today="${attr(today)}"
+        data-qualified-seconds="${attr(qualifiedCallSeconds)}">
+    <div class="banner" id="load-error" role="alert" hidden>
+      <p><strong>The figures could not be loaded.</strong> <span id="load-error-detail"></span></p>
+      <button type="button" class="button" id="retry">Try again</button>
+    </div>
+
+    <section class="kpis" aria-label="Key figures">
+      ${kpi('calls', 'Calls')}
+      ${kpi('answer-rate', 'Answer rate')}
+      ${kpi('qualified', 'Qualified calls')}
+      ${kpi('talk-time', 'Average talk time')}
+    </section>
+
+    <section class="panel span-4" id="daily-panel" aria-labelledby="daily-title">
+      <header class="panel-head">
+        <h2 id="daily-title">Calls per day</h2>
+        <p class="panel-hint">Solid: answered · pale: missed</p>
+      </header>
+      <div class="chart-box chart-daily"><canvas id="daily-chart" role="img" aria-label="Calls per day by campaign, answered and missed"></canvas></div>
+      <ul class="legend" id="daily-legend" aria-label="Campaign colours"></ul>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-2" id="rate-panel" aria-labelledby="rate-title">
+      <header class="panel-head">
+        <h2 id="rate-title">Answer rate by campaign</h2>
+        <p class="panel-hint">Answered ÷ (answered + missed)</p>
+      </header>
+      <div class="chart-box chart-rate"><canvas id="rate-chart" role="img" aria-label="Answer rate per campaign"></canvas></div>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-6" id="campaigns-panel" aria-labelledby="campaigns-title">
+      <header class="panel-head">
+        <h2 id="campaigns-title">Campaigns</h2>
+        <a class="button button-quiet" id="report-csv" href="/api/report.csv" download>Download CSV</a>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="campaigns-title">
+        <table class="data-table" id="campaigns-table">
+          <thead>
+            <tr>
+              <th scope="col">Campaign</th>
+              <th scope="col" class="num">Calls</th>
+              <th scope="col" class="num">Unique callers</th>
+              <th scope="col" class="num">First-time callers</th>
+              <th scope="col" class="num">Answered</th>
+              <th scope="col" class="num">Missed</th>
+              <th scope="col" class="num">Answer rate</th>
+              <th scope="col" class="num">Avg talk time</th>
+              <th scope="col" class="num" title="Answered with at least ${attr(qualifiedCallSeconds)} s of talk time">Qualified calls</th>
+              <th scope="col">Tracking numbers</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+          <tfoot></tfoot>
+        </table>
+      </div>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-6" id="heatmap-panel" aria-labelledby="heatmap-title">
+      <header class="panel-head">
+        <h2 id="heatmap-title">When people call</h2>
+        <p class="panel-hint">Calls by weekday and hour, UTC</p>
+      </header>
+      <div class="table-scroll heatmap-scroll" tabindex="0" aria-labelledby="heatmap-title">
+        <div class="heatmap" id="heatmap" role="table" aria-label="Calls by weekday and hour (UTC)"></div>
+      </div>
+      <p class="heatmap-scale" id="heatmap-scale"></p>
+      <p class="heatmap-summary" id="heatmap-summary"></p>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-6" id="calls-panel" aria-labelledby="calls-title">
+      <header class="panel-head">
+        <h2 id="calls-title">Latest calls</h2>
+        <a class="button button-quiet" id="calls-csv" href="/api/calls.csv" download>Download calls CSV</a>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="calls-title">
+        <table class="data-table" id="calls-table">
+          <thead>
+            <tr>
+              <th scope="col">Started (UTC)</th>
+              <th scope="col">Campaign</th>
+              <th scope="col">Outcome</th>
+              <th scope="col" class="num">Talk time</th>
+              <th scope="col">Caller</th>
+              <th scope="col">Tracking number</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p class="table-note" id="calls-note"></p>
+      ${panelState()}
+    </section>
+  </main>
+
+  <footer class="footnote">
+    <p>Days and hours in UTC. A qualified call is an answered call with at least ${attr(qualifiedCallSeconds)} seconds of talk time.
+    Callers' numbers are masked here; the CSV downloads hold them in full.</p>
+  </footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,569 @@
+// The dashboard's client: reads the report API for the chosen range (same origin, so the browser
+// re-sends the admin credentials) and fills the panels the server rendered. Plain browser
+// JavaScript: no build step, no framework; Chart.js is loaded before it as a global.
+'use strict';
+
+(() => {
+  const DAY_MS = 86_400_000;
+  const PRESETS = [7, 30, 90];
+  const DEFAULT_PRESET = 30;
+  const MAX_RANGE_DAYS = 731;
+  const LATEST_CALLS = 10;
+  /** Distinct, colour-blind-friendly hues, dark enough for white text and for thin bars. */
+  const PALETTE = ['#1d4ed8', '#d97706', '#0f766e', '#c026d3', '#dc2626', '#4d7c0f', '#7c3aed', '#0369a1', '#b45309', '#be185d'];
+  const NO_CAMPAIGN_COLOUR = '#64748b';
+  /** Heatmap cells run from this pale blue to the dark one as counts rise. */
+  const HEAT_LOW = [219, 230, 254];
+  const HEAT_HIGH = [30, 58, 138];
+  /** Monday first, as a working week reads; the API counts Sunday as day 0. */
+  const WEEK_ORDER = [1, 2, 3, 4, 5, 6, 0];
+  const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+  const main = /** @type {HTMLElement} */ (document.getElementById('dashboard'));
+  const form = /** @type {HTMLFormElement} */ (document.getElementById('range-form'));
+  const fromInput = /** @type {HTMLInputElement} */ (document.getElementById('range-from'));
+  const toInput = /** @type {HTMLInputElement} */ (document.getElementById('range-to'));
+  const rangeError = /** @type {HTMLElement} */ (document.getElementById('range-error'));
+  const today = main.dataset.today ?? new Date().toISOString().slice(0, 10);
+  const qualifiedSeconds = Number(main.dataset.qualifiedSeconds);
+
+  const numberFormat = new Intl.NumberFormat();
+  const dayLabel = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const longDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const rangeDay = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const callTime = new Intl.DateTimeFormat(undefined, {
+    day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC',
+  });
+  const weekdayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', timeZone: 'UTC' });
+
+  /** @type {{ preset: number | null, from: string, to: string }} */
+  let range = { preset: presetOf(main.dataset.from, main.dataset.to), from: main.dataset.from ?? today, to: main.dataset.to ?? today };
+  /** @type {Record<string, any>} */
+  const charts = {};
+  let loadSequence = 0;
+
+  // Dates and ranges (whole UTC days, the last one included)
+
+  /** @param {string} day @param {number} days */
+  function addDays(day, days) {
+    return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  /** @param {string} from @param {string} to */
+  function daysBetween(from, to) {
+    return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
+  }
+
+  /** @param {number} days */
+  function presetRange(days) {
+    return { preset: days, from: addDays(today, -(days - 1)), to: today };
+  }
+
+  /** @param {string | undefined} from @param {string | undefined} to */
+  function presetOf(from, to) {
+    if (to !== today || from === undefined) return null;
+    return PRESETS.find((days) => addDays(today, -(days - 1)) === from) ?? null;
+  }
+
+  /** @param {string | null} day */
+  function isDay(day) {
+    return day !== null && /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
+  }
+
+  function rangeFromLocation() {
+    const params = new URLSearchParams(location.search);
+    const days = Number(params.get('days'));
+    if (PRESETS.includes(days)) return presetRange(days);
+    const from = params.get('from');
+    const to = params.get('to') || today;
+    if (isDay(from) && isDay(to) && from <= to) return { preset: presetOf(from, to), from, to };
+    return presetRange(DEFAULT_PRESET);
+  }
+
+  function apiQuery() {
+    return new URLSearchParams({ since: `${range.from}T00:00:00Z`, until: `${addDays(range.to, 1)}T00:00:00Z` });
+  }
+
+  // Formatting
+
+  /** @param {number} n */
+  const count = (n) => numberFormat.format(n);
+
+  /** @param {number | null} rate */
+  const percent = (rate) => (rate === null ? '–' : `${Math.round(rate * 100)}%`);
+
+  /** @param {number | null} seconds */
+  function duration(seconds) {
+    if (seconds === null) return '–';
+    const total = Math.round(seconds);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+    if (m > 0) return `${m}m ${String(s).padStart(2, '0')}s`;
+    return `${s}s`;
+  }
+
+  /** @param {string[]} numbers */
+  const listNumbers = (numbers) => numbers.map((n) => `+${n}`).join(', ');
+
+  /** @param {string | null} campaign */
+  const campaignName = (campaign) => campaign ?? 'No campaign';
+  /** @param {string | null} campaign */
+  const campaignKey = (campaign) => (campaign === null ? '\u0000none' : `c:${campaign}`);
+
+  // DOM helpers
+
+  /**
+   * @param {string} tag
+   * @param {{ className?: string, text?: string, title?: string, attrs?: Record<string, string> }} [options]
+   * @param {(Node | string)[]} [children]
+   */
+  function el(tag, options = {}, children = []) {
+    const node = document.createElement(tag);
+    if (options.className) node.className = options.className;
+    if (options.text !== undefined) node.textContent = options.text;
+    if (options.title) node.title = options.title;
+    for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+  }
+
+  /** @param {string} colour */
+  function swatch(colour) {
+    const node = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+    node.style.backgroundColor = colour;
+    return node;
+  }
+
+  /** @param {string} hex @param {number} alpha */
+  function tint(hex, alpha) {
+    const n = Number.parseInt(hex.slice(1), 16);
+    return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+  }
+
+  /**
+   * Shows a panel's content, or in its place a message ('empty' or 'failed').
+   * @param {string} id @param {'ready' | 'empty' | 'failed'} state @param {string} [message]
+   */
+  function setPanelState(id, state, message = '') {
+    const panel = /** @type {HTMLElement} */ (document.getElementById(id));
+    const note = /** @type {HTMLElement} */ (panel.querySelector('[data-state]'));
+    panel.classList.toggle('is-empty', state === 'empty');
+    panel.classList.toggle('is-failed', state === 'failed');
+    note.hidden = state === 'ready';
+    note.textContent = message;
+  }
+
+  /** @param {string} id @param {string} value @param {string} note */
+  function setKpi(id, value, note) {
+    const valueNode = /** @type {HTMLElement} */ (main.querySelector(`[data-kpi="${id}"]`));
+    const noteNode = /** @type {HTMLElement} */ (main.querySelector(`[data-kpi-note="${id}"]`));
+    valueNode.textContent = value;
+    noteNode.textContent = note || '\u00a0';
+  }
+
+  // Data
+
+  /** @param {string} path */
+  async function getJson(path) {
+    let res;
+    try {
+      res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    } catch {
+      throw new Error('The server could not be reached.');
+    }
+    if (!res.ok) {
+      let reason = res.statusText;
+      try {
+        reason = (await res.json()).message ?? reason;
+      } catch {
+        // not a JSON error body; the status text will do
+      }
+      throw new Error(`The server answered ${res.status}${reason ? `: ${reason}` : ''}.`);
+    }
+    return res.json();
+  }
+
+  async function load() {
+    const sequence = ++loadSequence;
+    main.setAttribute('aria-busy', 'true');
+    main.dataset.status = 'loading';
+    showRange();
+    const query = apiQuery();
+    try {
+      const [report, daily, hours, latest] = await Promise.all([
+        getJson(`/api/report?${query}`),
+        getJson(`/api/report/daily?${query}`),
+        getJson(`/api/report/hour-of-week?${query}`),
+        getJson(`/dashboard/latest-calls?${query}&limit=${LATEST_CALLS}`),
+      ]);
+      if (sequence !== loadSequence) return; // a newer range was chosen meanwhile
+      render(report, daily, hours, latest);
+      /** @type {HTMLElement} */ (document.getElementById('load-error')).hidden = true;
+      main.dataset.status = 'ready';
+    } catch (error) {
+      if (sequence !== loadSequence) return;
+      showFailure(error instanceof Error ? error.message : String(error));
+      main.dataset.status = 'failed';
+    } finally {
+      if (sequence === loadSequence) main.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  /** @param {string} detail */
+  function showFailure(detail) {
+    const banner = /** @type {HTMLElement} */ (document.getElementById('load-error'));
+    /** @type {HTMLElement} */ (document.getElementById('load-error-detail')).textContent = detail;
+    banner.hidden = false;
+    for (const id of ['calls', 'answer-rate', 'qualified', 'talk-time']) setKpi(id, '–', '');
+    for (const id of ['daily-panel', 'rate-panel', 'campaigns-panel', 'heatmap-panel', 'calls-panel']) {
+      setPanelState(id, 'failed', 'Could not load these figures.');
+    }
+    destroyCharts();
+  }
+
+  function destroyCharts() {
+    for (const key of Object.keys(charts)) {
+      charts[key].destroy();
+      delete charts[key];
+    }
+  }
+
+  // Rendering
+
+  /** @param {any} report @param {any} daily @param {any} hours @param {any} latest */
+  function render(report, daily, hours, latest) {
+    const rows = [...report.rows].sort((a, b) => b.calls - a.calls || (a.campaign === null ? 1 : b.campaign === null ? -1 : a.campaign.localeCompare(b.campaign)));
+    /** @type {Map<string, string>} */
+    const colours = new Map();
+    for (const row of rows) {
+      colours.set(campaignKey(row.campaign), row.campaign === null ? NO_CAMPAIGN_COLOUR : PALETTE[colours.size % PALETTE.length]);
+    }
+    /** @param {string | null} campaign */
+    const colourOf = (campaign) => {
+      const key = campaignKey(campaign);
+      if (!colours.has(key)) colours.set(key, campaign === null ? NO_CAMPAIGN_COLOUR : PALETTE[colours.size % PALETTE.length]);
+      return /** @type {string} */ (colours.get(key));
+    };
+
+    renderKpis(report.totals);
+    destroyCharts();
+    const empty = report.totals.calls === 0;
+    const emptyMessage = 'No calls in this range';
+    if (empty) {
+      for (const id of ['daily-panel', 'rate-panel', 'campaigns-panel', 'heatmap-panel', 'calls-panel']) setPanelState(id, 'empty', emptyMessage);
+      return;
+    }
+    renderCampaignTable(rows, report.totals, colourOf);
+    renderDailyChart(daily.days, rows, colourOf);
+    renderRateChart(rows, colourOf);
+    renderHeatmap(hours.counts);
+    renderLatestCalls(latest.calls, report.totals.calls, colourOf);
+  }
+
+  /** @param {any} totals */
+  function renderKpis(totals) {
+    setKpi('calls', count(totals.calls), `${count(totals.uniqueCallers)} unique callers · ${count(totals.firstTimeCallers)} first-time`);
+    setKpi('answer-rate', percent(totals.answerRate), `${count(totals.answered)} answered · ${count(totals.missed)} missed`);
+    const share = totals.calls > 0 ? ` · ${Math.round((totals.qualifiedCalls / totals.calls) * 100)}% of calls` : '';
+    setKpi('qualified', count(totals.qualifiedCalls), `≥ ${qualifiedSeconds}s talk time${share}`);
+    setKpi('talk-time', duration(totals.averageDurationSeconds), `${duration(totals.totalDurationSeconds)} in total`);
+  }
+
+  /** @param {any[]} rows @param {any} totals @param {(c: string | null) => string} colourOf */
+  function renderCampaignTable(rows, totals, colourOf) {
+    const table = /** @type {HTMLTableElement} */ (document.getElementById('campaigns-table'));
+    /** @param {any} row @param {Node} label @param {string} cellTag */
+    const cells = (row, label, cellTag) => {
+      const rateClass = row.answerRate === null ? 'num' : row.answerRate >= 0.8 ? 'num rate-good' : row.answerRate < 0.5 ? 'num rate-bad' : 'num';
+      return [
+        el(cellTag, cellTag === 'th' ? { attrs: { scope: 'row' } } : {}, [label]),
+        el('td', { className: 'num', text: count(row.calls) }),
+        el('td', { className: 'num', text: count(row.uniqueCallers) }),
+        el('td', { className: 'num', text: count(row.firstTimeCallers) }),
+        el('td', { className: 'num', text: count(row.answered) }),
+        el('td', { className: 'num', text: count(row.missed) }),
+        el('td', { className: rateClass, text: percent(row.answerRate) }),
+        el('td', { className: 'num', text: duration(row.averageDurationSeconds) }),
+        el('td', { className: 'num', text: count(row.qualifiedCalls) }),
+        el('td', { className: 'numbers', text: listNumbers(row.trackingNumbers) }),
+      ];
+    };
+    const body = rows.map((row) => {
+      const label = el('span', { className: row.campaign === null ? 'campaign-cell no-campaign' : 'campaign-cell' },
+        [swatch(colourOf(row.campaign)), campaignName(row.campaign)]);
+      return el('tr', { attrs: { 'data-campaign': campaignName(row.campaign) } }, cells(row, label, 'th'));
+    });
+    /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...body);
+    // Every number is listed above; the totals row only counts them.
+    const numbers = totals.trackingNumbers.length;
+    const totalsRow = { ...totals, trackingNumbers: [] };
+    const footer = el('tr', {}, cells(totalsRow, document.createTextNode('All campaigns'), 'th'));
+    /** @type {HTMLElement} */ (footer.lastElementChild).textContent = `${count(numbers)} ${numbers === 1 ? 'number' : 'numbers'}`;
+    /** @type {HTMLElement} */ (table.tFoot).replaceChildren(footer);
+    setPanelState('campaigns-panel', 'ready');
+  }
+
+  function chartDefaults() {
+    const Chart = window.Chart;
+    Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+    Chart.defaults.font.size = 12;
+    Chart.defaults.color = '#556072';
+    Chart.defaults.animation = matchMedia('(prefers-reduced-motion: reduce)').matches ? false : { duration: 300 };
+  }
+
+  /** @param {any[]} days @param {any[]} rows @param {(c: string | null) => string} colourOf */
+  function renderDailyChart(days, rows, colourOf) {
+    if (!window.Chart) {
+      setPanelState('daily-panel', 'failed', 'The charting library did not load.');
+      return;
+    }
+    const dayList = Array.from({ length: daysBetween(range.from, range.to) }, (_, i) => addDays(range.from, i));
+    const index = new Map(dayList.map((day, i) => [day, i]));
+    /** @type {Map<string, { campaign: string | null, answered: number[], missed: number[] }>} */
+    const series = new Map();
+    for (const row of rows) series.set(campaignKey(row.campaign), { campaign: row.campaign, answered: dayList.map(() => 0), missed: dayList.map(() => 0) });
+    const inProgress = dayList.map(() => 0);
+    for (const entry of days) {
+      const i = index.get(entry.day);
+      if (i === undefined) continue;
+      const key = campaignKey(entry.campaign);
+      if (!series.has(key)) series.set(key, { campaign: entry.campaign, answered: dayList.map(() => 0), missed: dayList.map(() => 0) });
+      const s = /** @type {{ answered: number[], missed: number[] }} */ (series.get(key));
+      s.answered[i] += entry.answered;
+      s.missed[i] += entry.missed;
+      inProgress[i] += entry.calls - entry.answered - entry.missed;
+    }
+    const datasets = [];
+    for (const s of series.values()) {
+      const colour = colourOf(s.campaign);
+      datasets.push({ label: `${campaignName(s.campaign)}: answered`, data: s.answered, backgroundColor: colour, stack: 'calls' });
+      datasets.push({ label: `${campaignName(s.campaign)}: missed`, data: s.missed, backgroundColor: tint(colour, 0.3), borderColor: colour, borderWidth: { top: 1 }, stack: 'calls' });
+    }
+    if (inProgress.some((n) => n > 0)) {
+      datasets.push({ label: 'In progress', data: inProgress, backgroundColor: '#cbd5e1', stack: 'calls' });
+    }
+
+    const canvas = /** @type {HTMLCanvasElement} */ (document.getElementById('daily-chart'));
+    charts.daily = new window.Chart(canvas, {
+      type: 'bar',
+      data: { labels: dayList.map((day) => dayLabel.format(new Date(`${day}T00:00:00Z`))), datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: 'index', intersect: false },
+        datasets: { bar: { maxBarThickness: 36, categoryPercentage: 0.85, barPercentage: 0.9 } },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            filter: (/** @type {any} */ item) => item.raw > 0,
+            callbacks: { title: (/** @type {any[]} */ items) => (items[0] ? longDay.format(new Date(`${dayList[items[0].dataIndex]}T00:00:00Z`)) : '') },
+          },
+        },
+        scales: {
+          x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, grid: { color: '#eef0f4' }, border: { display: false } },
+        },
+      },
+    });
+
+    const legend = /** @type {HTMLElement} */ (document.getElementById('daily-legend'));
+    legend.replaceChildren(...[...series.values()].map((s) => el('li', {}, [swatch(colourOf(s.campaign)), campaignName(s.campaign)])));
+    setPanelState('daily-panel', 'ready');
+  }
+
+  /** Writes each bar's percentage at its end, so the chart reads without hovering. */
+  const barValueLabels = {
+    id: 'barValueLabels',
+    /** @param {any} chart */
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      const meta = chart.getDatasetMeta(0);
+      ctx.save();
+      ctx.font = `600 12px ${window.Chart.defaults.font.family}`;
+      ctx.textBaseline = 'middle';
+      meta.data.forEach((/** @type {any} */ bar, /** @type {number} */ i) => {
+        const value = chart.data.datasets[0].data[i];
+        const text = `${Math.round(value)}%`;
+        const inside = bar.x - bar.base > ctx.measureText(text).width + 16;
+        ctx.fillStyle = inside ? '#ffffff' : '#172033';
+        ctx.textAlign = inside ? 'right' : 'left';
+        ctx.fillText(text, inside ? bar.x - 8 : bar.x + 6, bar.y);
+      });
+      ctx.restore();
+    },
+  };
+
+  /** @param {any[]} rows @param {(c: string | null) => string} colourOf */
+  function renderRateChart(rows, colourOf) {
+    const rated = rows.filter((row) => row.answerRate !== null).sort((a, b) => b.answerRate - a.answerRate);
+    if (rated.length === 0) {
+      setPanelState('rate-panel', 'empty', 'No answered or missed calls in this range');
+      return;
+    }
+    if (!window.Chart) {
+      setPanelState('rate-panel', 'failed', 'The charting library did not load.');
+      return;
+    }
+    const box = /** @type {HTMLElement} */ (document.querySelector('.chart-rate'));
+    box.style.height = `${Math.max(220, 48 + rated.length * 36)}px`;
+    const canvas = /** @type {HTMLCanvasElement} */ (document.getElementById('rate-chart'));
+    charts.rate = new window.Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: rated.map((row) => campaignName(row.campaign)),
+        datasets: [{ label: 'Answer rate', data: rated.map((row) => row.answerRate * 100), backgroundColor: rated.map((row) => colourOf(row.campaign)), borderRadius: 4 }],
+      },
+      options: {
+        indexAxis: 'y',
+        responsive: true,
+        maintainAspectRatio: false,
+        datasets: { bar: { maxBarThickness: 26 } },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              label: (/** @type {any} */ item) => {
+                const row = rated[item.dataIndex];
+                return `${percent(row.answerRate)}: ${count(row.answered)} of ${count(row.answered + row.missed)} answered`;
+              },
+            },
+          },
+        },
+        scales: {
+          x: { min: 0, max: 100, ticks: { callback: (/** @type {number} */ v) => `${v}%`, stepSize: 25 }, grid: { color: '#eef0f4' }, border: { display: false } },
+          y: { grid: { display: false }, ticks: { color: '#172033', font: { weight: '600' } } },
+        },
+      },
+      plugins: [barValueLabels],
+    });
+    setPanelState('rate-panel', 'ready');
+  }
+
+  /** @param {number[][]} counts */
+  function renderHeatmap(counts) {
+    const grid = /** @type {HTMLElement} */ (document.getElementById('heatmap'));
+    const max = Math.max(0, ...counts.flat());
+    const header = el('div', { className: 'heatmap-row', attrs: { role: 'row' } }, [
+      el('span', { attrs: { role: 'columnheader' } }),
+      ...Array.from({ length: 24 }, (_, hour) =>
+        el('span', { className: 'heatmap-hour', text: hour % 3 === 0 ? String(hour).padStart(2, '0') : '', attrs: { role: 'columnheader', 'aria-label': `${hour}:00` } })),
+    ]);
+    const rows = WEEK_ORDER.map((weekday) => {
+      const cells = (counts[weekday] ?? []).map((n, hour) => {
+        const label = `${WEEKDAYS[weekday]} ${String(hour).padStart(2, '0')}:00–${String(hour + 1).padStart(2, '0')}:00 UTC: ${n} ${n === 1 ? 'call' : 'calls'}`;
+        const cell = el('span', { className: 'heatmap-cell', text: n > 0 ? String(n) : '', title: label, attrs: { role: 'cell', 'aria-label': label, 'data-count': String(n) } });
+        if (n > 0) {
+          // A floor keeps a single call visible next to a busy hour.
+          const level = 0.15 + 0.85 * (n / max);
+          const rgb = HEAT_LOW.map((low, i) => Math.round(low + (/** @type {number} */ (HEAT_HIGH[i]) - low) * level));
+          cell.style.backgroundColor = `rgb(${rgb.join(', ')})`;
+          cell.style.color = level > 0.5 ? '#ffffff' : '#172033';
+        }
+        return cell;
+      });
+      return el('div', { className: 'heatmap-row', attrs: { role: 'row' } }, [el('span', { className: 'heatmap-label', text: WEEKDAYS[weekday], attrs: { role: 'rowheader' } }), ...cells]);
+    });
+    grid.replaceChildren(header, ...rows);
+
+    const scale = /** @type {HTMLElement} */ (document.getElementById('heatmap-scale'));
+    scale.replaceChildren('Fewer');
+    for (const level of [0.15, 0.43, 0.72, 1]) {
+      const rgb = HEAT_LOW.map((low, i) => Math.round(low + (/** @type {number} */ (HEAT_HIGH[i]) - low) * level));
+      scale.append(swatch(`rgb(${rgb.join(', ')})`));
+    }
+    scale.append(`More · busiest hour: ${count(max)} ${max === 1 ? 'call' : 'calls'}`);
+
+    const byWeekday = counts.map((hours) => hours.reduce((a, b) => a + b, 0));
+    const byHour = Array.from({ length: 24 }, (_, hour) => counts.reduce((sum, hours) => sum + (hours[hour] ?? 0), 0));
+    const topWeekday = byWeekday.indexOf(Math.max(...byWeekday));
+    const topHour = byHour.indexOf(Math.max(...byHour));
+    const hourName = (/** @type {number} */ h) => `${String(h).padStart(2, '0')}:00`;
+    const weekdayLabel = weekdayName.format(new Date(Date.UTC(2026, 10, 1 + topWeekday))); // 1 Nov 2026 was a Sunday
+    /** @type {HTMLElement} */ (document.getElementById('heatmap-summary')).replaceChildren(
+      'Busiest day ', el('strong', { text: weekdayLabel }), ` (${count(byWeekday[topWeekday] ?? 0)} calls) · busiest hour `,
+      el('strong', { text: `${hourName(topHour)}–${hourName((topHour + 1) % 24)}` }), ` (${count(byHour[topHour] ?? 0)} calls)`,
+    );
+    setPanelState('heatmap-panel', 'ready');
+  }
+
+  const OUTCOMES = { answered: 'Answered', missed: 'Missed', in_progress: 'In progress' };
+
+  /** @param {any[]} calls @param {number} callsInRange @param {(c: string | null) => string} colourOf */
+  function renderLatestCalls(calls, callsInRange, colourOf) {
+    const table = /** @type {HTMLTableElement} */ (document.getElementById('calls-table'));
+    const rows = calls.map((call) => el('tr', {}, [
+      el('td', { text: callTime.format(new Date(call.startedAt)) }),
+      el('td', {}, [el('span', { className: call.campaign === null ? 'campaign-cell no-campaign' : 'campaign-cell' }, [swatch(colourOf(call.campaign)), campaignName(call.campaign)])]),
+      el('td', {}, [el('span', { className: `badge badge-${call.outcome}`, text: OUTCOMES[/** @type {keyof typeof OUTCOMES} */ (call.outcome)] ?? call.outcome })]),
+      el('td', { className: 'num', text: call.outcome === 'answered' ? duration(call.durationSeconds) : '–' }),
+      el('td', call.caller === null ? { className: 'muted', text: 'Withheld' } : { className: 'caller', text: call.caller }),
+      el('td', { className: 'muted', text: call.trackingNumber === null ? '–' : `+${call.trackingNumber}` }),
+    ]));
+    /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...rows);
+    /** @type {HTMLElement} */ (document.getElementById('calls-note')).textContent = callsInRange > rows.length
+      ? `The ${rows.length} latest of ${count(callsInRange)} calls in this range; the CSV has them all.`
+      : '';
+    setPanelState('calls-panel', rows.length > 0 ? 'ready' : 'empty', 'No calls in this range');
+  }
+
+  // Range picker
+
+  function showRange() {
+    const query = apiQuery();
+    /** @type {HTMLAnchorElement} */ (document.getElementById('report-csv')).href = `/api/report.csv?${query}`;
+    /** @type {HTMLAnchorElement} */ (document.getElementById('calls-csv')).href = `/api/calls.csv?${query}`;
+    const from = new Date(`${range.from}T00:00:00Z`);
+    const to = new Date(`${range.to}T00:00:00Z`);
+    const label = range.from === range.to ? rangeDay.format(from) : `${rangeDay.format(from)} – ${rangeDay.format(to)}`;
+    /** @type {HTMLElement} */ (document.getElementById('range-label')).textContent =
+      `${range.preset ? `Last ${range.preset} days · ` : ''}${label} · UTC`;
+    fromInput.value = range.from;
+    toInput.value = range.to;
+    for (const button of form.querySelectorAll('button[name="days"]')) {
+      button.setAttribute('aria-pressed', String(Number(/** @type {HTMLButtonElement} */ (button).value) === range.preset));
+    }
+    main.dataset.from = range.from;
+    main.dataset.to = range.to;
+  }
+
+  function pageUrl() {
+    const params = range.preset ? new URLSearchParams({ days: String(range.preset) }) : new URLSearchParams({ from: range.from, to: range.to });
+    return `${location.pathname}?${params}`;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const submitter = /** @type {SubmitEvent} */ (event).submitter;
+    rangeError.hidden = true;
+    if (submitter instanceof HTMLButtonElement && submitter.name === 'days') {
+      range = presetRange(Number(submitter.value));
+    } else {
+      const from = fromInput.value;
+      const to = toInput.value || today;
+      let problem = '';
+      if (!isDay(from) || !isDay(to)) problem = 'Pick both dates.';
+      else if (from > to) problem = '“From” must not be after “To”.';
+      else if (daysBetween(from, to) > MAX_RANGE_DAYS) problem = `Pick at most ${MAX_RANGE_DAYS} days.`;
+      if (problem) {
+        rangeError.textContent = problem;
+        rangeError.hidden = false;
+        return;
+      }
+      range = { preset: presetOf(from, to), from, to };
+    }
+    history.pushState(null, '', pageUrl());
+    void load();
+  });
+
+  window.addEventListener('popstate', () => {
+    range = rangeFromLocation();
+    void load();
+  });
+
+  /** @type {HTMLElement} */ (document.getElementById('retry')).addEventListener('click', () => void load());
+
+  if (window.Chart) chartDefaults();
+  void load();
+})();

@@ -1,0 +1,65 @@
+// The dashboard's date range: whole UTC days, from a preset (the last 7, 30 or 90 days, today
+// included) or a custom from/to, read from the page's query string.
+
+import { badRequest } from '../http-error.js';
+
+export const RANGE_PRESETS = [7, 30, 90] as const;
+export type RangePreset = (typeof RANGE_PRESETS)[number];
+export const DEFAULT_PRESET: RangePreset = 30;
+/** Longer ranges would draw thousands of daily bars that nobody can read. */
+export const MAX_RANGE_DAYS = 731;
+
+const DAY_MS = 86_400_000;
+
+export interface DashboardRange {
+  /** The preset the range came from; null for a custom range. */
+  preset: RangePreset | null;
+  /** First day shown, YYYY-MM-DD (UTC). */
+  from: string;
+  /** Last day shown, included, YYYY-MM-DD (UTC). */
+  to: string;
+}
+
+export function utcDay(time: Date): string {
+  return time.toISOString().slice(0, 10);
+}
+
+function parseDay(name: string, raw: unknown): Date {
+  if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+    throw badRequest(`"${name}" must be a date such as 2026-11-01`);
+  }
+  const day = new Date(`${raw}T00:00:00Z`);
+  // Date rolls 2026-02-30 over to March; a real calendar day reads back unchanged.
+  if (Number.isNaN(day.getTime()) || utcDay(day) !== raw) throw badRequest(`"${name}" is not a calendar date`);
+  return day;
+}
+
+function presetRange(preset: RangePreset, today: Date): DashboardRange {
+  return { preset, from: utcDay(new Date(today.getTime() - (preset - 1) * DAY_MS)), to: utcDay(today) };
+}
+
+/** Reads `?days=7|30|90` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`; a preset wins when both are given. */
+export function parseDashboardRange(query: Record<string, unknown>, now: Date): DashboardRange {
+  const today = new Date(`${utcDay(now)}T00:00:00Z`);
+  const { days, from, to } = query;
+  if (days !== undefined && days !== '') {
+    const preset = RANGE_PRESETS.find((p) => String(p) === days);
+    if (preset === undefined) throw badRequest(`"days" must be one of ${RANGE_PRESETS.join(', ')}`);
+    return presetRange(preset, today);
+  }
+  if ((from === undefined || from === '') && (to === undefined || to === '')) return presetRange(DEFAULT_PRESET, today);
+  const fromDay = parseDay('from', from);
+  const toDay = to === undefined || to === '' ? today : parseDay('to', to);
+  if (fromDay > toDay) throw badRequest('"from" must not be after "to"');
+  if ((toDay.getTime() - fromDay.getTime()) / DAY_MS + 1 > MAX_RANGE_DAYS) {
+    throw badRequest(`a range covers at most ${MAX_RANGE_DAYS} days`);
+  }
+  return { preset: null, from: utcDay(fromDay), to: utcDay(toDay) };
+}
+
+/** The half-open time range [since, until) the APIs take for the days shown. */
+export function rangeTimes(range: DashboardRange): { since: Date; until: Date } {
+  const since = new Date(`${range.from}T00:00:00Z`);
+  const until = new Date(new Date(`${range.to}T00:00:00Z`).getTime() + DAY_MS);
+  return { since, until };
+}
