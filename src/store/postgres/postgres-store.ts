@@ -1,6 +1,497 @@
-// PostgreSQL store: to be written (issue 3).
-import type { CallStore } from '../call-store.js';
+// The store for several instances on one database: PostgreSQL through a node-postgres pool. Calls
+// and events are written one statement per batch, and a call's lifecycle is re-derived from its
+// events under locks, so instances sharing the events of one call never lose an update.
 
-export async function openPostgresStore(_url: string): Promise<CallStore> {
-  throw new Error('the PostgreSQL store is not available yet');
+import pg from 'pg';
+import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../calls.js';
+import { deriveLifecycle } from '../../lifecycle.js';
+import type { TrackingNumber } from '../../tracking-numbers.js';
+import type {
+  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
+} from '../call-store.js';
+import { migratePostgres } from './migrations.js';
+
+/** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
+const CONNECT_TIMEOUT_MS = 3000;
+/** Webhook writes and reads; a hung server makes them fail instead of waiting for ever. */
+const QUERY_TIMEOUT_MS = 5000;
+/** Reports scan many rows; they get longer before they are given up. */
+const REPORT_TIMEOUT_MS = 30_000;
+const POOL_SIZE = 10;
+
+/** Namespace of the two-key advisory locks taken on conversations; migrations use a one-key lock. */
+const LIFECYCLE_LOCK_CLASS = 1_131_700_003;
+/**
+ * Conversations hash onto this many locks. Bounding them keeps a burst of large batches from
+ * exhausting the server's shared lock table (max_locks_per_transaction × max_connections);
+ * two unrelated calls sharing a lock only wait for each other's short transaction.
+ */
+const LIFECYCLE_LOCK_BUCKETS = 256;
+
+interface CallRow {
+  uuid: string;
+  conversation_uuid: string | null;
+  tracking_number: string | null;
+  caller: string | null;
+  campaign: string | null;
+  forward_to: string;
+  started_at: Date;
+  outcome: CallRecord['outcome'];
+  answered_at: Date | null;
+  ended_at: Date | null;
+  /** bigint: node-postgres hands it over as a string. */
+  duration_seconds: string | null;
+  inbound_status: string | null;
+  forwarded_status: string | null;
+}
+
+interface EventRow {
+  leg_uuid: string;
+  status: string;
+  occurred_at: Date;
+  conversation_uuid: string | null;
+  direction: CallEvent['direction'];
+  duration_seconds: string | null;
+}
+
+interface NumberRow {
+  number: string;
+  campaign: string | null;
+  forward_to: string | null;
+  whisper: string | null;
+}
+
+interface CampaignTotalsRow {
+  campaign: string | null;
+  tracking_numbers: string[];
+  calls: number;
+  unique_callers: number;
+  first_time_callers: number;
+  answered: number;
+  missed: number;
+  total_duration_seconds: string;
+  qualified_calls: number;
+}
+
+/** A call's identity, enough to find its events. */
+interface CallKey {
+  uuid: string;
+  conversationUuid: string | null;
+}
+
+/** node-postgres honours a per-query `query_timeout`; its type declarations lack the field. */
+function withTimeout(config: pg.QueryConfig, timeoutMs: number): pg.QueryConfig {
+  return Object.assign(config, { query_timeout: timeoutMs });
+}
+
+const toNumber = (value: string | null): number | null => (value === null ? null : Number(value));
+
+function callRowToCall(row: CallRow): CallRecord {
+  return {
+    uuid: row.uuid,
+    conversationUuid: row.conversation_uuid,
+    trackingNumber: row.tracking_number,
+    caller: row.caller,
+    campaign: row.campaign,
+    forwardTo: row.forward_to,
+    startedAt: row.started_at,
+    outcome: row.outcome,
+    answeredAt: row.answered_at,
+    endedAt: row.ended_at,
+    durationSeconds: toNumber(row.duration_seconds),
+    inboundStatus: row.inbound_status,
+    forwardedStatus: row.forwarded_status,
+  };
+}
+
+function eventRowToEvent(row: EventRow): CallEvent {
+  return {
+    legUuid: row.leg_uuid,
+    status: row.status,
+    occurredAt: row.occurred_at,
+    conversationUuid: row.conversation_uuid,
+    direction: row.direction,
+    durationSeconds: toNumber(row.duration_seconds),
+  };
+}
+
+function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
+  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper };
+}
+
+function campaignTotalsRowToTotals(row: CampaignTotalsRow): CampaignTotals {
+  return {
+    campaign: row.campaign,
+    trackingNumbers: [...row.tracking_numbers].sort(),
+    calls: row.calls,
+    uniqueCallers: row.unique_callers,
+    firstTimeCallers: row.first_time_callers,
+    answered: row.answered,
+    missed: row.missed,
+    totalDurationSeconds: Number(row.total_duration_seconds),
+    qualifiedCalls: row.qualified_calls,
+  };
+}
+
+/** FNV-1a: a stable hash, the same in every instance, to pick a key's lock. */
+function lockBucket(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % LIFECYCLE_LOCK_BUCKETS;
+}
+
+/** Sorted, so every transaction takes its locks in one global order and none can deadlock. */
+function lockBuckets(keys: Iterable<string | null>): number[] {
+  const buckets = new Set<number>();
+  for (const key of keys) if (key !== null) buckets.add(lockBucket(key));
+  return [...buckets].sort((a, b) => a - b);
+}
+
+const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+
+const eventKey = (e: CallEvent) => `${e.legUuid}|${e.status}|${e.occurredAt.getTime()}`;
+
+/** First of each uuid, in uuid order: concurrent batches insert rows in one order and cannot deadlock. */
+function uniqueByUuid<T extends { uuid: string }>(items: readonly T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(item.uuid)) seen.set(item.uuid, item);
+  return [...seen.values()].sort(byUuid);
+}
+
+function uniqueEvents(events: readonly CallEvent[]): CallEvent[] {
+  const seen = new Map<string, CallEvent>();
+  for (const event of events) if (!seen.has(eventKey(event))) seen.set(eventKey(event), event);
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, event]) => event);
+}
+
+/** What went wrong reaching the server, as one line for the start-up error. */
+function describeFailure(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    // Node tries every address of a host name (::1, 127.0.0.1) and reports each failure.
+    return [...new Set(error.errors.map(describeFailure))].join('; ');
+  }
+  if (!(error instanceof Error)) return String(error);
+  if (/timeout/i.test(error.message) && /connect/i.test(error.message)) {
+    return `the server did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  }
+  const code = (error as { code?: unknown }).code;
+  return (error.message || (typeof code === 'string' ? code : error.name)).replace(/\s+/g, ' ');
+}
+
+/** Connects, brings the schema up to date, and fails (one clear message) if the server cannot be used. */
+export async function openPostgresStore(url: string): Promise<PostgresStore> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    // Our process frozen or cut off mid-transaction must not hold its locks for long.
+    idle_in_transaction_session_timeout: 15_000,
+    application_name: 'call-tracker',
+  });
+  // An idle connection that drops (server restarted, network cut) is discarded by the pool; the
+  // next query then reports the outage. Without a listener the 'error' event would end the process.
+  pool.on('error', () => {});
+  try {
+    await migratePostgres(pool);
+  } catch (error) {
+    // Not awaited: ending waits for connections a hung server may never close.
+    pool.end().catch(() => {});
+    throw new Error(describeFailure(error), { cause: error });
+  }
+  return new PostgresStore(pool);
+}
+
+const INSERT_CALLS = `
+  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+  ON CONFLICT (uuid) DO NOTHING
+  RETURNING uuid, conversation_uuid`;
+
+const IMPORT_CALLS = `
+  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
+    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[])
+  ON CONFLICT (uuid) DO NOTHING`;
+
+const INSERT_EVENTS = `
+  INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[])
+  ON CONFLICT DO NOTHING
+  RETURNING leg_uuid, conversation_uuid`;
+
+const LOCK_CONVERSATIONS = `
+  SELECT pg_advisory_xact_lock(${LIFECYCLE_LOCK_CLASS}, bucket)
+  FROM unnest($1::int[]) WITH ORDINALITY AS locks (bucket, position) ORDER BY position`;
+
+// FOR UPDATE: two transactions re-deriving one call take turns, and the second one's next
+// statement sees the events the first committed.
+const LOCK_CALLS_CONCERNED = `
+  SELECT uuid, conversation_uuid FROM calls
+  WHERE uuid = ANY($1::text[]) OR conversation_uuid = ANY($2::text[])
+  ORDER BY uuid FOR UPDATE`;
+
+const EVENTS_OF_CALLS = `
+  SELECT * FROM call_events WHERE leg_uuid = ANY($1::text[]) OR conversation_uuid = ANY($2::text[])`;
+
+const UPDATE_LIFECYCLES = `
+  UPDATE calls SET outcome = v.outcome, answered_at = v.answered_at, ended_at = v.ended_at,
+    duration_seconds = v.duration_seconds, inbound_status = v.inbound_status, forwarded_status = v.forwarded_status
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[])
+    AS v (uuid, outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+  WHERE calls.uuid = v.uuid`;
+
+export class PostgresStore implements CallStore {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  #closed: Promise<void> | null = null;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection. On any failure the connection is
+   * discarded rather than reused: its transaction may still be open, or a timed-out query may
+   * still be running on a hung server; closing it rolls back.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    // A checked-out connection has no pool listener; its failure surfaces as the query's error.
+    const ignore = () => {};
+    client.on('error', ignore);
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      client.removeListener('error', ignore);
+      client.release();
+      return result;
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+  }
+
+  /**
+   * Locks the conversations (and legs) named, until the transaction ends. An event and the call
+   * it concerns always share a key (the leg uuid or the conversation uuid), so a call being
+   * inserted and its events arriving at another instance are serialised: whichever commits
+   * second sees the other's rows.
+   */
+  async #lockConversations(client: pg.PoolClient, keys: Iterable<string | null>): Promise<void> {
+    await client.query({ name: 'lock-conversations', text: LOCK_CONVERSATIONS, values: [lockBuckets(keys)] });
+  }
+
+  /** Re-derives the lifecycle of each call from every event stored for it. */
+  async #refreshLifecycles(client: pg.PoolClient, calls: readonly CallKey[]): Promise<void> {
+    if (calls.length === 0) return;
+    const conversations = calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid]));
+    const { rows } = await client.query<EventRow>({
+      name: 'events-of-calls', text: EVENTS_OF_CALLS, values: [calls.map((c) => c.uuid), conversations],
+    });
+    const byLeg = new Map<string, CallEvent[]>();
+    const byConversation = new Map<string, CallEvent[]>();
+    const add = (map: Map<string, CallEvent[]>, key: string, event: CallEvent) => {
+      const list = map.get(key);
+      if (list) list.push(event);
+      else map.set(key, [event]);
+    };
+    for (const event of rows.map(eventRowToEvent)) {
+      add(byLeg, event.legUuid, event);
+      if (event.conversationUuid !== null) add(byConversation, event.conversationUuid, event);
+    }
+    const updates: (CallLifecycle & { uuid: string })[] = [];
+    for (const call of calls) {
+      const events = new Set([
+        ...(byLeg.get(call.uuid) ?? []),
+        ...(call.conversationUuid === null ? [] : byConversation.get(call.conversationUuid) ?? []),
+      ]);
+      if (events.size > 0) updates.push({ uuid: call.uuid, ...deriveLifecycle(call.uuid, [...events]) });
+    }
+    if (updates.length === 0) return;
+    await client.query({
+      name: 'update-lifecycles',
+      text: UPDATE_LIFECYCLES,
+      values: [
+        updates.map((u) => u.uuid), updates.map((u) => u.outcome), updates.map((u) => u.answeredAt), updates.map((u) => u.endedAt),
+        updates.map((u) => u.durationSeconds), updates.map((u) => u.inboundStatus), updates.map((u) => u.forwardedStatus),
+      ],
+    });
+  }
+
+  async recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    if (calls.length === 0) return;
+    const batch = uniqueByUuid(calls);
+    await this.#transaction(async (client) => {
+      const { rows } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+        name: 'insert-calls',
+        text: INSERT_CALLS,
+        values: [
+          batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
+          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+        ],
+      });
+      if (rows.length === 0) return;
+      // Events can arrive before the answer webhook is stored: fold in any that are waiting.
+      const inserted = rows.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })).sort(byUuid);
+      await this.#lockConversations(client, inserted.flatMap((c) => [c.uuid, c.conversationUuid]));
+      await this.#refreshLifecycles(client, inserted);
+    });
+  }
+
+  async importCalls(calls: readonly CallRecord[]): Promise<void> {
+    if (calls.length === 0) return;
+    const batch = uniqueByUuid(calls);
+    await this.#pool.query(withTimeout({
+      text: IMPORT_CALLS,
+      values: [
+        batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
+        batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+        batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
+        batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
+      ],
+    }, REPORT_TIMEOUT_MS));
+  }
+
+  async recordEvents(events: readonly CallEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const batch = uniqueEvents(events);
+    await this.#transaction(async (client) => {
+      await this.#lockConversations(client, batch.flatMap((e) => [e.legUuid, e.conversationUuid]));
+      const { rows } = await client.query<Pick<EventRow, 'leg_uuid' | 'conversation_uuid'>>({
+        name: 'insert-events',
+        text: INSERT_EVENTS,
+        values: [
+          batch.map((e) => e.legUuid), batch.map((e) => e.status), batch.map((e) => e.occurredAt),
+          batch.map((e) => e.conversationUuid), batch.map((e) => e.direction), batch.map((e) => e.durationSeconds),
+        ],
+      });
+      if (rows.length === 0) return;
+      const legs = [...new Set(rows.map((row) => row.leg_uuid))];
+      const conversations = [...new Set(rows.flatMap((row) => (row.conversation_uuid === null ? [] : [row.conversation_uuid])))];
+      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+        name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations],
+      });
+      await this.#refreshLifecycles(client, concerned.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })));
+    });
+  }
+
+  async findCall(uuid: string): Promise<CallRecord | null> {
+    const { rows } = await this.#pool.query<CallRow>({ name: 'find-call', text: 'SELECT * FROM calls WHERE uuid = $1', values: [uuid] });
+    return rows[0] ? callRowToCall(rows[0]) : null;
+  }
+
+  async listCalls(query: CallQuery): Promise<CallPage> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    if (query.trackingNumber !== undefined) where.push(`tracking_number = ${param(query.trackingNumber)}`);
+    if (query.campaign === null) where.push('campaign IS NULL');
+    else if (query.campaign !== undefined) where.push(`campaign = ${param(query.campaign)}`);
+    if (query.since) where.push(`started_at >= ${param(query.since)}`);
+    if (query.until) where.push(`started_at < ${param(query.until)}`);
+    if (query.cursor) where.push(`(started_at, uuid) < (${param(query.cursor.startedAt)}, ${param(query.cursor.uuid)})`);
+    const text = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY started_at DESC, uuid DESC LIMIT ${param(query.limit + 1)}`;
+    const { rows } = await this.#pool.query<CallRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
+    const calls = rows.slice(0, query.limit).map(callRowToCall);
+    const last = calls[calls.length - 1];
+    const nextCursor = rows.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
+    return { calls, nextCursor };
+  }
+
+  async listTrackingNumbers(): Promise<TrackingNumber[]> {
+    const { rows } = await this.#pool.query<NumberRow>('SELECT * FROM tracking_numbers ORDER BY number');
+    return rows.map(numberRowToTrackingNumber);
+  }
+
+  async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO tracking_numbers (number, campaign, forward_to, whisper) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to, whisper = excluded.whisper`,
+      [entry.number, entry.campaign, entry.forwardTo, entry.whisper],
+    );
+  }
+
+  async deleteTrackingNumber(number: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('DELETE FROM tracking_numbers WHERE number = $1', [number]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
+    // A first-time caller's call is the earliest of that caller's calls ever, in (started_at, uuid)
+    // order, as in the other stores.
+    const { rows } = await this.#pool.query<CampaignTotalsRow>(withTimeout({
+      text: `
+        WITH in_range AS (
+          SELECT c.*, c.caller IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM calls e WHERE e.caller = c.caller AND (e.started_at, e.uuid) < (c.started_at, c.uuid)
+          ) AS first_call
+          FROM calls c WHERE c.started_at >= $1 AND c.started_at < $2
+        )
+        SELECT campaign,
+          array_remove(array_agg(DISTINCT tracking_number), NULL) AS tracking_numbers,
+          count(*)::int AS calls,
+          count(DISTINCT caller)::int AS unique_callers,
+          count(*) FILTER (WHERE first_call)::int AS first_time_callers,
+          count(*) FILTER (WHERE outcome = 'answered')::int AS answered,
+          count(*) FILTER (WHERE outcome = 'missed')::int AS missed,
+          coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0)::text AS total_duration_seconds,
+          count(*) FILTER (WHERE outcome = 'answered' AND coalesce(duration_seconds, 0) >= $3)::int AS qualified_calls
+        FROM in_range GROUP BY campaign`,
+      values: [options.since, options.until, options.qualifiedCallSeconds],
+    }, REPORT_TIMEOUT_MS));
+    return rows.map(campaignTotalsRowToTotals);
+  }
+
+  async countDistinctCallers(range: TimeRange): Promise<number> {
+    const { rows } = await this.#pool.query<{ callers: number }>(withTimeout({
+      text: 'SELECT count(DISTINCT caller)::int AS callers FROM calls WHERE started_at >= $1 AND started_at < $2',
+      values: [range.since, range.until],
+    }, REPORT_TIMEOUT_MS));
+    return rows[0]?.callers ?? 0;
+  }
+
+  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
+    const { rows } = await this.#pool.query<DailyCounts>(withTimeout({
+      text: `
+        SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, campaign,
+          count(*)::int AS calls,
+          count(*) FILTER (WHERE outcome = 'answered')::int AS answered,
+          count(*) FILTER (WHERE outcome = 'missed')::int AS missed
+        FROM calls WHERE started_at >= $1 AND started_at < $2
+        GROUP BY day, campaign ORDER BY day, campaign NULLS FIRST`,
+      values: [range.since, range.until],
+    }, REPORT_TIMEOUT_MS));
+    return rows;
+  }
+
+  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
+    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+    const { rows } = await this.#pool.query<{ dow: number; hour: number; calls: number }>(withTimeout({
+      text: `
+        SELECT extract(dow FROM started_at AT TIME ZONE 'UTC')::int AS dow,
+          extract(hour FROM started_at AT TIME ZONE 'UTC')::int AS hour, count(*)::int AS calls
+        FROM calls WHERE started_at >= $1 AND started_at < $2 GROUP BY dow, hour`,
+      values: [range.since, range.until],
+    }, REPORT_TIMEOUT_MS));
+    for (const row of rows) grid[row.dow]![row.hour] = row.calls;
+    return grid;
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    this.#closed ??= this.#pool.end();
+    await this.#closed;
+  }
 }

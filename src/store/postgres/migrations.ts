@@ -1,0 +1,96 @@
+// The PostgreSQL schema, as numbered migrations applied in order at start-up under an advisory
+// lock, so instances starting together against one database apply each migration once.
+
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Any fixed 64-bit number, the same in every instance: the session lock guarding migrations. */
+const MIGRATION_LOCK_KEY = '4315829067712003';
+
+/** Waiting for another instance's migration, or running a long one, may take this long. */
+const MIGRATION_TIMEOUT_MS = 120_000;
+
+// The same tables and indexes as SQLite's v1. Identifiers and numbers use the "C" collation so
+// text sorts by bytes, as SQLite's does: the keyset order (started_at, uuid) must be identical
+// whichever store answers. Times are timestamptz; bigint where SQLite's INTEGER is 64-bit.
+export const postgresMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'calls, events and tracking numbers',
+    sql: `
+      CREATE TABLE calls (
+        uuid text COLLATE "C" PRIMARY KEY,
+        conversation_uuid text COLLATE "C",
+        tracking_number text COLLATE "C",
+        caller text COLLATE "C",
+        campaign text COLLATE "C",
+        forward_to text NOT NULL,
+        started_at timestamptz NOT NULL,
+        outcome text NOT NULL DEFAULT 'in_progress',
+        answered_at timestamptz,
+        ended_at timestamptz,
+        duration_seconds bigint,
+        inbound_status text,
+        forwarded_status text
+      );
+      CREATE INDEX calls_by_time ON calls (started_at, uuid);
+      CREATE INDEX calls_by_number ON calls (tracking_number, started_at);
+      CREATE INDEX calls_by_campaign ON calls (campaign, started_at);
+      CREATE INDEX calls_by_caller ON calls (caller, started_at);
+      CREATE INDEX calls_by_conversation ON calls (conversation_uuid);
+
+      CREATE TABLE call_events (
+        leg_uuid text COLLATE "C" NOT NULL,
+        status text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        conversation_uuid text COLLATE "C",
+        direction text,
+        duration_seconds bigint,
+        PRIMARY KEY (leg_uuid, status, occurred_at)
+      );
+      CREATE INDEX call_events_by_conversation ON call_events (conversation_uuid);
+
+      CREATE TABLE tracking_numbers (
+        number text COLLATE "C" PRIMARY KEY,
+        campaign text COLLATE "C",
+        forward_to text,
+        whisper text
+      );
+    `,
+  },
+];
+
+/** Applies the migrations this database has not seen yet. */
+export async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+    // node-postgres honours a per-query `query_timeout`; its type declarations lack the field.
+  const query = (text: string, values?: unknown[]) =>
+    client.query(Object.assign({ text, values }, { query_timeout: MIGRATION_TIMEOUT_MS }) as pg.QueryConfig);
+  try {
+    // A session lock, held across the per-migration transactions; a second instance waits
+    // here and then finds everything applied.
+    await query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    await query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await query('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row: { version: number }) => row.version));
+    for (const migration of postgresMigrations) {
+      if (applied.has(migration.version)) continue;
+      await query('BEGIN');
+      await query(migration.sql);
+      await query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await query('COMMIT');
+    }
+    await query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    client.release();
+  } catch (error) {
+    // Dropping the connection rolls back the open transaction and frees the lock.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}

@@ -1,0 +1,413 @@
+// One suite run unchanged against every store, so memory, SQLite and PostgreSQL cannot drift.
+// Narrow it with STORE=memory, STORE=sqlite, STORE=postgres (or a comma-separated list).
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { CallEvent, CallRecord, InboundCall } from '../src/calls.js';
+import type { CallStore } from '../src/store/call-store.js';
+import { compareNewestFirst } from '../src/store/call-order.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { parseEventPayload } from '../src/webhook-payloads.js';
+import { scriptCall, seededRandom, shuffled, type FlowName, type ScriptedCall } from './helpers/call-flows.js';
+import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
+
+/** An empty place to keep calls; open() twice gives two instances sharing it (durable stores only). */
+interface Location {
+  durable: boolean;
+  open(): Promise<CallStore>;
+}
+
+interface Backend {
+  name: 'memory' | 'sqlite' | 'postgres';
+  skip?: string;
+  createLocation(cleanups: (() => Promise<void>)[]): Promise<Location>;
+}
+
+const ALL_BACKENDS: Backend[] = [
+  {
+    name: 'memory',
+    createLocation: async () => ({ durable: false, open: async () => new MemoryStore() }),
+  },
+  {
+    name: 'sqlite',
+    createLocation: async (cleanups) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-contract-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      return { durable: true, open: async () => openSqliteStore(join(dir, 'calls.db')) };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: postgresSkipReason,
+    createLocation: async (cleanups) => {
+      const database = await createTestDatabase('contract');
+      cleanups.push(database.drop);
+      return { durable: true, open: () => openPostgresStore(database.url) };
+    },
+  },
+];
+
+const selected = process.env.STORE?.split(',').map((name) => name.trim()).filter(Boolean);
+const BACKENDS = selected ? ALL_BACKENDS.filter((b) => selected.includes(b.name)) : ALL_BACKENDS;
+
+const BUSINESS_PHONE = '447700900000';
+
+function inboundCall(uuid: string, fields: Partial<InboundCall> = {}): InboundCall {
+  return {
+    uuid,
+    conversationUuid: `CON-${uuid}`,
+    trackingNumber: '442079460001',
+    caller: '447700900111',
+    campaign: 'Radio',
+    forwardTo: BUSINESS_PHONE,
+    startedAt: new Date('2026-11-02T09:30:00.000Z'),
+    ...fields,
+  };
+}
+
+function completeCall(uuid: string, fields: Partial<CallRecord> = {}): CallRecord {
+  return {
+    ...inboundCall(uuid),
+    outcome: 'answered',
+    answeredAt: new Date('2026-11-02T09:30:06.000Z'),
+    endedAt: new Date('2026-11-02T09:31:00.000Z'),
+    durationSeconds: 54,
+    inboundStatus: 'completed',
+    forwardedStatus: 'completed',
+    ...fields,
+  };
+}
+
+/** The call as the answer webhook would have recorded it. */
+function answerOf(flow: ScriptedCall): InboundCall {
+  return {
+    uuid: flow.uuid,
+    conversationUuid: flow.conversationUuid,
+    trackingNumber: flow.trackingNumber,
+    caller: flow.caller,
+    campaign: 'Flows',
+    forwardTo: BUSINESS_PHONE,
+    startedAt: new Date(flow.events[0]!.timestamp!),
+  };
+}
+
+function eventsOf(flow: ScriptedCall): CallEvent[] {
+  return flow.events.map((body) => parseEventPayload(body, new Date()));
+}
+
+function lifecycleOf(call: CallRecord | null) {
+  assert.ok(call, 'the call is stored');
+  return {
+    outcome: call.outcome,
+    durationSeconds: call.durationSeconds,
+    answeredAt: call.answeredAt?.toISOString() ?? null,
+    endedAt: call.endedAt?.toISOString() ?? null,
+    inboundStatus: call.inboundStatus,
+    forwardedStatus: call.forwardedStatus,
+  };
+}
+
+type Delivery = { kind: 'call'; call: InboundCall } | { kind: 'events'; events: CallEvent[] };
+
+/** The answer somewhere among the events, some events twice, in batches of one to three. */
+function scrambledDeliveries(flow: ScriptedCall, seed: number): Delivery[] {
+  const random = seededRandom(seed);
+  const events = eventsOf(flow);
+  const items: (InboundCall | CallEvent)[] = shuffled([answerOf(flow), ...events, ...events.filter(() => random() < 0.4)], random);
+  const deliveries: Delivery[] = [];
+  let pending: CallEvent[] = [];
+  for (const item of items) {
+    if ('legUuid' in item) {
+      pending.push(item);
+      if (random() < 0.5) deliveries.push({ kind: 'events', events: pending.splice(0) });
+    } else {
+      if (pending.length) deliveries.push({ kind: 'events', events: pending.splice(0) });
+      deliveries.push({ kind: 'call', call: item });
+    }
+  }
+  if (pending.length) deliveries.push({ kind: 'events', events: pending });
+  return deliveries;
+}
+
+async function deliver(store: CallStore, deliveries: Delivery[]): Promise<void> {
+  for (const delivery of deliveries) {
+    if (delivery.kind === 'call') await store.recordCalls([delivery.call]);
+    else await store.recordEvents(delivery.events);
+  }
+}
+
+async function allPages(store: CallStore, query: Omit<Parameters<CallStore['listCalls']>[0], 'cursor'>): Promise<CallRecord[]> {
+  const calls: CallRecord[] = [];
+  let cursor;
+  for (let page = 0; page < 1000; page++) {
+    const result = await store.listCalls({ ...query, cursor });
+    calls.push(...result.calls);
+    if (result.nextCursor === null) return calls;
+    cursor = result.nextCursor;
+  }
+  assert.fail('pagination never ended');
+}
+
+const uuids = (calls: readonly { uuid: string }[]) => calls.map((c) => c.uuid);
+
+for (const backend of BACKENDS) {
+  describe(`the ${backend.name} store`, { skip: backend.skip }, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
+
+    async function freshLocation(): Promise<Location> {
+      const location = await backend.createLocation(cleanups);
+      return {
+        durable: location.durable,
+        open: async () => {
+          const store = await location.open();
+          cleanups.push(() => store.close());
+          return store;
+        },
+      };
+    }
+
+    const freshStore = async () => (await freshLocation()).open();
+
+    test('a uuid recorded twice is one call, as first recorded', async () => {
+      const store = await freshStore();
+      await store.recordCalls([inboundCall('dup-1', { caller: '447700900111' })]);
+      await store.recordCalls([inboundCall('dup-1', { caller: '447700900222', campaign: 'Other' })]);
+      await store.recordCalls([inboundCall('dup-2'), inboundCall('dup-2', { caller: '447700900333' })]);
+
+      const page = await store.listCalls({ limit: 10 });
+      assert.deepEqual(uuids(page.calls).sort(), ['dup-1', 'dup-2']);
+      assert.equal((await store.findCall('dup-1'))?.caller, '447700900111');
+      assert.equal((await store.findCall('dup-1'))?.campaign, 'Radio');
+      assert.equal((await store.findCall('dup-2'))?.caller, '447700900111');
+    });
+
+    test('a recorded call reads back field for field, in progress until its events arrive', async () => {
+      const store = await freshStore();
+      const call = inboundCall('fields-1', { caller: null, trackingNumber: null, conversationUuid: null, campaign: null });
+      await store.recordCalls([call]);
+      assert.deepEqual(await store.findCall('fields-1'), {
+        ...call, outcome: 'in_progress', answeredAt: null, endedAt: null, durationSeconds: null, inboundStatus: null, forwardedStatus: null,
+      });
+      assert.equal(await store.findCall('no-such-call'), null);
+    });
+
+    test('imported calls keep the lifecycle given, and a uuid already stored is skipped', async () => {
+      const store = await freshStore();
+      await store.recordCalls([inboundCall('imp-1')]);
+      const imported = [
+        completeCall('imp-1', { caller: '447700900999' }),
+        completeCall('imp-2'),
+        completeCall('imp-3', { outcome: 'missed', answeredAt: null, durationSeconds: 0, forwardedStatus: 'busy', campaign: null }),
+      ];
+      await store.importCalls(imported);
+      assert.equal((await store.findCall('imp-1'))?.caller, '447700900111');
+      assert.equal((await store.findCall('imp-1'))?.outcome, 'in_progress');
+      assert.deepEqual(await store.findCall('imp-2'), imported[1]);
+      assert.deepEqual(await store.findCall('imp-3'), imported[2]);
+    });
+
+    const FLOWS: FlowName[] = ['answered', 'busy', 'caller hangs up while ringing', 'withheld caller'];
+    for (const flow of FLOWS) {
+      test(`a ${flow} call gets the same lifecycle from its events in any order, duplicated, before or after the call`, async () => {
+        const store = await freshStore();
+        for (let seed = 1; seed <= 6; seed++) {
+          const scripted = scriptCall(flow, '442079460002', flow === 'withheld caller' ? null : '447700900123');
+          await deliver(store, scrambledDeliveries(scripted, seed));
+          assert.deepEqual(lifecycleOf(await store.findCall(scripted.uuid)), scripted.expected, `${flow}, seed ${seed}`);
+        }
+      });
+    }
+
+    test('events that arrive before the call are folded in when the call is recorded', async () => {
+      const store = await freshStore();
+      const scripted = scriptCall('answered', '442079460003', '447700900124');
+      await store.recordEvents(eventsOf(scripted));
+      assert.equal(await store.findCall(scripted.uuid), null);
+      await store.recordCalls([answerOf(scripted)]);
+      assert.deepEqual(lifecycleOf(await store.findCall(scripted.uuid)), scripted.expected);
+      assert.equal((await store.findCall(scripted.uuid))?.durationSeconds, 42);
+    });
+
+    test('a call keeps the campaign given when it was recorded, whatever the number becomes', async () => {
+      const store = await freshStore();
+      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Spring', forwardTo: null, whisper: null });
+      await store.recordCalls([inboundCall('camp-1', { trackingNumber: '442079460004', campaign: 'Spring' })]);
+      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Autumn', forwardTo: null, whisper: null });
+      await store.recordCalls([inboundCall('camp-2', { trackingNumber: '442079460004', campaign: 'Autumn' })]);
+      assert.equal((await store.findCall('camp-1'))?.campaign, 'Spring');
+      assert.equal((await store.findCall('camp-2'))?.campaign, 'Autumn');
+    });
+
+    test('calls are listed newest first, filtered by number, campaign (or none) and a half-open time range', async () => {
+      const store = await freshStore();
+      const at = (hour: number) => new Date(Date.UTC(2026, 10, 3, hour));
+      await store.recordCalls([
+        inboundCall('f-1', { trackingNumber: '442079460011', campaign: 'Radio', startedAt: at(8) }),
+        inboundCall('f-2', { trackingNumber: '442079460011', campaign: 'Radio', startedAt: at(9) }),
+        inboundCall('f-3', { trackingNumber: '442079460012', campaign: 'Print', startedAt: at(10) }),
+        inboundCall('f-4', { trackingNumber: '442079460013', campaign: null, startedAt: at(11) }),
+        inboundCall('f-5', { trackingNumber: '442079460011', campaign: null, startedAt: at(12) }),
+      ]);
+      const list = async (query: Partial<Parameters<CallStore['listCalls']>[0]>) => uuids((await store.listCalls({ limit: 100, ...query })).calls);
+      assert.deepEqual(await list({}), ['f-5', 'f-4', 'f-3', 'f-2', 'f-1']);
+      assert.deepEqual(await list({ trackingNumber: '442079460011' }), ['f-5', 'f-2', 'f-1']);
+      assert.deepEqual(await list({ trackingNumber: '442079469999' }), []);
+      assert.deepEqual(await list({ campaign: 'Radio' }), ['f-2', 'f-1']);
+      assert.deepEqual(await list({ campaign: null }), ['f-5', 'f-4']);
+      assert.deepEqual(await list({ campaign: null, trackingNumber: '442079460011' }), ['f-5']);
+      assert.deepEqual(await list({ since: at(9), until: at(11) }), ['f-3', 'f-2']);
+      assert.deepEqual(await list({ since: at(12) }), ['f-5']);
+      assert.deepEqual(await list({ until: at(8) }), []);
+      assert.deepEqual(await list({ limit: 2 }), ['f-5', 'f-4']);
+    });
+
+    test('keyset pages over equal start times have no gaps and no repeats', async () => {
+      const store = await freshStore();
+      // Mixed case and punctuation: the order must be by bytes in every store.
+      const names = ['a', 'B', 'c', 'D', 'a-1', 'a_1', 'Z9', 'z9', '0x', '9x', 'A', 'b'];
+      const calls = names.flatMap((name, i) =>
+        [0, 1, 2].map((t) => inboundCall(`${name}-${t}`, { startedAt: new Date(Date.UTC(2026, 10, 4, 12, 0, t + (i % 2))) })),
+      );
+      await store.recordCalls(calls);
+      const expected = uuids([...calls].sort(compareNewestFirst));
+      for (const limit of [1, 4, 7, 36, 500]) {
+        assert.deepEqual(uuids(await allPages(store, { limit })), expected, `pages of ${limit}`);
+      }
+      const since = new Date(Date.UTC(2026, 10, 4, 12, 0, 1));
+      const until = new Date(Date.UTC(2026, 10, 4, 12, 0, 2));
+      assert.deepEqual(
+        uuids(await allPages(store, { limit: 3, since, until })),
+        expected.filter((uuid) => calls.find((c) => c.uuid === uuid)!.startedAt.getTime() === since.getTime()),
+      );
+      const first = await store.listCalls({ limit: 36 });
+      assert.equal(first.nextCursor, null, 'no cursor after the last page');
+    });
+
+    test('tracking numbers are created, replaced, listed in order and deleted', async () => {
+      const store = await freshStore();
+      assert.deepEqual(await store.listTrackingNumbers(), []);
+      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Print', forwardTo: '447700900001', whisper: 'Print call' });
+      await store.saveTrackingNumber({ number: '442079460021', campaign: null, forwardTo: null, whisper: null });
+      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null });
+      assert.deepEqual(await store.listTrackingNumbers(), [
+        { number: '442079460021', campaign: null, forwardTo: null, whisper: null },
+        { number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null },
+      ]);
+      assert.equal(await store.deleteTrackingNumber('442079460021'), true);
+      assert.equal(await store.deleteTrackingNumber('442079460021'), false);
+      assert.deepEqual(await store.listTrackingNumbers(), [{ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null }]);
+    });
+
+    test('campaign totals, daily counts and the hour-of-week grid count a small set of calls', async () => {
+      const store = await freshStore();
+      const day = (d: number, h: number, m = 0) => new Date(Date.UTC(2026, 9, d, h, m));
+      const answered = (talk: number) => ({ outcome: 'answered' as const, durationSeconds: talk });
+      const missed = { outcome: 'missed' as const, answeredAt: null, durationSeconds: 0, forwardedStatus: 'busy' };
+      await store.importCalls([
+        // Before the range: makes this caller's later call not a first-time call.
+        completeCall('r-0', { caller: '447700900001', startedAt: day(3, 10), ...answered(30) }),
+        // Sunday 4 October 2026.
+        completeCall('r-1', { caller: '447700900001', trackingNumber: '442079460031', startedAt: day(4, 9), ...answered(90) }),
+        completeCall('r-2', { caller: '447700900002', trackingNumber: '442079460032', startedAt: day(4, 9, 30), ...answered(20) }),
+        completeCall('r-3', { caller: '447700900002', trackingNumber: '442079460031', startedAt: day(4, 23, 59), ...missed }),
+        // Monday 5 October.
+        completeCall('r-4', { caller: null, campaign: null, trackingNumber: '442079460033', startedAt: day(5, 0), ...missed }),
+        completeCall('r-5', { caller: '447700900003', campaign: 'Print', trackingNumber: '442079460034', startedAt: day(5, 14),
+          outcome: 'in_progress', answeredAt: null, endedAt: null, durationSeconds: null }),
+        // At the range's end, so outside it.
+        completeCall('r-6', { caller: '447700900004', startedAt: day(6, 0), ...answered(300) }),
+      ]);
+      const range = { since: day(4, 0), until: day(6, 0) };
+
+      const totals = await store.campaignTotals({ ...range, qualifiedCallSeconds: 60 });
+      const byCampaign = new Map(totals.map((row) => [row.campaign, row]));
+      assert.equal(totals.length, 3);
+      assert.deepEqual(byCampaign.get('Radio'), {
+        campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
+        answered: 2, missed: 1, totalDurationSeconds: 110, qualifiedCalls: 1,
+      });
+      assert.deepEqual(byCampaign.get(null), {
+        campaign: null, trackingNumbers: ['442079460033'], calls: 1, uniqueCallers: 0, firstTimeCallers: 0,
+        answered: 0, missed: 1, totalDurationSeconds: 0, qualifiedCalls: 0,
+      });
+      assert.deepEqual(byCampaign.get('Print'), {
+        campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
+        answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+      });
+      assert.equal(await store.countDistinctCallers(range), 3);
+
+      const daily = (await store.dailyCounts(range)).sort((a, b) => `${a.day} ${a.campaign}`.localeCompare(`${b.day} ${b.campaign}`));
+      assert.deepEqual(daily, [
+        { day: '2026-10-04', campaign: 'Radio', calls: 3, answered: 2, missed: 1 },
+        { day: '2026-10-05', campaign: null, calls: 1, answered: 0, missed: 1 },
+        { day: '2026-10-05', campaign: 'Print', calls: 1, answered: 0, missed: 0 },
+      ]);
+
+      const grid = await store.hourOfWeekCounts(range);
+      assert.equal(grid.length, 7);
+      assert.ok(grid.every((row) => row.length === 24));
+      assert.equal(grid[0]![9], 2);
+      assert.equal(grid[0]![23], 1);
+      assert.equal(grid[1]![0], 1);
+      assert.equal(grid[1]![14], 1);
+      assert.equal(grid.flat().reduce((sum, n) => sum + n, 0), 5);
+    });
+
+    test('a store answers ping, closes, and can be closed twice', async () => {
+      const location = await backend.createLocation(cleanups);
+      const store = await location.open();
+      await store.ping();
+      await store.close();
+      await store.close();
+    });
+
+    test('a durable store keeps its calls, events and numbers across a close and reopen', { skip: backend.name === 'memory' && 'nothing to reopen' }, async () => {
+      const location = await freshLocation();
+      const first = await location.open();
+      const scripted = scriptCall('busy', '442079460041', '447700900125');
+      await first.recordCalls([answerOf(scripted)]);
+      await first.recordEvents(eventsOf(scripted).slice(0, 3));
+      await first.saveTrackingNumber({ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello' });
+      await first.close();
+
+      const second = await location.open();
+      await second.recordEvents(eventsOf(scripted).slice(3));
+      assert.deepEqual(lifecycleOf(await second.findCall(scripted.uuid)), scripted.expected);
+      assert.deepEqual(await second.listTrackingNumbers(), [{ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello' }]);
+    });
+
+    test('two instances sharing one database, each given some of the calls and events at once, lose no update', { skip: backend.name === 'memory' && 'one process only' }, async () => {
+      const location = await freshLocation();
+      const instances = [await location.open(), await location.open()];
+      const random = seededRandom(42);
+      const flows = Array.from({ length: 24 }, (_, i) =>
+        scriptCall((['answered', 'busy', 'caller hangs up while ringing', 'timeout'] as const)[i % 4], '442079460051', `4477009002${String(i).padStart(2, '0')}`));
+      // Every webhook goes to a random instance (the same answer webhook to both, as when Vonage
+      // retries through a load balancer); all of them run at once, one store call each.
+      const writes: (() => Promise<void>)[] = [];
+      const pick = () => instances[Math.floor(random() * instances.length)]!;
+      for (const flow of flows) {
+        for (const instance of instances) writes.push(() => instance.recordCalls([answerOf(flow)]));
+        for (const event of eventsOf(flow)) {
+          const instance = pick();
+          writes.push(() => instance.recordEvents([event]));
+        }
+      }
+      await Promise.all(shuffled(writes, random).map((write) => write()));
+
+      const stored = await allPages(instances[0]!, { limit: 500, trackingNumber: '442079460051' });
+      assert.equal(stored.length, flows.length, 'each call once');
+      for (const flow of flows) {
+        assert.deepEqual(lifecycleOf(await instances[1]!.findCall(flow.uuid)), flow.expected, flow.name);
+      }
+    });
+  });
+}
