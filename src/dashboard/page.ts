@@ -90,7 +90,7 @@ export function renderDashboardPage(page: DashboardPage): string {
     <section class="panel span-4" id="daily-panel" aria-labelledby="daily-title">
       <header class="panel-head">
         <h2 id="daily-title">Calls per day</h2>
-        <p class="panel-hint">Solid: answered · pale: missed</p>
+        <p class="panel-hint"><span class="key key-answered" aria-hidden="true"></span>answered <span class="key key-missed" aria-hidden="true"></span>missed</p>
       </header>
       <div class="chart-box chart-daily"><canvas id="daily-chart" role="img" aria-label="Calls per day by campaign, answered and missed"></canvas></div>
       <ul class="legend" id="daily-legend" aria-label="Campaign colours"></ul>

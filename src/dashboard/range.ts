@@ -56,10 +56,3 @@ export function parseDashboardRange(query: Record<string, unknown>, now: Date): 
   }
   return { preset: null, from: utcDay(fromDay), to: utcDay(toDay) };
 }
-
-/** The half-open time range [since, until) the APIs take for the days shown. */
-export function rangeTimes(range: DashboardRange): { since: Date; until: Date } {
-  const since = new Date(`${range.from}T00:00:00Z`);
-  const until = new Date(new Date(`${range.to}T00:00:00Z`).getTime() + DAY_MS);
-  return { since, until };
-}

@@ -12,6 +12,7 @@
   /** Distinct, colour-blind-friendly hues, dark enough for white text and for thin bars. */
   const PALETTE = ['#1d4ed8', '#d97706', '#0f766e', '#c026d3', '#dc2626', '#4d7c0f', '#7c3aed', '#0369a1', '#b45309', '#be185d'];
   const NO_CAMPAIGN_COLOUR = '#64748b';
+  const IN_PROGRESS_COLOUR = '#cbd5e1';
   /** Heatmap cells run from this pale blue to the dark one as counts rise. */
   const HEAT_LOW = [219, 230, 254];
   const HEAT_HIGH = [30, 58, 138];
@@ -140,6 +141,47 @@
   function tint(hex, alpha) {
     const n = Number.parseInt(hex.slice(1), 16);
     return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+  }
+
+  /**
+   * Diagonal stripes in the campaign's colour: missed calls stay apart from answered ones for
+   * people who cannot tell a pale tint from a solid one.
+   * @param {string} colour
+   */
+  function stripes(colour) {
+    const tile = document.createElement('canvas');
+    tile.width = 8;
+    tile.height = 8;
+    const ctx = /** @type {CanvasRenderingContext2D} */ (tile.getContext('2d'));
+    ctx.fillStyle = tint(colour, 0.22);
+    ctx.fillRect(0, 0, 8, 8);
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 1.6;
+    ctx.beginPath();
+    ctx.moveTo(-2, 10);
+    ctx.lineTo(10, -2);
+    ctx.moveTo(-2, 2);
+    ctx.lineTo(2, -2);
+    ctx.moveTo(6, 10);
+    ctx.lineTo(10, 6);
+    ctx.stroke();
+    return /** @type {CanvasPattern} */ (ctx.createPattern(tile, 'repeat'));
+  }
+
+  /** @param {number[]} rgb relative luminance, as WCAG defines it */
+  function luminance(rgb) {
+    const [r, g, b] = rgb.map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * /** @type {number} */ (r) + 0.7152 * /** @type {number} */ (g) + 0.0722 * /** @type {number} */ (b);
+  }
+
+  /** White or ink, whichever contrasts more with the background. @param {number[]} rgb */
+  function textOn(rgb) {
+    const l = luminance(rgb);
+    const ink = luminance([23, 32, 51]);
+    return 1.05 / (l + 0.05) > (l + 0.05) / (ink + 0.05) ? '#ffffff' : '#172033';
   }
 
   /**
@@ -339,11 +381,10 @@
     for (const s of series.values()) {
       const colour = colourOf(s.campaign);
       datasets.push({ label: `${campaignName(s.campaign)}: answered`, data: s.answered, backgroundColor: colour, stack: 'calls' });
-      datasets.push({ label: `${campaignName(s.campaign)}: missed`, data: s.missed, backgroundColor: tint(colour, 0.3), borderColor: colour, borderWidth: { top: 1 }, stack: 'calls' });
+      datasets.push({ label: `${campaignName(s.campaign)}: missed`, data: s.missed, backgroundColor: stripes(colour), borderColor: colour, borderWidth: { top: 1 }, stack: 'calls' });
     }
-    if (inProgress.some((n) => n > 0)) {
-      datasets.push({ label: 'In progress', data: inProgress, backgroundColor: '#cbd5e1', stack: 'calls' });
-    }
+    const showInProgress = inProgress.some((n) => n > 0);
+    if (showInProgress) datasets.push({ label: 'In progress', data: inProgress, backgroundColor: IN_PROGRESS_COLOUR, stack: 'calls' });
 
     const canvas = /** @type {HTMLCanvasElement} */ (document.getElementById('daily-chart'));
     charts.daily = new window.Chart(canvas, {
@@ -370,6 +411,7 @@
 
     const legend = /** @type {HTMLElement} */ (document.getElementById('daily-legend'));
     legend.replaceChildren(...[...series.values()].map((s) => el('li', {}, [swatch(colourOf(s.campaign)), campaignName(s.campaign)])));
+    if (showInProgress) legend.append(el('li', { className: 'muted' }, [swatch(IN_PROGRESS_COLOUR), 'In progress (no outcome yet)']));
     setPanelState('daily-panel', 'ready');
   }
 
@@ -459,7 +501,7 @@
           const level = 0.15 + 0.85 * (n / max);
           const rgb = HEAT_LOW.map((low, i) => Math.round(low + (/** @type {number} */ (HEAT_HIGH[i]) - low) * level));
           cell.style.backgroundColor = `rgb(${rgb.join(', ')})`;
-          cell.style.color = level > 0.5 ? '#ffffff' : '#172033';
+          cell.style.color = textOn(rgb);
         }
         return cell;
       });
