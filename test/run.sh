@@ -2,5 +2,10 @@
 # The test command (npm test): runs every test file (or the ones named) with node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PostgreSQL tests need a server: unless TEST_DATABASE_URL names one, run again under a throwaway
+# server started from the machine's PostgreSQL binaries, stopped and removed when the tests end.
+if [ -z "${TEST_DATABASE_URL:-}" ] && scripts/throwaway-postgres.sh --available; then
+  exec scripts/throwaway-postgres.sh bash test/run.sh "$@"
+fi
 if [ $# -eq 0 ]; then set -- test/*.test.ts; fi
 exec node --import tsx --test --test-concurrency=1 "$@"
