@@ -254,6 +254,7 @@ describe('the dashboard', () => {
     assert.equal(await kpi(page, 'calls'), String(ninety.length));
     assert.deepEqual(new Set(await campaignRows(page)), new Set(ninety.map((c) => c.campaign ?? 'No campaign')));
     assert.ok((await campaignRows(page)).includes('Summer flyer'));
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-laptop-90-days.png') });
 
     // A custom range of the single day with the most seeded calls.
     const perDay = new Map<string, number>();

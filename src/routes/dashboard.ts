@@ -22,7 +22,7 @@ const publicDir = fileURLToPath(new URL('../../src/dashboard/public/', import.me
 const chartJsDir = dirname(createRequire(import.meta.url).resolve('chart.js'));
 const CHART_JS_FILES = ['chart.umd.min.js', 'chart.umd.min.js.map'];
 
-export const LATEST_CALLS_LIMIT = 20;
+const LATEST_CALLS_LIMIT = 20;
 
 const securityHeaders = helmet({
   contentSecurityPolicy: {
