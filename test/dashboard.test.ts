@@ -25,7 +25,7 @@ interface SeededCall {
 const CAMPAIGNS: { campaign: string | null; numbers: string[]; maxDaysAgo: number; minDaysAgo: number }[] = [
   { campaign: 'Radio spot', numbers: ['447700900101'], minDaysAgo: 0, maxDaysAgo: 85 },
   { campaign: 'Google Ads', numbers: ['447700900102', '447700900103'], minDaysAgo: 0, maxDaysAgo: 25 },
-  { campaign: 'Newsletter & "Friends"', numbers: ['447700900105'], minDaysAgo: 3, maxDaysAgo: 28 },
+  { campaign: 'Newsletter <b>Friends</b> & "Co"', numbers: ['447700900105'], minDaysAgo: 3, maxDaysAgo: 28 },
   // Only in the last 90 days, not the last 30: the range picker must bring it in.
   { campaign: 'Summer flyer', numbers: ['447700900104'], minDaysAgo: 40, maxDaysAgo: 80 },
   { campaign: null, numbers: ['447700900109'], minDaysAgo: 0, maxDaysAgo: 60 },
@@ -218,6 +218,8 @@ describe('the dashboard', () => {
     assert.deepEqual(new Set(await campaignRows(page)), campaigns);
     assert.ok(!campaigns.has('Summer flyer'));
     assert.equal(await page.locator('#campaigns-table tfoot th').innerText(), 'All campaigns');
+    assert.equal(await page.locator('#campaigns-table tbody b').count(), 0, 'campaign names are text, never markup');
+    assert.ok((await page.locator('#campaigns-table tbody').innerText()).includes('Newsletter <b>Friends</b> & "Co"'));
 
     await canvasDrawn(page, 'daily-chart');
     await canvasDrawn(page, 'rate-chart');
@@ -290,7 +292,7 @@ describe('the dashboard', () => {
     const ninety = lastDays(90);
     assert.equal(reportLines.length, 1 + new Set(ninety.map((c) => c.campaign)).size);
     assert.ok(report.includes('Summer flyer'));
-    assert.ok(report.includes('"Newsletter & ""Friends"""'));
+    assert.ok(report.includes('"Newsletter <b>Friends</b> & ""Co"""'));
 
     const [callsDownload] = await Promise.all([page.waitForEvent('download'), page.click('#calls-csv')]);
     const callsCsv = await readFile(await callsDownload.path(), 'utf8');

@@ -536,12 +536,14 @@
   function renderLatestCalls(calls, callsInRange, colourOf) {
     const table = /** @type {HTMLTableElement} */ (document.getElementById('calls-table'));
     const rows = calls.map((call) => el('tr', {}, [
-      el('td', { text: callTime.format(new Date(call.startedAt)) }),
-      el('td', {}, [el('span', { className: call.campaign === null ? 'campaign-cell no-campaign' : 'campaign-cell' }, [swatch(colourOf(call.campaign)), campaignName(call.campaign)])]),
-      el('td', {}, [el('span', { className: `badge badge-${call.outcome}`, text: OUTCOMES[/** @type {keyof typeof OUTCOMES} */ (call.outcome)] ?? call.outcome })]),
-      el('td', { className: 'num', text: call.outcome === 'answered' ? duration(call.durationSeconds) : '–' }),
-      el('td', call.caller === null ? { className: 'muted', text: 'Withheld' } : { className: 'caller', text: call.caller }),
-      el('td', { className: 'muted', text: call.trackingNumber === null ? '–' : `+${call.trackingNumber}` }),
+      el('td', { className: 'cell-started', text: callTime.format(new Date(call.startedAt)) }),
+      el('td', { className: 'cell-campaign' }, [el('span', { className: call.campaign === null ? 'campaign-cell no-campaign' : 'campaign-cell' }, [swatch(colourOf(call.campaign)), campaignName(call.campaign)])]),
+      el('td', { className: 'cell-outcome' }, [el('span', { className: `badge badge-${call.outcome}`, text: OUTCOMES[/** @type {keyof typeof OUTCOMES} */ (call.outcome)] ?? call.outcome })]),
+      call.outcome === 'answered'
+        ? el('td', { className: 'num cell-talk', text: duration(call.durationSeconds), attrs: { 'data-label': 'Talk time' } })
+        : el('td', { className: 'num cell-talk cell-none', text: '–' }),
+      el('td', call.caller === null ? { className: 'muted cell-caller', text: 'Withheld' } : { className: 'caller cell-caller', text: call.caller }),
+      el('td', { className: 'muted cell-number', text: call.trackingNumber === null ? '–' : `+${call.trackingNumber}` }),
     ]));
     /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...rows);
     /** @type {HTMLElement} */ (document.getElementById('calls-note')).textContent = callsInRange > rows.length
