@@ -9,6 +9,7 @@
   const DEFAULT_PRESET = 30;
   const MAX_RANGE_DAYS = 731;
   const LATEST_CALLS = 10;
+  const RATE_LABEL_CHARS = 22;
   /** Distinct, colour-blind-friendly hues, dark enough for white text and for thin bars. */
   const PALETTE = ['#1d4ed8', '#d97706', '#0f766e', '#c026d3', '#dc2626', '#4d7c0f', '#7c3aed', '#0369a1', '#b45309', '#be185d'];
   const NO_CAMPAIGN_COLOUR = '#64748b';
@@ -475,7 +476,18 @@
         },
         scales: {
           x: { min: 0, max: 100, ticks: { callback: (/** @type {number} */ v) => `${v}%`, stepSize: 25 }, grid: { color: '#eef0f4' }, border: { display: false } },
-          y: { grid: { display: false }, ticks: { color: '#172033', font: { weight: '600' } } },
+          y: {
+            grid: { display: false },
+            ticks: {
+              color: '#172033',
+              font: { weight: '600' },
+              // Chart.js clips a label wider than its axis; the tooltip keeps the full name.
+              callback(/** @type {number} */ value) {
+                const label = campaignName(rated[value]?.campaign ?? null);
+                return label.length > RATE_LABEL_CHARS ? `${label.slice(0, RATE_LABEL_CHARS - 1)}…` : label;
+              },
+            },
+          },
         },
       },
       plugins: [barValueLabels],
