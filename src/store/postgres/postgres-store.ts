@@ -18,6 +18,11 @@ const QUERY_TIMEOUT_MS = 5000;
 /** Reports scan many rows; they get longer before they are given up. */
 const REPORT_TIMEOUT_MS = 30_000;
 const POOL_SIZE = 10;
+/**
+ * Connections kept open even when idle, and opened at start-up: a call after a quiet spell must
+ * not pay for a new connection (TLS included) within the answer webhook's deadline.
+ */
+const WARM_CONNECTIONS = 2;
 
 /** Namespace of the two-key advisory locks taken on conversations; migrations use a one-key lock. */
 const LIFECYCLE_LOCK_CLASS = 1_131_700_003;
@@ -186,6 +191,7 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
+    min: WARM_CONNECTIONS,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
@@ -199,6 +205,7 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
   pool.on('error', () => {});
   try {
     await migratePostgres(pool);
+    await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => pool.query('SELECT 1')));
   } catch (error) {
     // Not awaited: ending waits for connections a hung server may never close.
     pool.end().catch(() => {});
