@@ -52,4 +52,126 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Reports over a million calls must not scan them (see sqlite-reports.ts). Each call keeps
+    // when its caller last called before it, to any number and to its campaign: the distinct
+    // callers of a range are then the calls in it whose previous call is absent or before the
+    // range. Additive figures are kept per hour, campaign and number in call_rollup by triggers.
+    version: 2,
+    name: 'report rollups',
+    sql: `
+      ALTER TABLE calls ADD COLUMN prev_any_at INTEGER;
+      ALTER TABLE calls ADD COLUMN prev_campaign_at INTEGER;
+      UPDATE calls SET prev_any_at = ordered.prev_any_at, prev_campaign_at = ordered.prev_campaign_at
+      FROM (
+        SELECT uuid,
+          lag(started_at) OVER (PARTITION BY caller ORDER BY started_at, uuid) AS prev_any_at,
+          lag(started_at) OVER (PARTITION BY caller, campaign ORDER BY started_at, uuid) AS prev_campaign_at
+        FROM calls WHERE caller IS NOT NULL
+      ) AS ordered
+      WHERE calls.uuid = ordered.uuid;
+
+      DROP INDEX calls_by_caller;
+      CREATE INDEX calls_by_caller ON calls (caller, started_at, uuid);
+      CREATE INDEX calls_by_caller_campaign ON calls (caller, campaign, started_at, uuid);
+      CREATE INDEX calls_returning ON calls (started_at, prev_any_at, prev_campaign_at, campaign) WHERE prev_any_at IS NOT NULL;
+
+      -- The threshold call_rollup.qualified_count counts at; reports asking another rebuild it.
+      CREATE TABLE report_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        qualified_call_seconds INTEGER NOT NULL
+      );
+      INSERT INTO report_settings (id, qualified_call_seconds) VALUES (1, 60);
+
+      -- campaign_key is '' for calls without a campaign, 'c:' || campaign otherwise (primary key
+      -- columns cannot be NULL); tracking_number is '' when Vonage sent none; hour is
+      -- started_at / 3600000.
+      CREATE TABLE call_rollup (
+        campaign_key TEXT NOT NULL,
+        tracking_number TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        call_count INTEGER NOT NULL,
+        answered_count INTEGER NOT NULL,
+        missed_count INTEGER NOT NULL,
+        talk_seconds INTEGER NOT NULL,
+        qualified_count INTEGER NOT NULL,
+        first_time_count INTEGER NOT NULL,
+        new_to_campaign_count INTEGER NOT NULL,
+        PRIMARY KEY (campaign_key, tracking_number, hour)
+      ) WITHOUT ROWID;
+      INSERT INTO call_rollup
+      SELECT coalesce('c:' || campaign, ''), coalesce(tracking_number, ''), started_at / 3600000,
+        count(*),
+        count(*) FILTER (WHERE outcome = 'answered'),
+        count(*) FILTER (WHERE outcome = 'missed'),
+        coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0),
+        count(*) FILTER (WHERE outcome = 'answered' AND coalesce(duration_seconds, 0) >= 60),
+        count(*) FILTER (WHERE caller IS NOT NULL AND prev_any_at IS NULL),
+        count(*) FILTER (WHERE caller IS NOT NULL AND prev_campaign_at IS NULL)
+      FROM calls GROUP BY 1, 2, 3;
+
+      CREATE TRIGGER calls_insert_reports AFTER INSERT ON calls BEGIN
+        INSERT INTO call_rollup VALUES (
+          coalesce('c:' || NEW.campaign, ''), coalesce(NEW.tracking_number, ''), NEW.started_at / 3600000, 1,
+          NEW.outcome = 'answered', NEW.outcome = 'missed',
+          iif(NEW.outcome = 'answered', coalesce(NEW.duration_seconds, 0), 0),
+          NEW.outcome = 'answered' AND coalesce(NEW.duration_seconds, 0) >= (SELECT qualified_call_seconds FROM report_settings),
+          NEW.caller IS NOT NULL AND NEW.prev_any_at IS NULL,
+          NEW.caller IS NOT NULL AND NEW.prev_campaign_at IS NULL)
+        ON CONFLICT DO UPDATE SET
+          call_count = call_count + 1,
+          answered_count = answered_count + excluded.answered_count,
+          missed_count = missed_count + excluded.missed_count,
+          talk_seconds = talk_seconds + excluded.talk_seconds,
+          qualified_count = qualified_count + excluded.qualified_count,
+          first_time_count = first_time_count + excluded.first_time_count,
+          new_to_campaign_count = new_to_campaign_count + excluded.new_to_campaign_count;
+        -- A call stored after a later one of its caller (an import, a late webhook) comes
+        -- between that call and its previous one.
+        UPDATE calls SET prev_any_at = NEW.started_at
+        WHERE NEW.caller IS NOT NULL AND uuid = (
+          SELECT uuid FROM calls WHERE caller = NEW.caller AND (started_at, uuid) > (NEW.started_at, NEW.uuid)
+          ORDER BY started_at, uuid LIMIT 1);
+        UPDATE calls SET prev_campaign_at = NEW.started_at
+        WHERE NEW.caller IS NOT NULL AND uuid = (
+          SELECT uuid FROM calls WHERE caller = NEW.caller AND campaign IS NEW.campaign AND (started_at, uuid) > (NEW.started_at, NEW.uuid)
+          ORDER BY started_at, uuid LIMIT 1);
+      END;
+
+      CREATE TRIGGER calls_update_reports
+      AFTER UPDATE OF campaign, tracking_number, started_at, caller, outcome, duration_seconds, prev_any_at, prev_campaign_at ON calls
+      WHEN OLD.campaign IS NOT NEW.campaign OR OLD.tracking_number IS NOT NEW.tracking_number
+        OR OLD.started_at IS NOT NEW.started_at OR OLD.caller IS NOT NEW.caller
+        OR OLD.outcome IS NOT NEW.outcome OR OLD.duration_seconds IS NOT NEW.duration_seconds
+        OR (OLD.prev_any_at IS NULL) <> (NEW.prev_any_at IS NULL) OR (OLD.prev_campaign_at IS NULL) <> (NEW.prev_campaign_at IS NULL)
+      BEGIN
+        UPDATE call_rollup SET
+          call_count = call_count - 1,
+          answered_count = answered_count - (OLD.outcome = 'answered'),
+          missed_count = missed_count - (OLD.outcome = 'missed'),
+          talk_seconds = talk_seconds - iif(OLD.outcome = 'answered', coalesce(OLD.duration_seconds, 0), 0),
+          qualified_count = qualified_count - (OLD.outcome = 'answered'
+            AND coalesce(OLD.duration_seconds, 0) >= (SELECT qualified_call_seconds FROM report_settings)),
+          first_time_count = first_time_count - (OLD.caller IS NOT NULL AND OLD.prev_any_at IS NULL),
+          new_to_campaign_count = new_to_campaign_count - (OLD.caller IS NOT NULL AND OLD.prev_campaign_at IS NULL)
+        WHERE campaign_key = coalesce('c:' || OLD.campaign, '') AND tracking_number = coalesce(OLD.tracking_number, '')
+          AND hour = OLD.started_at / 3600000;
+        INSERT INTO call_rollup VALUES (
+          coalesce('c:' || NEW.campaign, ''), coalesce(NEW.tracking_number, ''), NEW.started_at / 3600000, 1,
+          NEW.outcome = 'answered', NEW.outcome = 'missed',
+          iif(NEW.outcome = 'answered', coalesce(NEW.duration_seconds, 0), 0),
+          NEW.outcome = 'answered' AND coalesce(NEW.duration_seconds, 0) >= (SELECT qualified_call_seconds FROM report_settings),
+          NEW.caller IS NOT NULL AND NEW.prev_any_at IS NULL,
+          NEW.caller IS NOT NULL AND NEW.prev_campaign_at IS NULL)
+        ON CONFLICT DO UPDATE SET
+          call_count = call_count + 1,
+          answered_count = answered_count + excluded.answered_count,
+          missed_count = missed_count + excluded.missed_count,
+          talk_seconds = talk_seconds + excluded.talk_seconds,
+          qualified_count = qualified_count + excluded.qualified_count,
+          first_time_count = first_time_count + excluded.first_time_count,
+          new_to_campaign_count = new_to_campaign_count + excluded.new_to_campaign_count;
+      END;
+    `,
+  },
 ];

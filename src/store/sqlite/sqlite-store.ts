@@ -11,6 +11,7 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { sqliteMigrations } from './migrations.js';
+import { PREVIOUS_CALL_TIMES, SqliteReports } from './sqlite-reports.js';
 
 interface CallRow {
   uuid: string;
@@ -118,13 +119,16 @@ export class SqliteStore implements CallStore {
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
   readonly #importCalls: (calls: readonly CallRecord[]) => void;
+  readonly #reports: SqliteReports;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#reports = new SqliteReports(db);
     this.#statements = {
       insertCall: db.prepare(`
-        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
-        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt)
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
+          prev_any_at, prev_campaign_at)
+        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt, ${PREVIOUS_CALL_TIMES})
         ON CONFLICT (uuid) DO NOTHING`),
       insertEvent: db.prepare(`
         INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
@@ -142,9 +146,9 @@ export class SqliteStore implements CallStore {
         WHERE uuid = @uuid`),
       importCall: db.prepare(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
-          outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+          outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, prev_any_at, prev_campaign_at)
         VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
-          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus)
+          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, ${PREVIOUS_CALL_TIMES})
         ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
@@ -260,53 +264,19 @@ export class SqliteStore implements CallStore {
   }
 
   async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
-    const rows = this.#db.prepare<Record<string, number>, Omit<CampaignTotals, 'trackingNumbers'> & { trackingNumbers: string | null }>(`
-      WITH in_range AS (
-        SELECT * FROM calls WHERE started_at >= @since AND started_at < @until
-      ), first_calls AS (
-        SELECT uuid FROM in_range c WHERE c.caller IS NOT NULL AND NOT EXISTS (
-          SELECT 1 FROM calls e WHERE e.caller = c.caller AND (e.started_at, e.uuid) < (c.started_at, c.uuid))
-      )
-      SELECT campaign,
-        group_concat(DISTINCT tracking_number) AS trackingNumbers,
-        count(*) AS calls,
-        count(DISTINCT caller) AS uniqueCallers,
-        count(*) FILTER (WHERE uuid IN (SELECT uuid FROM first_calls)) AS firstTimeCallers,
-        count(*) FILTER (WHERE outcome = 'answered') AS answered,
-        count(*) FILTER (WHERE outcome = 'missed') AS missed,
-        coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0) AS totalDurationSeconds,
-        count(*) FILTER (WHERE outcome = 'answered' AND coalesce(duration_seconds, 0) >= @qualified) AS qualifiedCalls
-      FROM in_range GROUP BY campaign`).all({
-      since: options.since.getTime(), until: options.until.getTime(), qualified: options.qualifiedCallSeconds,
-    });
-    return rows.map((row) => ({ ...row, trackingNumbers: row.trackingNumbers ? row.trackingNumbers.split(',').sort() : [] }));
+    return this.#reports.campaignTotals(options);
   }
 
   async countDistinctCallers(range: TimeRange): Promise<number> {
-    return this.#db.prepare<Record<string, number>, number>(`
-      SELECT count(DISTINCT caller) FROM calls WHERE started_at >= @since AND started_at < @until`)
-      .pluck().get({ since: range.since.getTime(), until: range.until.getTime() })!;
+    return this.#reports.countDistinctCallers(range);
   }
 
   async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
-    return this.#db.prepare<Record<string, number>, DailyCounts>(`
-      SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch') AS day, campaign,
-        count(*) AS calls,
-        count(*) FILTER (WHERE outcome = 'answered') AS answered,
-        count(*) FILTER (WHERE outcome = 'missed') AS missed
-      FROM calls WHERE started_at >= @since AND started_at < @until
-      GROUP BY day, campaign ORDER BY day, campaign`).all({ since: range.since.getTime(), until: range.until.getTime() });
+    return this.#reports.dailyCounts(range);
   }
 
   async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
-    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-    const rows = this.#db.prepare<Record<string, number>, { dow: number; hour: number; calls: number }>(`
-      SELECT CAST(strftime('%w', started_at / 1000, 'unixepoch') AS INTEGER) AS dow,
-        CAST(strftime('%H', started_at / 1000, 'unixepoch') AS INTEGER) AS hour, count(*) AS calls
-      FROM calls WHERE started_at >= @since AND started_at < @until GROUP BY dow, hour`)
-      .all({ since: range.since.getTime(), until: range.until.getTime() });
-    for (const row of rows) grid[row.dow]![row.hour] = row.calls;
-    return grid;
+    return this.#reports.hourOfWeekCounts(range);
   }
 
   async ping(): Promise<void> {
