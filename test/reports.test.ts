@@ -7,9 +7,11 @@ import type { CallEvent, CallRecord, InboundCall } from '../src/calls.js';
 import { buildCampaignReport, type ReportRow } from '../src/reports.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { parseEventPayload } from '../src/webhook-payloads.js';
 import { scriptCall, seededRandom, shuffled, type FlowName } from './helpers/call-flows.js';
+import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const HOUR_MS = 3_600_000;
@@ -199,21 +201,44 @@ const RANGES: [string, number, number][] = [
   ['one millisecond holding a call', at(100), at(100) + 1],
 ];
 
-for (const backend of ['memory', 'sqlite'] as const) {
-  describe(`report figures (${backend} store)`, () => {
-    let dir: string;
+const cleanups: (() => Promise<void>)[] = [];
+const BACKENDS: { name: string; skip?: string; open(): Promise<CallStore> }[] = [
+  { name: 'memory', open: async () => new MemoryStore() },
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ct-reports-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      return openSqliteStore(join(dir, 'calls.db'));
+    },
+  },
+  {
+    name: 'postgres',
+    skip: postgresSkipReason,
+    open: async () => {
+      const database = await createTestDatabase('reports');
+      cleanups.push(database.drop);
+      return openPostgresStore(database.url);
+    },
+  },
+];
+
+after(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+for (const backend of BACKENDS) {
+  describe(`report figures (${backend.name} store)`, { skip: backend.skip }, () => {
     let store: CallStore;
     let service: TestService;
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'ct-reports-'));
-      store = backend === 'memory' ? new MemoryStore() : openSqliteStore(join(dir, 'calls.db'));
+      store = await backend.open();
       await fillStore(store, generated, SEED + 1);
       service = await startTestService({ QUALIFIED_CALL_SECONDS: '60' }, store);
     });
     after(async () => {
       await service.stop();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     const get = async (path: string, since: number, until: number) => {
