@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
@@ -13,29 +17,100 @@ const FORWARDED_NUMBER = '447700900501';
 const FORWARD_TO = '447700900999';
 const PLAIN_NUMBER = '447700900502';
 
+let sequence = 0;
+/** Slowest answer webhook per outage, for the log. */
+const slowest: Record<string, number> = {};
+after(() => process.stderr.write(`# slowest answer during each outage: ${JSON.stringify(slowest)} ms\n`));
+
+interface OutageCall {
+  uuid: string;
+  trackingNumber: string;
+}
+
 interface Health {
   status: string;
   store: { ok: boolean; kind: string; latencyMs?: number; error?: string };
   spool: { depth: number; oldestAgeSeconds: number | null };
 }
 
+/** FORWARDED_NUMBER's calls go to FORWARD_TO; the others to PROXY_TO_NUMBER. */
+async function forwardNumber(service: TestService): Promise<void> {
+  const put = await fetch(`${service.url}/api/numbers/${FORWARDED_NUMBER}`, {
+    method: 'PUT',
+    headers: { ...service.admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ campaign: 'Radio', forwardTo: `+${FORWARD_TO}` }),
+  });
+  assert.equal(put.status, 201);
+}
+
+async function health(service: TestService): Promise<{ code: number; body: Health }> {
+  const res = await fetch(`${service.url}/healthz`);
+  return { code: res.status, body: (await res.json()) as Health };
+}
+
+/** Polls /healthz until it says ok: the store answers and the spool has been replayed. */
+async function waitUntilHealthy(service: TestService): Promise<Health> {
+  for (;;) {
+    const { code, body } = await health(service);
+    if (code === 200) return body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Sends answer webhooks (and a completed event for each) while the store is down. */
+async function callsDuringOutage(service: TestService, label: string): Promise<OutageCall[]> {
+  const calls = Array.from({ length: CALLS_PER_OUTAGE }, (_, i) => {
+    sequence += 1;
+    return { uuid: `${label}-${process.pid}-${sequence}`, trackingNumber: i % 2 ? FORWARDED_NUMBER : PLAIN_NUMBER };
+  });
+  await Promise.all(calls.map(async ({ uuid, trackingNumber }) => {
+    const started = performance.now();
+    const res = await fetch(`${service.url}/track-call?${new URLSearchParams({ from: '447700900111', to: trackingNumber, uuid, conversation_uuid: `CON-${uuid}` })}`);
+    const ncco = await res.json();
+    const elapsedMs = Math.round(performance.now() - started);
+    slowest[label] = Math.max(slowest[label] ?? 0, elapsedMs);
+    assert.equal(res.status, 200);
+    assertValidNcco(ncco);
+    assert.deepEqual(ncco[0].endpoint, [{ type: 'phone', number: trackingNumber === FORWARDED_NUMBER ? FORWARD_TO : BUSINESS_PHONE }]);
+    assert.equal(ncco[0].from, trackingNumber);
+    assert.ok(elapsedMs < VONAGE_CONNECT_LIMIT_MS, `answered in ${elapsedMs} ms`);
+
+    const event = await fetch(`${service.url}/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uuid, conversation_uuid: `CON-${uuid}`, status: 'completed', direction: 'inbound', duration: '12', timestamp: new Date().toISOString() }),
+    });
+    assert.equal(event.status, 204);
+  }));
+  return calls;
+}
+
+async function assertRecordedOnce(store: CallStore, calls: OutageCall[]) {
+  for (const { uuid, trackingNumber } of calls) {
+    const call = await store.findCall(uuid);
+    assert.ok(call, `${uuid} is in the database`);
+    assert.equal(call.trackingNumber, trackingNumber);
+    assert.equal(call.forwardTo, trackingNumber === FORWARDED_NUMBER ? FORWARD_TO : BUSINESS_PHONE);
+    assert.equal(call.inboundStatus, 'completed', 'its event was kept too');
+  }
+  for (const number of [FORWARDED_NUMBER, PLAIN_NUMBER]) {
+    const { calls: stored } = await store.listCalls({ trackingNumber: number, limit: 500 });
+    const uuids = stored.map((call) => call.uuid);
+    assert.equal(new Set(uuids).size, uuids.length, 'each call once');
+  }
+}
+
+
 describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ownPostgresSkipReason, timeout: 90_000 }, () => {
   let postgres: OwnPostgres;
   let store: CallStore;
   let service: TestService;
-  let sequence = 0;
-  const slowest: Record<string, number> = {};
 
   before(async () => {
     postgres = await startOwnPostgres();
     store = await openPostgresStore(postgres.url);
     service = await startTestService({ DATABASE_URL: postgres.url }, store);
-    const put = await fetch(`${service.url}/api/numbers/${FORWARDED_NUMBER}`, {
-      method: 'PUT',
-      headers: { ...service.admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ campaign: 'Radio', forwardTo: `+${FORWARD_TO}` }),
-    });
-    assert.equal(put.status, 201);
+    await forwardNumber(service);
   });
 
   after(async () => {
@@ -43,68 +118,10 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     await service?.stop();
     await store?.close();
     postgres?.destroy();
-    process.stderr.write(`# slowest answer during the outage: ${JSON.stringify(slowest)} ms\n`);
   });
 
-  async function health(): Promise<{ code: number; body: Health }> {
-    const res = await fetch(`${service.url}/healthz`);
-    return { code: res.status, body: (await res.json()) as Health };
-  }
-
-  /** Polls /healthz until it says ok: the store answers and the spool has been replayed. */
-  async function waitUntilHealthy(): Promise<Health> {
-    for (;;) {
-      const { code, body } = await health();
-      if (code === 200) return body;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-
-  /** Sends answer webhooks (and a completed event for each) while the store is down. */
-  async function callsDuringOutage(label: string): Promise<{ uuid: string; trackingNumber: string }[]> {
-    const calls = Array.from({ length: CALLS_PER_OUTAGE }, (_, i) => {
-      sequence += 1;
-      return { uuid: `${label}-${process.pid}-${sequence}`, trackingNumber: i % 2 ? FORWARDED_NUMBER : PLAIN_NUMBER };
-    });
-    await Promise.all(calls.map(async ({ uuid, trackingNumber }) => {
-      const started = performance.now();
-      const res = await fetch(`${service.url}/track-call?${new URLSearchParams({ from: '447700900111', to: trackingNumber, uuid, conversation_uuid: `CON-${uuid}` })}`);
-      const ncco = await res.json();
-      const elapsedMs = Math.round(performance.now() - started);
-      slowest[label] = Math.max(slowest[label] ?? 0, elapsedMs);
-      assert.equal(res.status, 200);
-      assertValidNcco(ncco);
-      assert.deepEqual(ncco[0].endpoint, [{ type: 'phone', number: trackingNumber === FORWARDED_NUMBER ? FORWARD_TO : BUSINESS_PHONE }]);
-      assert.equal(ncco[0].from, trackingNumber);
-      assert.ok(elapsedMs < VONAGE_CONNECT_LIMIT_MS, `answered in ${elapsedMs} ms`);
-
-      const event = await fetch(`${service.url}/event`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ uuid, conversation_uuid: `CON-${uuid}`, status: 'completed', direction: 'inbound', duration: '12', timestamp: new Date().toISOString() }),
-      });
-      assert.equal(event.status, 204);
-    }));
-    return calls;
-  }
-
-  async function assertRecordedOnce(calls: { uuid: string; trackingNumber: string }[]) {
-    for (const { uuid, trackingNumber } of calls) {
-      const call = await store.findCall(uuid);
-      assert.ok(call, `${uuid} is in the database`);
-      assert.equal(call.trackingNumber, trackingNumber);
-      assert.equal(call.forwardTo, trackingNumber === FORWARDED_NUMBER ? FORWARD_TO : BUSINESS_PHONE);
-      assert.equal(call.inboundStatus, 'completed', 'its event was kept too');
-    }
-    for (const number of [FORWARDED_NUMBER, PLAIN_NUMBER]) {
-      const { calls: stored } = await store.listCalls({ trackingNumber: number, limit: 500 });
-      const uuids = stored.map((call) => call.uuid);
-      assert.equal(new Set(uuids).size, uuids.length, 'each call once');
-    }
-  }
-
   test('with the database healthy, /healthz says ok and the spool is empty', async () => {
-    const { code, body } = await health();
+    const { code, body } = await health(service);
     assert.equal(code, 200);
     assert.equal(body.status, 'ok');
     assert.equal(body.store.ok, true);
@@ -114,9 +131,9 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
 
   test('PostgreSQL stopped: every caller is connected as configured; when it is back, every call is in it once', async () => {
     postgres.stop();
-    const calls = await callsDuringOutage('stopped');
+    const calls = await callsDuringOutage(service, 'stopped');
 
-    const { code, body } = await health();
+    const { code, body } = await health(service);
     assert.equal(code, 503);
     assert.equal(body.status, 'degraded');
     assert.equal(body.store.ok, false);
@@ -124,26 +141,26 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     assert.doesNotMatch(JSON.stringify(body), /447700900111/, 'no caller number in /healthz');
 
     postgres.start();
-    const healthy = await waitUntilHealthy();
+    const healthy = await waitUntilHealthy(service);
     assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null });
-    await assertRecordedOnce(calls);
+    await assertRecordedOnce(store, calls);
   });
 
   test('PostgreSQL frozen (SIGSTOP): every caller is connected as configured; once thawed, every call is in it once', async () => {
     postgres.freeze();
     let calls;
     try {
-      calls = await callsDuringOutage('frozen');
-      const { code, body } = await health();
+      calls = await callsDuringOutage(service, 'frozen');
+      const { code, body } = await health(service);
       assert.equal(code, 503);
       assert.equal(body.store.ok, false);
       assert.ok(body.spool.depth > 0);
     } finally {
       postgres.thaw();
     }
-    const healthy = await waitUntilHealthy();
+    const healthy = await waitUntilHealthy(service);
     assert.equal(healthy.spool.depth, 0);
-    await assertRecordedOnce(calls);
+    await assertRecordedOnce(store, calls);
   });
 
   test('calls after the outage go straight to the database again', async () => {
@@ -152,6 +169,45 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     assert.equal(res.status, 200);
     assertValidNcco(await res.json());
     assert.ok(await store.findCall(uuid));
-    assert.equal((await health()).body.spool.depth, 0);
+    assert.equal((await health(service)).body.spool.depth, 0);
+  });
+});
+
+describe('a SQLite file write-locked by another process never drops a caller nor loses a call', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'call-tracker-outage-'));
+  const databasePath = join(dir, 'calls.db');
+  let service: TestService;
+  let other: Database.Database | null = null;
+
+  before(async () => {
+    service = await startTestService({ DATABASE_URL: `sqlite:${databasePath}` });
+    await forwardNumber(service);
+  });
+
+  after(async () => {
+    other?.close();
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('while another connection holds the write lock, callers are connected as configured; released, every call is stored once', async () => {
+    // A backup, a migration or an operator's sqlite3 shell left in a transaction.
+    other = new Database(databasePath);
+    other.exec('BEGIN IMMEDIATE');
+    let calls;
+    try {
+      calls = await callsDuringOutage(service, 'sqlite-locked');
+      const { code, body } = await health(service);
+      assert.equal(code, 503);
+      assert.equal(body.status, 'degraded');
+      assert.ok(body.spool.depth >= calls.length * 2, `spool depth ${body.spool.depth}`);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+      other = null;
+    }
+    const healthy = await waitUntilHealthy(service);
+    assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null });
+    await assertRecordedOnce(service.store, calls);
   });
 });

@@ -89,7 +89,10 @@ export function openSqliteStore(path: string): SqliteStore {
     // In WAL mode NORMAL survives a killed process (the WAL is in the OS's hands at commit);
     // only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    // better-sqlite3 waits for a lock synchronously, freezing the whole server: a long wait
+    // (another process holding the write lock) would hold every NCCO past Vonage's 3 s. Fail fast
+    // instead; the recorder spools what the store refuses and replays it later.
+    db.pragma('busy_timeout = 100');
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (error) {
