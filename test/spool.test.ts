@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import type { InboundCall } from '../src/calls.js';
 import { MemoryLogger } from '../src/logger.js';
 import { Spool, type SpooledRecord } from '../src/spool.js';
+import { startTestService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'call-tracker-spool-'));
 let files = 0;
@@ -125,5 +126,25 @@ describe('the spool', () => {
     assert.equal(spool.depth, 0);
     await spool.close();
     assert.equal(existsSync(path), false);
+  });
+
+  test('a service started on a spool left by a previous run writes its records to the store, then empties it', { timeout: 20_000 }, async () => {
+    const path = freshPath();
+    const left = await Spool.open(path, new MemoryLogger());
+    await Promise.all([call(41), event(41), call(42)].map((record) => left.append(record)));
+    await left.close();
+
+    const service = await startTestService({ SPOOL_PATH: path });
+    try {
+      while ((await (await fetch(`${service.url}/healthz`)).json()).spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const replayed = await service.store.findCall('spooled-41');
+      assert.equal(replayed?.caller, '447700900111');
+      assert.equal(replayed?.inboundStatus, 'completed');
+      assert.ok(await service.store.findCall('spooled-42'));
+      assert.ok(service.logger.lines.some((line) => /previous run/.test(line.message)));
+    } finally {
+      await service.stop();
+    }
+    assert.equal(existsSync(`${path}.replaying`), false);
   });
 });
