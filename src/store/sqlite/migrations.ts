@@ -174,4 +174,17 @@ export const sqliteMigrations: Migration[] = [
       END;
     `,
   },
+  {
+    // Version 2 made the answer webhook's batched insert cost 27 µs a call instead of 11 (at
+    // 200,000 calls): a write trigger on insert makes SQLite keep a statement journal for each
+    // one, and one more index on a random key means more pages written at each commit. The
+    // store now adds inserted calls to call_rollup itself, once per batch (CallRollupWriter),
+    // and finds a caller's previous call to a campaign through calls_by_caller.
+    version: 3,
+    name: 'report rollup written by the store on insert',
+    sql: `
+      DROP TRIGGER calls_insert_reports;
+      DROP INDEX calls_by_caller_campaign;
+    `,
+  },
 ];

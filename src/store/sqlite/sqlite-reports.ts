@@ -1,6 +1,6 @@
-// The SQLite store's reports, answered from the hourly rollup that triggers keep (migration 2)
-// instead of a scan of every call: whole hours come from call_rollup, the partial hours at either
-// end of a range from the calls themselves. Figures stay exact.
+// The SQLite store's reports, answered from an hourly rollup (migration 2) instead of a scan of
+// every call: whole hours come from call_rollup, the partial hours at either end of a range from
+// the calls themselves. Figures stay exact.
 
 import type Database from 'better-sqlite3';
 import type { CampaignTotals, DailyCounts, ReportOptions, TimeRange } from '../call-store.js';
@@ -10,15 +10,139 @@ const DAY_MS = 24 * HOUR_MS;
 /** 1970-01-01, day 0 of the epoch, was a Thursday. */
 const EPOCH_DAY_OF_WEEK = 4;
 
+/** When the caller last called before a call, to any number and to the call's campaign. */
+export interface PreviousCallTimes {
+  prevAnyAt: number | null;
+  prevCampaignAt: number | null;
+}
+
+/** A call just inserted, with its previous call times as they were stored. */
+export interface InsertedCall {
+  uuid: string;
+  caller: string | null;
+  campaign: string | null;
+  trackingNumber: string | null;
+  startedAt: number;
+  outcome: string;
+  durationSeconds: number | null;
+  prevAnyAt: number | null;
+  prevCampaignAt: number | null;
+}
+
+interface RollupDelta {
+  campaignKey: string;
+  trackingNumber: string;
+  hour: number;
+  calls: number;
+  answered: number;
+  missed: number;
+  talkSeconds: number;
+  qualified: number;
+  firstTime: number;
+  newToCampaign: number;
+}
+
 /**
- * The previous call of the caller being inserted (@caller, @campaign, @startedAt, @uuid), to any
- * number and to its campaign, in the (started_at, uuid) order every store uses for "first".
+ * Keeps call_rollup and the previous call times right as the store inserts calls, inside its
+ * write transaction. Updates of calls (lifecycle, previous call times) are rolled up by the
+ * calls_update_reports trigger. Inserts have no trigger (nor RETURNING, which SQLite runs as
+ * one): either makes SQLite keep a statement journal per insert, which doubled its cost.
  */
-export const PREVIOUS_CALL_TIMES = `
-  (SELECT started_at FROM calls WHERE caller = @caller AND (started_at, uuid) < (@startedAt, @uuid)
-    ORDER BY started_at DESC, uuid DESC LIMIT 1),
-  (SELECT started_at FROM calls WHERE caller = @caller AND campaign IS @campaign AND (started_at, uuid) < (@startedAt, @uuid)
-    ORDER BY started_at DESC, uuid DESC LIMIT 1)`;
+export class CallRollupWriter {
+  readonly #statements;
+
+  constructor(db: Database.Database) {
+    this.#statements = {
+      qualifiedThreshold: db.prepare<[], number>('SELECT qualified_call_seconds FROM report_settings').pluck(),
+      // "Previous" and "next" in the (started_at, uuid) order every store uses to tell which
+      // call came first; calls_by_caller answers each with one index search. The campaign's
+      // previous call is most often the caller's previous call, so it is looked for second.
+      previousCall: db.prepare<{ caller: string; startedAt: number; uuid: string }, { startedAt: number; campaign: string | null }>(`
+        SELECT started_at AS startedAt, campaign FROM calls WHERE caller = @caller AND (started_at, uuid) < (@startedAt, @uuid)
+        ORDER BY started_at DESC, uuid DESC LIMIT 1`),
+      previousInCampaign: db.prepare<{ caller: string; campaign: string | null; startedAt: number; uuid: string }, number>(`
+        SELECT started_at FROM calls WHERE caller = @caller AND (started_at, uuid) < (@startedAt, @uuid) AND campaign IS @campaign
+        ORDER BY started_at DESC, uuid DESC LIMIT 1`).pluck(),
+      hasLaterCall: db.prepare<{ caller: string; startedAt: number; uuid: string }, number>(`
+        SELECT 1 FROM calls WHERE caller = @caller AND (started_at, uuid) > (@startedAt, @uuid) LIMIT 1`).pluck(),
+      add: db.prepare<RollupDelta>(`
+        INSERT INTO call_rollup VALUES (@campaignKey, @trackingNumber, @hour, @calls, @answered, @missed, @talkSeconds,
+          @qualified, @firstTime, @newToCampaign)
+        ON CONFLICT DO UPDATE SET
+          call_count = call_count + excluded.call_count,
+          answered_count = answered_count + excluded.answered_count,
+          missed_count = missed_count + excluded.missed_count,
+          talk_seconds = talk_seconds + excluded.talk_seconds,
+          qualified_count = qualified_count + excluded.qualified_count,
+          first_time_count = first_time_count + excluded.first_time_count,
+          new_to_campaign_count = new_to_campaign_count + excluded.new_to_campaign_count`),
+      // A new call that is not its caller's latest (an import, a late webhook) comes between
+      // the next call and that call's previous one: the next call's previous time moves to it,
+      // and the update trigger moves the next call's counts.
+      followAny: db.prepare<{ caller: string; startedAt: number; uuid: string }>(`
+        UPDATE calls SET prev_any_at = @startedAt WHERE uuid = (
+          SELECT uuid FROM calls WHERE caller = @caller AND (started_at, uuid) > (@startedAt, @uuid)
+          ORDER BY started_at, uuid LIMIT 1)`),
+      followInCampaign: db.prepare<{ caller: string; campaign: string | null; startedAt: number; uuid: string }>(`
+        UPDATE calls SET prev_campaign_at = @startedAt WHERE uuid = (
+          SELECT uuid FROM calls WHERE caller = @caller AND (started_at, uuid) > (@startedAt, @uuid) AND campaign IS @campaign
+          ORDER BY started_at, uuid LIMIT 1)`),
+    };
+  }
+
+  /** The values of a new call's prev_any_at and prev_campaign_at columns. */
+  previousCallTimes(call: { uuid: string; caller: string | null; campaign: string | null; startedAt: number }): PreviousCallTimes {
+    if (call.caller === null) return { prevAnyAt: null, prevCampaignAt: null };
+    const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid };
+    const previous = this.#statements.previousCall.get(key);
+    if (!previous) return { prevAnyAt: null, prevCampaignAt: null };
+    if (previous.campaign === call.campaign) return { prevAnyAt: previous.startedAt, prevCampaignAt: previous.startedAt };
+    return {
+      prevAnyAt: previous.startedAt,
+      prevCampaignAt: this.#statements.previousInCampaign.get({ ...key, campaign: call.campaign }) ?? null,
+    };
+  }
+
+  /**
+   * Call after inserting a batch and before updating any call of it: the rollup rows must exist
+   * before the update trigger adjusts them.
+   */
+  addInserted(calls: readonly InsertedCall[]): void {
+    if (calls.length === 0) return;
+    const qualifiedSeconds = this.#statements.qualifiedThreshold.get() ?? 0;
+    const deltas = new Map<string, RollupDelta>();
+    for (const call of calls) {
+      const campaignKey = call.campaign === null ? '' : `c:${call.campaign}`;
+      const trackingNumber = call.trackingNumber ?? '';
+      // Truncated like SQLite's integer division, which the edges and the update trigger use.
+      const hour = Math.trunc(call.startedAt / HOUR_MS);
+      const key = JSON.stringify([campaignKey, trackingNumber, hour]);
+      let delta = deltas.get(key);
+      if (!delta) {
+        delta = { campaignKey, trackingNumber, hour, calls: 0, answered: 0, missed: 0, talkSeconds: 0, qualified: 0, firstTime: 0, newToCampaign: 0 };
+        deltas.set(key, delta);
+      }
+      const answered = call.outcome === 'answered';
+      delta.calls += 1;
+      if (answered) delta.answered += 1;
+      if (call.outcome === 'missed') delta.missed += 1;
+      if (answered) delta.talkSeconds += call.durationSeconds ?? 0;
+      if (answered && (call.durationSeconds ?? 0) >= qualifiedSeconds) delta.qualified += 1;
+      if (call.caller !== null && call.prevAnyAt === null) delta.firstTime += 1;
+      if (call.caller !== null && call.prevCampaignAt === null) delta.newToCampaign += 1;
+    }
+    for (const delta of deltas.values()) this.#statements.add.run(delta);
+    // Each new call is the immediate predecessor of at most one later call; fixing them after
+    // the whole batch is in place gives every call its true predecessor, whatever the order.
+    for (const call of calls) {
+      if (call.caller === null) continue;
+      const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid };
+      if (this.#statements.hasLaterCall.get(key) === undefined) continue;
+      this.#statements.followAny.run(key);
+      this.#statements.followInCampaign.run({ ...key, campaign: call.campaign });
+    }
+  }
+}
 
 /** One row per hour, campaign and number: the rollup's whole hours, and the edges' calls one by one. */
 const BUCKETS = `

@@ -11,7 +11,7 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { sqliteMigrations } from './migrations.js';
-import { PREVIOUS_CALL_TIMES, SqliteReports } from './sqlite-reports.js';
+import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
 interface CallRow {
   uuid: string;
@@ -123,15 +123,17 @@ export class SqliteStore implements CallStore {
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
   readonly #importCalls: (calls: readonly CallRecord[]) => void;
   readonly #reports: SqliteReports;
+  readonly #rollup: CallRollupWriter;
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#reports = new SqliteReports(db);
+    this.#rollup = new CallRollupWriter(db);
     this.#statements = {
       insertCall: db.prepare(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
           prev_any_at, prev_campaign_at)
-        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt, ${PREVIOUS_CALL_TIMES})
+        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt, @prevAnyAt, @prevCampaignAt)
         ON CONFLICT (uuid) DO NOTHING`),
       insertEvent: db.prepare(`
         INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
@@ -151,7 +153,7 @@ export class SqliteStore implements CallStore {
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
           outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, prev_any_at, prev_campaign_at)
         VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
-          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, ${PREVIOUS_CALL_TIMES})
+          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, @prevAnyAt, @prevCampaignAt)
         ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
@@ -161,21 +163,34 @@ export class SqliteStore implements CallStore {
       deleteNumber: db.prepare('DELETE FROM tracking_numbers WHERE number = ?'),
     };
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
+      const inserted: InboundCall[] = [];
+      const forRollup: InsertedCall[] = [];
       for (const call of calls) {
-        const { changes } = this.#statements.insertCall.run({ ...call, startedAt: call.startedAt.getTime() });
-        // Events can arrive before the answer webhook is stored: fold in any that are waiting.
-        if (changes > 0) this.#refreshLifecycle(call.uuid, call.conversationUuid);
+        const startedAt = call.startedAt.getTime();
+        const previous = this.#rollup.previousCallTimes({ ...call, startedAt });
+        if (this.#statements.insertCall.run({ ...call, ...previous, startedAt }).changes === 0) continue;
+        inserted.push(call);
+        forRollup.push({ ...call, ...previous, startedAt, outcome: 'in_progress', durationSeconds: null });
       }
+      this.#rollup.addInserted(forRollup);
+      // Events can arrive before the answer webhook is stored: fold in any that are waiting.
+      for (const call of inserted) this.#refreshLifecycle(call.uuid, call.conversationUuid);
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
+      const forRollup: InsertedCall[] = [];
       for (const call of calls) {
-        this.#statements.importCall.run({
+        const startedAt = call.startedAt.getTime();
+        const previous = this.#rollup.previousCallTimes({ ...call, startedAt });
+        const { changes } = this.#statements.importCall.run({
           ...call,
-          startedAt: call.startedAt.getTime(),
+          ...previous,
+          startedAt,
           answeredAt: call.answeredAt?.getTime() ?? null,
           endedAt: call.endedAt?.getTime() ?? null,
         });
+        if (changes > 0) forRollup.push({ ...call, ...previous, startedAt });
       }
+      this.#rollup.addInserted(forRollup);
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
       for (const event of events) {
