@@ -384,6 +384,14 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await second.listTrackingNumbers(), [{ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello' }]);
     });
 
+    test('instances opening one empty database at the same moment all start, and share it', { skip: backend.name === 'memory' && 'one process only' }, async () => {
+      const location = await freshLocation();
+      // Each brings the schema up to date at start-up; they must not trip over one another.
+      const instances = await Promise.all([1, 2, 3, 4].map(() => location.open()));
+      await instances[0]!.recordCalls([inboundCall('shared-1')]);
+      for (const instance of instances) assert.equal((await instance.findCall('shared-1'))?.uuid, 'shared-1');
+    });
+
     test('two instances sharing one database, each given some of the calls and events at once, lose no update', { skip: backend.name === 'memory' && 'one process only' }, async () => {
       const location = await freshLocation();
       const instances = [await location.open(), await location.open()];
