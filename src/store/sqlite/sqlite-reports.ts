@@ -1,6 +1,6 @@
 // The SQLite store's reports, answered from an hourly rollup (migration 2) instead of a scan of
 // every call: whole hours come from call_rollup, the partial hours at either end of a range from
-// the calls themselves. Figures stay exact.
+// the calls themselves. Figures stay exact. Also the upkeep of that rollup as calls are inserted.
 
 import type Database from 'better-sqlite3';
 import type { CampaignTotals, DailyCounts, ReportOptions, TimeRange } from '../call-store.js';
@@ -235,7 +235,7 @@ export class SqliteReports {
   }
 
   /** True when no call started before the range: no caller in it can have called before. */
-  #startsAfterEveryCall(range: TimeRange): boolean {
+  #noCallBefore(range: TimeRange): boolean {
     const earliest = this.#statements.earliestCall.get();
     return earliest === null || earliest === undefined || range.since.getTime() <= earliest;
   }
@@ -247,7 +247,7 @@ export class SqliteReports {
     }
     const rows = this.#statements.campaigns.all(bucketParams(options, options.qualifiedCallSeconds));
     const returning = new Map<string, number>();
-    if (!this.#startsAfterEveryCall(options)) {
+    if (!this.#noCallBefore(options)) {
       const range = { since: options.since.getTime(), until: options.until.getTime() };
       for (const row of this.#statements.returningToCampaign.all(range)) returning.set(row.campaignKey, row.callers);
     }
@@ -266,7 +266,7 @@ export class SqliteReports {
 
   countDistinctCallers(range: TimeRange): number {
     const firstTime = this.#statements.firstTimeCallers.get(bucketParams(range, 0)) ?? 0;
-    if (this.#startsAfterEveryCall(range)) return firstTime;
+    if (this.#noCallBefore(range)) return firstTime;
     return firstTime + (this.#statements.returning.get({ since: range.since.getTime(), until: range.until.getTime() }) ?? 0);
   }
 
