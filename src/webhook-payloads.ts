@@ -61,6 +61,10 @@ export function parseAnswerPayload(payload: unknown): AnswerRequest {
   };
 }
 
+/** Bounds on an event's time: any real call falls well inside, and every store can hold them. */
+const EARLIEST_EVENT_MS = Date.UTC(2000, 0, 1);
+const LATEST_EVENT_MS = Date.UTC(2100, 0, 1);
+
 const scalar = z.union([z.string().max(MAX_FIELD_LENGTH), z.number()]);
 
 const eventSchema = z.object({
@@ -88,7 +92,9 @@ export function parseEventPayload(payload: unknown, receivedAt: Date): CallEvent
   let occurredAt = receivedAt;
   if (fields.timestamp !== undefined) {
     occurredAt = new Date(fields.timestamp);
-    if (Number.isNaN(occurredAt.getTime())) throw badRequest('"timestamp" must be an ISO 8601 time');
+    const time = occurredAt.getTime();
+    if (Number.isNaN(time)) throw badRequest('"timestamp" must be an ISO 8601 time');
+    if (time < EARLIEST_EVENT_MS || time > LATEST_EVENT_MS) throw badRequest('"timestamp" is not a plausible time for a call');
   }
 
   let durationSeconds: number | null = null;

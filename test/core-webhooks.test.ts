@@ -115,6 +115,16 @@ describe('the webhook server', () => {
     assert.equal(get.status, 204);
   });
 
+  test('an event with an impossible timestamp is refused with a 400', async () => {
+    for (const timestamp of ['yesterday', '-005000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', '1969-12-31T23:59:59Z']) {
+      const res = await fetch(`${service.url}/event`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ uuid: vonageUuid(), status: 'started', timestamp }),
+      });
+      assert.equal(res.status, 400, timestamp);
+    }
+  });
+
   test('an event without a status is refused with a 400', async () => {
     const res = await fetch(`${service.url}/event`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: vonageUuid() }),

@@ -48,11 +48,16 @@ async function health(service: TestService): Promise<{ code: number; body: Healt
   return { code: res.status, body: (await res.json()) as Health };
 }
 
+/** Recovery takes a replay or two (one a second); a minute without it is a failure, not a wait. */
+const RECOVERY_LIMIT_MS = 60_000;
+
 /** Polls /healthz until it says ok: the store answers and the spool has been replayed. */
 async function waitUntilHealthy(service: TestService): Promise<Health> {
+  const giveUpAt = Date.now() + RECOVERY_LIMIT_MS;
   for (;;) {
     const { code, body } = await health(service);
     if (code === 200) return body;
+    if (Date.now() > giveUpAt) assert.fail(`still degraded after ${RECOVERY_LIMIT_MS} ms: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

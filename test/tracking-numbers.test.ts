@@ -76,6 +76,7 @@ describe('tracking numbers and campaigns', () => {
       ['442079460005', { campaign: '' }, /campaign/],
       ['442079460005', { whisper: 'x'.repeat(1501) }, /whisper/],
       ['442079460005', { campaign: 'x', colour: 'red' }, /colour/],
+      ['442079460005', { campaign: 'Radio\u0000spot' }, /campaign.*control characters/],
       ['442079460005', ['campaign'], /JSON object/],
     ];
     for (const [number, body, reason] of cases) {

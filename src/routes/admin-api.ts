@@ -8,15 +8,18 @@ import type { NumberDirectory } from '../number-directory.js';
 import type { CallStore } from '../store/call-store.js';
 import type { TrackingNumber } from '../tracking-numbers.js';
 import { callToJson, encodeCursor } from './call-json.js';
-import { parseCallQuery, parseNumberParam } from './admin-query.js';
+import { NO_CONTROL_CHARACTERS, parseCallQuery, parseNumberParam } from './admin-query.js';
 
 /** The NCCO schema's limit for a talk action's text. */
 const MAX_WHISPER_LENGTH = 1500;
 
+/** Names and spoken text are shown and stored as they are; control characters are neither. */
+const printable = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+
 const numberBodySchema = z.strictObject({
-  campaign: z.string().trim().min(1).max(100).nullable().optional(),
+  campaign: printable(100).nullable().optional(),
   forwardTo: z.string().max(40).nullable().optional(),
-  whisper: z.string().trim().min(1).max(MAX_WHISPER_LENGTH).nullable().optional(),
+  whisper: printable(MAX_WHISPER_LENGTH).nullable().optional(),
 });
 
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {

@@ -7,6 +7,9 @@ import type { CallQuery } from '../store/call-store.js';
 import { decodeCursor } from './call-json.js';
 
 export const MAX_PAGE_SIZE = 500;
+
+/** PostgreSQL text cannot hold NUL, and no campaign name needs a control character. */
+export const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 export const DEFAULT_PAGE_SIZE = 100;
 
 const single = (name: string) =>
@@ -23,6 +26,11 @@ export function parseTime(name: string, raw: string | undefined): Date | undefin
   const time = new Date(raw);
   if (Number.isNaN(time.getTime())) throw badRequest(`"${name}" is not a valid date`);
   return time;
+}
+
+function assertPrintable(name: string, value: string): string {
+  if (!NO_CONTROL_CHARACTERS.test(value)) throw badRequest(`"${name}" must not contain control characters`);
+  return value;
 }
 
 export function parseNumberParam(name: string, raw: string): string {
@@ -57,7 +65,7 @@ export function parseCallQuery(query: unknown): CallQuery {
   if (since && until && since >= until) throw badRequest('"since" must be before "until"');
   return {
     trackingNumber: q.number === undefined ? undefined : parseNumberParam('number', q.number),
-    campaign: q.campaign === undefined ? undefined : q.campaign === '' ? null : q.campaign,
+    campaign: q.campaign === undefined ? undefined : q.campaign === '' ? null : assertPrintable('campaign', q.campaign),
     since,
     until,
     limit,
