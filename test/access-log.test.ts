@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { assertValidNcco } from './helpers/ncco-schema.js';
+import { startTestService, vonageUuid, type TestService } from './helpers/service.js';
+
+/** `:remote-addr [:date[iso]] ":method :path" :status :res[content-length] :response-time ms` */
+const LINE = /^(\S+) \[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\] "([A-Z]+) ([^"\s]*)" (\d{3}|-) (\d+|-) (\d+\.\d{3}|-) ms$/;
+
+describe('the access log', () => {
+  let dir: string;
+  let logPath: string;
+  let service: TestService;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'access-log-'));
+    // A directory that does not exist yet: the log creates it.
+    logPath = join(dir, 'logs', 'access.log');
+    service = await startTestService({ ACCESS_LOG: logPath });
+  });
+  after(async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const lines = () => {
+    try {
+      return readFileSync(logPath, 'utf8').split('\n').filter((line) => line.length > 0);
+    } catch {
+      return [];
+    }
+  };
+
+  /** Lines are written after the response; waits until the log holds `count` lines. */
+  async function waitForLines(count: number): Promise<string[]> {
+    for (let i = 0; i < 200 && lines().length < count; i++) await sleep(10);
+    return lines();
+  }
+
+  test('an answer webhook is logged by path, status, length and time, never with the callers in its query string', async () => {
+    const before = lines().length;
+    const uuid = vonageUuid();
+    const res = await fetch(`${service.url}/track-call?from=447700900123&to=447700900456&uuid=${uuid}&conversation_uuid=CON-${uuid}`);
+    const body = await res.text();
+    assertValidNcco(JSON.parse(body));
+    const logged = (await waitForLines(before + 1)).slice(before);
+    assert.equal(logged.length, 1);
+    const line = logged[0]!;
+    assert.doesNotMatch(line, /447700900123|447700900456|\?|uuid/);
+    const match = LINE.exec(line);
+    assert.ok(match, `not an access log line: ${line}`);
+    const [, remoteAddress, time, method, path, status, length, responseMs] = match;
+    assert.match(remoteAddress!, /127\.0\.0\.1$/);
+    assert.ok(Math.abs(Date.parse(time!) - Date.now()) < 60_000, `the time ${time} is not now`);
+    assert.equal(method, 'GET');
+    assert.equal(path, '/track-call');
+    assert.equal(status, '200');
+    assert.equal(Number(length), Buffer.byteLength(body));
+    assert.ok(Number(responseMs) >= 0);
+  });
+
+  test('errors and JSON webhooks are logged with their method and status', async () => {
+    const before = lines().length;
+    await (await fetch(`${service.url}/no-such-page?from=447700900999`)).arrayBuffer();
+    const uuid = vonageUuid();
+    await (await fetch(`${service.url}/track-call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '447700900777', to: '447700900888', uuid, conversation_uuid: `CON-${uuid}` }),
+    })).arrayBuffer();
+    const logged = (await waitForLines(before + 2)).slice(before).map((line) => LINE.exec(line)?.slice(3, 6));
+    assert.deepEqual(logged.sort(), [['GET', '/no-such-page', '404'], ['POST', '/track-call', '200']]);
+    assert.doesNotMatch(lines().join('\n'), /447700900(999|777|888)/);
+  });
+
+  test('a burst of concurrent webhooks is logged one line per request', async () => {
+    const before = lines().length;
+    const burst = 200;
+    await Promise.all(Array.from({ length: burst }, async (_, i) => {
+      const uuid = vonageUuid();
+      const res = await fetch(`${service.url}/track-call?from=4477009${String(i).padStart(5, '0')}&to=447700900456&uuid=${uuid}`);
+      await res.arrayBuffer();
+    }));
+    const logged = (await waitForLines(before + burst)).slice(before);
+    assert.equal(logged.length, burst);
+    for (const line of logged) assert.match(line, LINE);
+  });
+});
