@@ -1,0 +1,260 @@
+// Fills a store with a realistic, reproducible history of calls through its bulk path
+// (`importCalls`), for the report benchmark; keeps the filled SQLite file between runs.
+//
+// Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CallOutcome, CallRecord } from '../src/calls.js';
+import type { CallStore } from '../src/store/call-store.js';
+import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+/** Bump when the generated data changes: cached files of another version are filled again. */
+export const FILL_VERSION = 1;
+
+const DAY_MS = 86_400_000;
+const BUSINESS_PHONE = '447700900000';
+
+export interface FillPlan {
+  calls: number;
+  days: number;
+  /** Calls start before this instant; the last few minutes' calls are still in progress. */
+  endAt: Date;
+  seed: number;
+}
+
+export const CAMPAIGNS = [
+  'Google Ads', 'Facebook', 'Radio FM 101', 'Billboard M4', 'Newspaper', 'Flyers', 'Yellow Pages',
+  'Bing Ads', 'Instagram', 'TV regional', 'Podcast', 'Bus shelter', 'Email newsletter', 'Trade show',
+  'Van livery', 'Website header', 'Website footer', 'Local magazine', 'Referral card', 'LinkedIn',
+];
+/** One tracking number per campaign, and one without a campaign (a number not yet assigned). */
+export const FILL_TRACKING_NUMBERS = CAMPAIGNS.map((_, i) => `4420794602${String(i).padStart(2, '0')}`);
+const UNASSIGNED_NUMBER = '442079460299';
+
+/** Share of calls a campaign gets: a long tail, as real marketing mixes have. */
+const CAMPAIGN_WEIGHTS = CAMPAIGNS.map((_, i) => 1 / (i + 1) ** 0.8);
+const UNASSIGNED_SHARE = 0.01;
+const WITHHELD_SHARE = 0.04;
+const REPEAT_CALLER_SHARE = 0.3;
+/** Calls started this close to endAt have not ended yet. */
+const IN_PROGRESS_WINDOW_MS = 10 * 60_000;
+
+/** How the forwarded leg ended for calls nobody answered, with how often each happens. */
+const MISSES: { status: string; weight: number; ringSeconds: [number, number] }[] = [
+  { status: 'unanswered', weight: 15, ringSeconds: [25, 40] },
+  { status: 'busy', weight: 7, ringSeconds: [1, 4] },
+  { status: 'timeout', weight: 4, ringSeconds: [30, 60] },
+  { status: 'cancelled', weight: 3.5, ringSeconds: [3, 20] },
+  { status: 'failed', weight: 0.5, ringSeconds: [0, 2] },
+];
+const ANSWERED_WEIGHT = 70;
+
+/** Calls by hour of day (UTC): office hours busiest, nights nearly silent. */
+const HOUR_WEIGHTS = [0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.5, 3, 4.5, 5, 5, 4.2, 4.4, 4.6, 4.3, 3.8, 3, 2.2, 1.8, 1.4, 1, 0.7, 0.4];
+/** Calls by day of week, Sunday first. */
+const WEEKDAY_WEIGHTS = [0.4, 1.1, 1.05, 1, 1, 0.95, 0.6];
+
+/** mulberry32: small, fast and good enough to make the same data on every machine. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function pickWeighted<T>(items: readonly T[], weights: readonly number[], random: () => number): T {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let r = random() * total;
+  for (let i = 0; i < items.length; i++) {
+    r -= weights[i]!;
+    if (r < 0) return items[i]!;
+  }
+  return items[items.length - 1]!;
+}
+
+/** Standard normal, by Box–Muller. */
+function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function uuidFrom(random: () => number): string {
+  let hex = '';
+  for (let i = 0; i < 4; i++) hex += Math.floor(random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** How many of the calls fall on each day, following the weekday weights, summing to `calls`. */
+function callsPerDay(plan: FillPlan, firstDay: number): number[] {
+  const endMs = plan.endAt.getTime();
+  const weights = Array.from({ length: plan.days }, (_, d) => {
+    const dayStart = firstDay + d * DAY_MS;
+    return WEEKDAY_WEIGHTS[new Date(dayStart).getUTCDay()]! * (Math.min(DAY_MS, endMs - dayStart) / DAY_MS);
+  });
+  const total = weights.reduce((a, b) => a + b, 0);
+  const counts = weights.map((w) => Math.floor((w / total) * plan.calls));
+  const shortfall = plan.calls - counts.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < shortfall; i++) counts[i % counts.length]! += 1;
+  return counts;
+}
+
+/** The calls of the plan in batches, oldest first, as they would have arrived. */
+export function* generateCalls(plan: FillPlan, batchSize: number): Generator<CallRecord[]> {
+  const random = seededRandom(plan.seed);
+  const endMs = plan.endAt.getTime();
+  // The last day is the one endAt falls in (a partial day), the first plan.days - 1 days before it.
+  const firstDay = Math.floor((endMs - 1) / DAY_MS) * DAY_MS - (plan.days - 1) * DAY_MS;
+  const knownCallers = new Float64Array(plan.calls);
+  let knownCount = 0;
+  const outcomes = ['answered', ...MISSES.map((m) => m.status)];
+  const outcomeWeights = [ANSWERED_WEIGHT, ...MISSES.map((m) => m.weight)];
+  const hours = HOUR_WEIGHTS.map((_, h) => h);
+
+  let batch: CallRecord[] = [];
+  const perDay = callsPerDay(plan, firstDay);
+  for (let d = 0; d < plan.days; d++) {
+    const dayStart = firstDay + d * DAY_MS;
+    const dayLengthMs = Math.min(DAY_MS, endMs - dayStart);
+    const times: number[] = [];
+    for (let i = 0; i < perDay[d]!; i++) {
+      const offset = dayLengthMs === DAY_MS
+        ? pickWeighted(hours, HOUR_WEIGHTS, random) * 3_600_000 + Math.floor(random() * 3_600_000)
+        : Math.floor(random() * dayLengthMs);
+      times.push(dayStart + offset);
+    }
+    times.sort((a, b) => a - b);
+
+    for (const startedMs of times) {
+      const unassigned = random() < UNASSIGNED_SHARE;
+      const campaignIndex = unassigned ? -1 : CAMPAIGNS.indexOf(pickWeighted(CAMPAIGNS, CAMPAIGN_WEIGHTS, random));
+
+      let caller: string | null = null;
+      if (random() >= WITHHELD_SHARE) {
+        let digits: number;
+        if (knownCount > 0 && random() < REPEAT_CALLER_SHARE) {
+          digits = knownCallers[Math.floor(random() * knownCount)]!;
+        } else {
+          digits = 447_000_000_000 + Math.floor(random() * 999_999_999);
+          knownCallers[knownCount++] = digits;
+        }
+        caller = String(digits);
+      }
+
+      const uuid = uuidFrom(random);
+      const base = {
+        uuid,
+        conversationUuid: `CON-${uuidFrom(random)}`,
+        trackingNumber: unassigned ? UNASSIGNED_NUMBER : FILL_TRACKING_NUMBERS[campaignIndex]!,
+        caller,
+        campaign: unassigned ? null : CAMPAIGNS[campaignIndex]!,
+        forwardTo: BUSINESS_PHONE,
+        startedAt: new Date(startedMs),
+      };
+
+      let call: CallRecord;
+      if (endMs - startedMs < IN_PROGRESS_WINDOW_MS) {
+        const ringing = random() < 0.5;
+        call = {
+          ...base, outcome: 'in_progress', answeredAt: ringing ? null : new Date(startedMs + 8_000), endedAt: null,
+          durationSeconds: null, inboundStatus: 'answered', forwardedStatus: ringing ? 'ringing' : 'answered',
+        };
+      } else {
+        const status = pickWeighted(outcomes, outcomeWeights, random);
+        if (status === 'answered') {
+          const ringMs = 3_000 + Math.floor(random() * 20_000);
+          // Talk time is log-normal: most calls a couple of minutes, a few very long.
+          const talkSeconds = Math.min(7200, Math.max(1, Math.round(Math.exp(Math.log(150) + 1.0 * normal(random)))));
+          const answeredAt = startedMs + ringMs;
+          call = {
+            ...base, outcome: 'answered' satisfies CallOutcome, answeredAt: new Date(answeredAt),
+            endedAt: new Date(answeredAt + talkSeconds * 1000), durationSeconds: talkSeconds,
+            inboundStatus: 'completed', forwardedStatus: 'completed',
+          };
+        } else {
+          const miss = MISSES.find((m) => m.status === status)!;
+          const [least, most] = miss.ringSeconds;
+          const ringMs = (least + random() * (most - least)) * 1000;
+          call = {
+            ...base, outcome: 'missed', answeredAt: null, endedAt: new Date(startedMs + Math.round(ringMs)),
+            durationSeconds: 0, inboundStatus: 'completed', forwardedStatus: status,
+          };
+        }
+      }
+      batch.push(call);
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Imports the plan's calls and the tracking numbers with their campaigns. */
+export async function fillStore(store: CallStore, plan: FillPlan, batchSize = 5000): Promise<number> {
+  for (const [i, campaign] of CAMPAIGNS.entries()) {
+    await store.saveTrackingNumber({ number: FILL_TRACKING_NUMBERS[i]!, campaign, forwardTo: null, whisper: null });
+  }
+  let imported = 0;
+  for (const batch of generateCalls(plan, batchSize)) {
+    await store.importCalls(batch);
+    imported += batch.length;
+  }
+  return imported;
+}
+
+export interface FilledDatabase {
+  path: string;
+  /** Seconds spent filling; null when the cached file was used. */
+  fillSeconds: number | null;
+  plan: FillPlan;
+}
+
+/**
+ * A SQLite file filled with `calls` calls, from the cache when one of this fill version, size,
+ * schema and day exists. A file is cached only once it is complete.
+ */
+export async function filledSqliteDatabase(cacheDir: string, calls: number, now = new Date()): Promise<FilledDatabase> {
+  // The day is in the key so that "the last 30 days" always has a full month of data behind it.
+  const day = now.toISOString().slice(0, 10);
+  const schema = createHash('sha256').update(JSON.stringify(sqliteMigrations)).digest('hex').slice(0, 10);
+  const prefix = `reports-v${FILL_VERSION}-${calls}-`;
+  const path = join(cacheDir, `${prefix}${schema}-${day}.db`);
+  // History up to the hour the file was filled; its last calls are still in progress.
+  const plan: FillPlan = { calls, days: 90, endAt: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000), seed: 20_261_124 };
+  if (existsSync(path)) return { path, fillSeconds: null, plan };
+
+  mkdirSync(cacheDir, { recursive: true });
+  for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { force: true });
+  const partial = `${path}.partial`;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
+  const started = performance.now();
+  const store = openSqliteStore(partial);
+  try {
+    await fillStore(store, plan);
+  } finally {
+    await store.close();
+  }
+  renameSync(partial, path);
+  return { path, fillSeconds: (performance.now() - started) / 1000, plan };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  const [target, count = '1000000'] = process.argv.slice(2);
+  if (!target) {
+    process.stderr.write('usage: npx tsx bench/fill.ts <file.db> [calls]\n');
+    process.exit(2);
+  }
+  const calls = Number(count);
+  const store = openSqliteStore(target);
+  const started = performance.now();
+  const imported = await fillStore(store, { calls, days: 90, endAt: new Date(), seed: 20_261_124 });
+  await store.close();
+  process.stdout.write(`${imported} calls in ${((performance.now() - started) / 1000).toFixed(1)} s into ${target}\n`);
+}

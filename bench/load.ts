@@ -1,0 +1,147 @@
+// Drives answer webhooks at servers with autocannon over loopback, the way Vonage sends them by
+// default (GET, fields in the query string), each request with a uuid of its own.
+
+import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+
+/** The tracking numbers the generated calls are made to; the bench gives them campaigns. */
+export const BENCH_TRACKING_NUMBERS = Array.from({ length: 20 }, (_, i) => `4420794601${String(i).padStart(2, '0')}`);
+
+/**
+ * Paths of answer webhooks, one new call each: a fresh uuid (unique across runs too, for a
+ * PostgreSQL database that outlives the run), its conversation, a tracking number and a caller,
+ * about a third of them repeat callers and one in 25 withheld.
+ */
+export function answerWebhookPaths(): () => string {
+  const run = randomBytes(4).toString('hex');
+  let counter = 0;
+  return () => {
+    counter += 1;
+    const uuid = `${run}-${(counter >>> 16).toString(16).padStart(4, '0')}-4000-8000-${counter.toString(16).padStart(12, '0')}`;
+    const to = BENCH_TRACKING_NUMBERS[counter % BENCH_TRACKING_NUMBERS.length]!;
+    const from = counter % 25 === 0 ? 'Unknown' : `4477009${String(counter % 3 === 0 ? counter % 5000 : counter).padStart(5, '0')}`;
+    return `/track-call?from=${from}&to=${to}&uuid=${uuid}&conversation_uuid=CON-${uuid}` +
+      '&region_url=https%3A%2F%2Fapi-eu-1.vonage.com&endpoint_type=phone';
+  };
+}
+
+export interface LoadOptions {
+  /** Every target gets an equal share of the connections, all driven at once. */
+  targets: string[];
+  connections: number;
+  /** Run for this long… */
+  durationSeconds?: number;
+  /** …or until this many requests have been answered. */
+  amount?: number;
+  nextPath: () => string;
+}
+
+export interface LoadResult {
+  /** Responses received, of any status. */
+  responses: number;
+  ok: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  seconds: number;
+  /** 2xx responses per second of wall time. */
+  requestsPerSecond: number;
+  /** Every response's latency in ms, for percentiles over several rounds. */
+  latenciesMs: Float64Array;
+}
+
+/** Sends answer webhooks at the targets and collects what came back. */
+export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
+  const share = Math.max(1, Math.floor(options.connections / options.targets.length));
+  const latencies = new LatencyLog();
+  const started = performance.now();
+  const results = await Promise.all(
+    options.targets.map(
+      (url) =>
+        new Promise<autocannon.Result>((resolve, reject) => {
+          const instance = autocannon(
+            {
+              url,
+              connections: share,
+              duration: options.durationSeconds ?? 10,
+              amount: options.amount === undefined ? undefined : Math.ceil(options.amount / options.targets.length),
+              requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: options.nextPath() }) }],
+            },
+            (error, result) => (error ? reject(error) : resolve(result)),
+          );
+          instance.on('response', (_client, _status, _bytes, responseTimeMs) => latencies.add(responseTimeMs));
+        }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const ok = results.reduce((sum, r) => sum + r['2xx'], 0);
+  const non2xx = results.reduce((sum, r) => sum + r.non2xx, 0);
+  return {
+    responses: ok + non2xx,
+    ok,
+    non2xx,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    seconds,
+    requestsPerSecond: ok / seconds,
+    latenciesMs: latencies.values(),
+  };
+}
+
+/** A growable list of latencies; a few hundred thousand fit in a few megabytes. */
+class LatencyLog {
+  #values = new Float64Array(1 << 16);
+  #length = 0;
+
+  add(value: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#length++] = value;
+  }
+
+  values(): Float64Array {
+    return this.#values.slice(0, this.#length);
+  }
+}
+
+/** Nearest-rank percentile of already sorted values; NaN when there are none. */
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export interface LoadSummary {
+  rounds: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Sums rounds: throughput over their total time, percentiles over every latency of every round. */
+export function summariseRounds(rounds: LoadResult[]): LoadSummary {
+  const total = rounds.reduce((sum, r) => sum + r.latenciesMs.length, 0);
+  const all = new Float64Array(total);
+  let offset = 0;
+  for (const round of rounds) {
+    all.set(round.latenciesMs, offset);
+    offset += round.latenciesMs.length;
+  }
+  all.sort();
+  const ok = rounds.reduce((sum, r) => sum + r.ok, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  return {
+    rounds: rounds.length,
+    ok,
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    requestsPerSecond: seconds > 0 ? ok / seconds : 0,
+    p50Ms: percentile(all, 50),
+    p99Ms: percentile(all, 99),
+  };
+}

@@ -1,0 +1,77 @@
+// A throwaway PostgreSQL server for the benchmark: initdb into a temporary directory, listen on a
+// free loopback port, removed again afterwards. Run as the `postgres` user when we are root,
+// because PostgreSQL refuses to run as root.
+
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './processes.js';
+
+export interface Postgres {
+  url: string;
+  version: string;
+  stop(): Promise<void>;
+}
+
+/** The directory of PostgreSQL's server binaries (initdb, pg_ctl), newest version first. */
+function findServerBinaries(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  for (const version of versions) {
+    const bin = join(root, version, 'bin');
+    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl'))) return bin;
+  }
+  return null;
+}
+
+/** Starts a private PostgreSQL; returns the reason instead when this machine has none. */
+export async function startThrowawayPostgres(): Promise<Postgres | { unavailable: string }> {
+  const bin = findServerBinaries();
+  if (bin === null) return { unavailable: 'no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)' };
+  const asRoot = process.getuid?.() === 0;
+  const account = asRoot ? lookupUid('postgres') : null;
+  if (asRoot && account === null) return { unavailable: 'running as root and there is no postgres user to run PostgreSQL as' };
+
+  const dir = mkdtempSync(join(tmpdir(), 'call-tracker-bench-pg-'));
+  if (account) chownSync(dir, account.uid, account.gid);
+  const run = (command: string, args: string[]) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+    const result = spawnSync(file, argv, { encoding: 'utf8', cwd: dir });
+    if (result.status !== 0) throw new Error(`${command} failed: ${(result.stderr || result.stdout || String(result.error)).trim()}`);
+    return result.stdout;
+  };
+
+  const data = join(dir, 'data');
+  const port = await freePort();
+  try {
+    run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    // Production settings otherwise: fsync and synchronous_commit stay on.
+    const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c max_connections=200`;
+    run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'call_tracker_bench']);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    return { unavailable: `could not start a throwaway PostgreSQL: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const version = run(join(bin, 'pg_ctl'), ['--version']).trim();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/call_tracker_bench`,
+    version,
+    stop: async () => {
+      try {
+        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function lookupUid(user: string): { uid: number; gid: number } | null {
+  const result = spawnSync('id', ['-u', user], { encoding: 'utf8' });
+  const group = spawnSync('id', ['-g', user], { encoding: 'utf8' });
+  if (result.status !== 0 || group.status !== 0) return null;
+  return { uid: Number(result.stdout.trim()), gid: Number(group.stdout.trim()) };
+}
