@@ -71,6 +71,18 @@ function pathOf(req: Request): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+let isoMs = 0;
+let isoTime = '';
+/** The time as ISO 8601; lines written within one millisecond share one formatting. */
+function isoNow(): string {
+  const nowMs = Date.now();
+  if (nowMs !== isoMs) {
+    isoMs = nowMs;
+    isoTime = new Date(nowMs).toISOString();
+  }
+  return isoTime;
+}
+
 function line(req: Request, res: Response, remoteAddress: string, startedMs: number): string {
   // Status, length and time exist only once the response's headers went out (not on an abort).
   let status = '-';
@@ -82,7 +94,7 @@ function line(req: Request, res: Response, remoteAddress: string, startedMs: num
     if (contentLength !== undefined) length = Array.isArray(contentLength) ? contentLength.join(', ') : String(contentLength);
     responseTime = (performance.now() - startedMs).toFixed(3);
   }
-  return `${remoteAddress} [${new Date().toISOString()}] "${req.method} ${pathOf(req)}" ${status} ${length} ${responseTime} ms\n`;
+  return `${remoteAddress} [${isoNow()}] "${req.method} ${pathOf(req)}" ${status} ${length} ${responseTime} ms\n`;
 }
 
 export function accessLog(target: AccessLogTarget): RequestHandler | null {
@@ -92,8 +104,8 @@ export function accessLog(target: AccessLogTarget): RequestHandler | null {
     const startedMs = performance.now();
     // Read now: by the time the response closes, the socket may be gone.
     const remoteAddress = req.ip ?? req.socket.remoteAddress ?? '-';
-    // 'close' follows every response, finished or aborted, so every request gets its line.
-    res.once('close', () => lines.add(line(req, res, remoteAddress, startedMs)));
+    // 'close' comes once after every response, finished or aborted: every request gets its line.
+    res.on('close', () => lines.add(line(req, res, remoteAddress, startedMs)));
     next();
   };
 }
