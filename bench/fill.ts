@@ -4,7 +4,7 @@
 // Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CallOutcome, CallRecord } from '../src/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
@@ -217,21 +217,24 @@ export interface FilledDatabase {
 }
 
 /**
- * A SQLite file filled with `calls` calls, from the cache when one of this fill version, size,
- * schema and day exists. A file is cached only once it is complete.
+ * A SQLite file filled with `calls` calls, from the cache when one of this fill version, size
+ * and schema exists (its plan, with the instant the history ends, is kept beside it). A file is
+ * cached only once it is complete.
  */
 export async function filledSqliteDatabase(cacheDir: string, calls: number, now = new Date()): Promise<FilledDatabase> {
-  // The day is in the key so that "the last 30 days" always has a full month of data behind it.
-  const day = now.toISOString().slice(0, 10);
   const schema = createHash('sha256').update(JSON.stringify(sqliteMigrations)).digest('hex').slice(0, 10);
   const prefix = `reports-v${FILL_VERSION}-${calls}-`;
-  const path = join(cacheDir, `${prefix}${schema}-${day}.db`);
-  // History up to the hour the file was filled; its last calls are still in progress.
-  const plan: FillPlan = { calls, days: 90, endAt: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000), seed: 20_261_124 };
-  if (existsSync(path)) return { path, fillSeconds: null, plan };
+  const path = join(cacheDir, `${prefix}${schema}.db`);
+  const planPath = `${path}.json`;
+  if (existsSync(path) && existsSync(planPath)) {
+    const saved = JSON.parse(readFileSync(planPath, 'utf8')) as Omit<FillPlan, 'endAt'> & { endAt: string };
+    return { path, fillSeconds: null, plan: { ...saved, endAt: new Date(saved.endAt) } };
+  }
 
   mkdirSync(cacheDir, { recursive: true });
   for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { force: true });
+  // History up to the hour of the fill; its last calls are still in progress.
+  const plan: FillPlan = { calls, days: 90, endAt: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000), seed: 20_261_124 };
   const partial = `${path}.partial`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
   const started = performance.now();
@@ -242,6 +245,7 @@ export async function filledSqliteDatabase(cacheDir: string, calls: number, now 
     await store.close();
   }
   renameSync(partial, path);
+  writeFileSync(planPath, JSON.stringify(plan));
   return { path, fillSeconds: (performance.now() - started) / 1000, plan };
 }
 

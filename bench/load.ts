@@ -48,6 +48,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** Every response's latency in ms, for percentiles over several rounds. */
   latenciesMs: Float64Array;
+  /** CPU time the servers used meanwhile, when the caller measured it. */
+  serverCpuMicroseconds: number | null;
 }
 
 /** Sends answer webhooks at the targets and collects what came back. */
@@ -84,6 +86,7 @@ export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
     seconds,
     requestsPerSecond: ok / seconds,
     latenciesMs: latencies.values(),
+    serverCpuMicroseconds: null,
   };
 }
 
@@ -121,6 +124,8 @@ export interface LoadSummary {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Server CPU time per 2xx answer: what the answer costs, whoever else wants the CPU. */
+  cpuMicrosecondsPerRequest: number;
 }
 
 /** Sums rounds: throughput over their total time, percentiles over every latency of every round. */
@@ -135,6 +140,7 @@ export function summariseRounds(rounds: LoadResult[]): LoadSummary {
   all.sort();
   const ok = rounds.reduce((sum, r) => sum + r.ok, 0);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const cpu = rounds.reduce((sum, r) => sum + (r.serverCpuMicroseconds ?? Number.NaN), 0);
   return {
     rounds: rounds.length,
     ok,
@@ -143,5 +149,6 @@ export function summariseRounds(rounds: LoadResult[]): LoadSummary {
     requestsPerSecond: seconds > 0 ? ok / seconds : 0,
     p50Ms: percentile(all, 50),
     p99Ms: percentile(all, 99),
+    cpuMicrosecondsPerRequest: cpu / ok,
   };
 }

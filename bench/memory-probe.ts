@@ -1,11 +1,16 @@
 // Preloaded into every benchmarked server (node --expose-gc --import): answers the bench's
-// "measure" message over the IPC channel with the process's memory after a full GC, so the
-// memory figure needs no bench-only route in the production code.
+// messages over the IPC channel, "measure" with the process's memory after a full GC and "cpu"
+// with the CPU time it has used, so these figures need no bench-only route in production code.
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 if (process.send) {
   process.on('message', (message: unknown) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ kind: 'cpu', microseconds: user + system });
+      return;
+    }
     if (message !== 'measure') return;
     // Two passes: the first can leave objects whose finalizers free more.
     gc?.();

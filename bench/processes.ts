@@ -77,6 +77,8 @@ export interface ServerProcess {
   pid: number;
   /** Memory after a full GC, measured inside the process by the preloaded probe. */
   measureMemory(): Promise<MemoryReading>;
+  /** CPU time (user + system) the process has used so far, in µs. */
+  cpuMicroseconds(): Promise<number>;
   /** The process's stderr so far (its application log). */
   log(): string;
   stop(): Promise<void>;
@@ -120,7 +122,8 @@ export async function startServer(entrypoints: Entrypoints, spec: ServerSpec): P
     name: spec.name,
     url,
     pid: child.pid ?? 0,
-    measureMemory: () => askForMemory(child),
+    measureMemory: () => ask<MemoryReading>(child, 'measure', 'memory'),
+    cpuMicroseconds: async () => (await ask<{ microseconds: number }>(child, 'cpu', 'cpu')).microseconds,
     log,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
@@ -155,19 +158,20 @@ async function waitUntilReady(url: string, child: ChildProcess, exited: Promise<
   throw new Error(describe());
 }
 
-function askForMemory(child: ChildProcess): Promise<MemoryReading> {
-  return new Promise((resolveReading, reject) => {
+/** Asks the probe in the server (memory-probe.ts) and waits for its answer of the given kind. */
+function ask<T>(child: ChildProcess, question: string, kind: string): Promise<T> {
+  return new Promise((resolveAnswer, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
-      reject(new Error('the server did not report its memory'));
+      reject(new Error(`the server did not answer "${question}"`));
     }, 10_000);
     const onMessage = (message: unknown) => {
-      if (typeof message !== 'object' || message === null || (message as { kind?: unknown }).kind !== 'memory') return;
+      if (typeof message !== 'object' || message === null || (message as { kind?: unknown }).kind !== kind) return;
       clearTimeout(timer);
       child.off('message', onMessage);
-      resolveReading(message as MemoryReading);
+      resolveAnswer(message as T);
     };
     child.on('message', onMessage);
-    child.send('measure');
+    child.send(question);
   });
 }
