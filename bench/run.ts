@@ -541,7 +541,7 @@ function renderMarkdown(run: {
     '# Benchmarks',
     '',
     `Produced by \`${command}\` on ${run.startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')} in ${seconds} s.`,
-    settings.quick ? '\n**Quick smoke run: tiny data and short rounds; these figures mean nothing.**' : '',
+    ...(settings.quick ? ['', '**Quick smoke run: tiny data and short rounds; these figures mean nothing.**'] : []),
     '',
     '## Targets',
     '',
