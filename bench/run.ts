@@ -225,7 +225,7 @@ function compare(label: string, instances: number, oursRounds: LoadResult[], bar
   };
 }
 
-/** Total requests a set of rounds sent, answered or not: what the store should now hold. */
+/** Answers with status 2xx over a set of rounds: calls the store should now hold (at least). */
 const okCount = (rounds: LoadResult[]) => rounds.reduce((sum, r) => sum + r.ok, 0);
 
 function countLines(path: string): { lines: number; withQuery: number } {
