@@ -54,7 +54,13 @@ export class CallTracker {
       forwardTo,
       startedAt: this.now(),
     };
-    await this.recorder.recordCall(call);
+    try {
+      await this.recorder.recordCall(call);
+    } catch (error) {
+      // The recorder spools what the store refuses and does not throw; should a bug make it,
+      // the caller is still connected.
+      this.logger.error('call not recorded', { uuid: call.uuid, error: String(error) });
+    }
     return ncco;
   }
 

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CallRecorder } from '../src/call-recorder.js';
+import { CallTracker } from '../src/call-tracker.js';
+import { MemoryLogger } from '../src/logger.js';
+import { NumberDirectory } from '../src/number-directory.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { assertValidNcco } from './helpers/ncco-schema.js';
+
+test('a recorder that throws never keeps the caller from being connected', async () => {
+  const store = new MemoryStore();
+  await store.saveTrackingNumber({ number: '442079460030', campaign: 'Flyer', forwardTo: '447700900030', whisper: null });
+  const logger = new MemoryLogger();
+  const directory = new NumberDirectory(store, 60_000, logger);
+  await directory.load();
+  const broken = { recordCall: () => Promise.reject(new Error('disk on fire')) } as unknown as CallRecorder;
+  const tracker = new CallTracker({ proxyToNumber: '447700900000', publicUrl: null }, directory, broken, logger);
+
+  const ncco = await tracker.answer({ uuid: 'leg-1', conversationUuid: 'CON-1', trackingNumber: '442079460030', caller: '447700900111' });
+  assertValidNcco(ncco);
+  assert.deepEqual(ncco, [{ action: 'connect', from: '442079460030', endpoint: [{ type: 'phone', number: '447700900030' }] }]);
+  assert.ok(logger.lines.some((line) => line.level === 'error' && line.message === 'call not recorded'));
+});
