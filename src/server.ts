@@ -30,15 +30,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  logger.info(`call-tracker listening on port ${service.port}`, {
-    store: describeLocation(config.database),
-    forwardingTo: config.proxyToNumber,
-  });
-  if (config.adminToken === null) logger.warn('ADMIN_TOKEN is not set: the admin API and dashboard are closed');
-  if (config.signatureSecret === null) logger.warn('VONAGE_SIGNATURE_SECRET is not set: webhooks are not verified, anyone can forge calls');
-  if (config.publicUrl === null) logger.warn('PUBLIC_URL is not set: call whisper is off');
-
+  // Installed before the first log line: a supervisor that waits for it may signal at once, and
+  // a signal with no handler would kill the process mid-request.
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return; // a second signal while stopping changes nothing
+    stopping = true;
     logger.info(`${signal} received: finishing requests in flight, then stopping`);
     const deadline = setTimeout(() => {
       logger.error('stop took too long; exiting now');
@@ -53,8 +50,16 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  logger.info(`call-tracker listening on port ${service.port}`, {
+    store: describeLocation(config.database),
+    forwardingTo: config.proxyToNumber,
+  });
+  if (config.adminToken === null) logger.warn('ADMIN_TOKEN is not set: the admin API and dashboard are closed');
+  if (config.signatureSecret === null) logger.warn('VONAGE_SIGNATURE_SECRET is not set: webhooks are not verified, anyone can forge calls');
+  if (config.publicUrl === null) logger.warn('PUBLIC_URL is not set: call whisper is off');
 }
 
 await main();
