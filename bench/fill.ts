@@ -10,6 +10,7 @@ import type { CallOutcome, CallRecord } from '../src/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { seededRandom } from '../test/helpers/call-flows.js';
 
 /** Bump when the generated data changes: cached files of another version are filled again. */
 export const FILL_VERSION = 1;
@@ -56,18 +57,6 @@ const ANSWERED_WEIGHT = 70;
 const HOUR_WEIGHTS = [0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.5, 3, 4.5, 5, 5, 4.2, 4.4, 4.6, 4.3, 3.8, 3, 2.2, 1.8, 1.4, 1, 0.7, 0.4];
 /** Calls by day of week, Sunday first. */
 const WEEKDAY_WEIGHTS = [0.4, 1.1, 1.05, 1, 1, 0.95, 0.6];
-
-/** mulberry32: small, fast and good enough to make the same data on every machine. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function pickWeighted<T>(items: readonly T[], weights: readonly number[], random: () => number): T {
   const total = weights.reduce((a, b) => a + b, 0);
