@@ -10,13 +10,10 @@ const DAY_MS = 24 * HOUR_MS;
 /** 1970-01-01, day 0 of the epoch, was a Thursday. */
 const EPOCH_DAY_OF_WEEK = 4;
 
-/** When the caller last called before a call, to any number and to the call's campaign. */
-export interface PreviousCallTimes {
-  prevAnyAt: number | null;
-  prevCampaignAt: number | null;
-}
-
-/** A call just inserted, with its previous call times as they were stored. */
+/**
+ * A call just inserted, with its report columns as they were stored: when its caller last called
+ * before it, to any number and to its campaign.
+ */
 export interface InsertedCall {
   uuid: string;
   caller: string | null;
@@ -57,12 +54,14 @@ export class CallRollupWriter {
       // "Previous" and "next" in the (started_at, uuid) order every store uses to tell which
       // call came first; calls_by_caller answers each with one index search. The campaign's
       // previous call is most often the caller's previous call, so it is looked for second.
-      previousCall: db.prepare<{ caller: string; startedAt: number; uuid: string }, { startedAt: number; campaign: string | null }>(`
-        SELECT started_at AS startedAt, campaign FROM calls WHERE caller = @caller AND (started_at, uuid) < (@startedAt, @uuid)
+      previousCall: db.prepare<[caller: string, startedAt: number, uuid: string], { startedAt: number; campaign: string | null }>(`
+        SELECT started_at AS startedAt, campaign FROM calls WHERE caller = ? AND (started_at, uuid) < (?, ?)
         ORDER BY started_at DESC, uuid DESC LIMIT 1`),
-      previousInCampaign: db.prepare<{ caller: string; campaign: string | null; startedAt: number; uuid: string }, number>(`
-        SELECT started_at FROM calls WHERE caller = @caller AND (started_at, uuid) < (@startedAt, @uuid) AND campaign IS @campaign
+      previousInCampaign: db.prepare<[caller: string, startedAt: number, uuid: string, campaign: string | null], number>(`
+        SELECT started_at FROM calls WHERE caller = ? AND (started_at, uuid) < (?, ?) AND campaign IS ?
         ORDER BY started_at DESC, uuid DESC LIMIT 1`).pluck(),
+      // calls_by_time answers this from the end of the index.
+      latestStart: db.prepare<[], number | null>('SELECT max(started_at) FROM calls').pluck(),
       hasLaterCall: db.prepare<{ caller: string; startedAt: number; uuid: string }, number>(`
         SELECT 1 FROM calls WHERE caller = @caller AND (started_at, uuid) > (@startedAt, @uuid) LIMIT 1`).pluck(),
       add: db.prepare<RollupDelta>(`
@@ -90,24 +89,27 @@ export class CallRollupWriter {
     };
   }
 
-  /** The values of a new call's prev_any_at and prev_campaign_at columns. */
-  previousCallTimes(call: { uuid: string; caller: string | null; campaign: string | null; startedAt: number }): PreviousCallTimes {
-    if (call.caller === null) return { prevAnyAt: null, prevCampaignAt: null };
-    const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid };
-    const previous = this.#statements.previousCall.get(key);
-    if (!previous) return { prevAnyAt: null, prevCampaignAt: null };
-    if (previous.campaign === call.campaign) return { prevAnyAt: previous.startedAt, prevCampaignAt: previous.startedAt };
-    return {
-      prevAnyAt: previous.startedAt,
-      prevCampaignAt: this.#statements.previousInCampaign.get({ ...key, campaign: call.campaign }) ?? null,
-    };
+  /** When any call stored so far started; call before inserting a batch, for addInserted. */
+  latestStart(): number | null {
+    return this.#statements.latestStart.get() ?? null;
+  }
+
+  /** Sets a new call's prevAnyAt and prevCampaignAt, the values of its report columns. */
+  findPreviousCalls(call: InsertedCall): void {
+    if (call.caller === null) return;
+    const previous = this.#statements.previousCall.get(call.caller, call.startedAt, call.uuid);
+    if (!previous) return;
+    call.prevAnyAt = previous.startedAt;
+    call.prevCampaignAt = previous.campaign === call.campaign
+      ? previous.startedAt
+      : this.#statements.previousInCampaign.get(call.caller, call.startedAt, call.uuid, call.campaign) ?? null;
   }
 
   /**
    * Call after inserting a batch and before updating any call of it: the rollup rows must exist
-   * before the update trigger adjusts them.
+   * before the update trigger adjusts them. `latestBefore` is latestStart() before the batch.
    */
-  addInserted(calls: readonly InsertedCall[]): void {
+  addInserted(calls: readonly InsertedCall[], latestBefore: number | null): void {
     if (calls.length === 0) return;
     const qualifiedSeconds = this.#statements.qualifiedThreshold.get() ?? 0;
     const deltas = new Map<string, RollupDelta>();
@@ -116,7 +118,8 @@ export class CallRollupWriter {
       const trackingNumber = call.trackingNumber ?? '';
       // Truncated like SQLite's integer division, which the edges and the update trigger use.
       const hour = Math.trunc(call.startedAt / HOUR_MS);
-      const key = JSON.stringify([campaignKey, trackingNumber, hour]);
+      // Campaigns and numbers hold no NUL: the three parts joined by it key one rollup row.
+      const key = `${campaignKey}\0${trackingNumber}\0${hour}`;
       let delta = deltas.get(key);
       if (!delta) {
         delta = { campaignKey, trackingNumber, hour, calls: 0, answered: 0, missed: 0, talkSeconds: 0, qualified: 0, firstTime: 0, newToCampaign: 0 };
@@ -134,14 +137,30 @@ export class CallRollupWriter {
     for (const delta of deltas.values()) this.#statements.add.run(delta);
     // Each new call is the immediate predecessor of at most one later call; fixing them after
     // the whole batch is in place gives every call its true predecessor, whatever the order.
+    // Live calls start after everything stored before them, and only the latest of a caller's
+    // calls in the batch can be followed by none: such calls need no search for a later call.
+    const latestOfCaller = new Map<string, InsertedCall>();
     for (const call of calls) {
       if (call.caller === null) continue;
+      const latest = latestOfCaller.get(call.caller);
+      if (!latest || compareCallOrder(call, latest) > 0) latestOfCaller.set(call.caller, call);
+    }
+    for (const call of calls) {
+      if (call.caller === null) continue;
+      const newest = latestOfCaller.get(call.caller) === call && (latestBefore === null || call.startedAt > latestBefore);
+      if (newest) continue;
       const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid };
       if (this.#statements.hasLaterCall.get(key) === undefined) continue;
       this.#statements.followAny.run(key);
       this.#statements.followInCampaign.run({ ...key, campaign: call.campaign });
     }
   }
+}
+
+/** The (started_at, uuid) order every store uses to tell which call came first. */
+function compareCallOrder(a: InsertedCall, b: InsertedCall): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
+  return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
 /** One row per hour, campaign and number: the rollup's whole hours, and the edges' calls one by one. */

@@ -130,11 +130,20 @@ export class SqliteStore implements CallStore {
     this.#reports = new SqliteReports(db);
     this.#rollup = new CallRollupWriter(db);
     this.#statements = {
-      insertCall: db.prepare(`
+      // Positional: the answer webhook's hot path, where building a parameter object per call costs.
+      insertCall: db.prepare<[
+        uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
+        campaign: string | null, forwardTo: string, startedAt: number, prevAnyAt: number | null, prevCampaignAt: number | null,
+      ]>(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
           prev_any_at, prev_campaign_at)
-        VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt, @prevAnyAt, @prevCampaignAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uuid) DO NOTHING`),
+      // Which of a batch's calls ([uuid, conversation uuid] pairs, as JSON) have events already.
+      callsWithEvents: db.prepare<[pairs: string], number>(`
+        SELECT pair.key FROM json_each(?) AS pair
+        WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = pair.value ->> 0)
+          OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = pair.value ->> 1)`).pluck(),
       insertEvent: db.prepare(`
         INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
         VALUES (@legUuid, @status, @occurredAt, @conversationUuid, @direction, @durationSeconds)
@@ -163,34 +172,51 @@ export class SqliteStore implements CallStore {
       deleteNumber: db.prepare('DELETE FROM tracking_numbers WHERE number = ?'),
     };
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
-      const inserted: InboundCall[] = [];
-      const forRollup: InsertedCall[] = [];
+      const latestBefore = this.#rollup.latestStart();
+      const inserted: InsertedCall[] = [];
+      const insertedKeys: [uuid: string, conversationUuid: string | null][] = [];
       for (const call of calls) {
-        const startedAt = call.startedAt.getTime();
-        const previous = this.#rollup.previousCallTimes({ ...call, startedAt });
-        if (this.#statements.insertCall.run({ ...call, ...previous, startedAt }).changes === 0) continue;
-        inserted.push(call);
-        forRollup.push({ ...call, ...previous, startedAt, outcome: 'in_progress', durationSeconds: null });
+        const stored: InsertedCall = {
+          uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
+          startedAt: call.startedAt.getTime(), outcome: 'in_progress', durationSeconds: null, prevAnyAt: null, prevCampaignAt: null,
+        };
+        this.#rollup.findPreviousCalls(stored);
+        const { changes } = this.#statements.insertCall.run(
+          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+          stored.startedAt, stored.prevAnyAt, stored.prevCampaignAt,
+        );
+        if (changes === 0) continue;
+        inserted.push(stored);
+        insertedKeys.push([call.uuid, call.conversationUuid]);
       }
-      this.#rollup.addInserted(forRollup);
-      // Events can arrive before the answer webhook is stored: fold in any that are waiting.
-      for (const call of inserted) this.#refreshLifecycle(call.uuid, call.conversationUuid);
+      this.#rollup.addInserted(inserted, latestBefore);
+      // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
+      // query tells which calls of the batch have any, since most have none.
+      if (insertedKeys.length === 0) return;
+      for (const position of this.#statements.callsWithEvents.all(JSON.stringify(insertedKeys))) {
+        const [uuid, conversationUuid] = insertedKeys[position]!;
+        this.#refreshLifecycle(uuid, conversationUuid);
+      }
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
-      const forRollup: InsertedCall[] = [];
+      const latestBefore = this.#rollup.latestStart();
+      const inserted: InsertedCall[] = [];
       for (const call of calls) {
-        const startedAt = call.startedAt.getTime();
-        const previous = this.#rollup.previousCallTimes({ ...call, startedAt });
+        const stored: InsertedCall = {
+          ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null,
+        };
+        this.#rollup.findPreviousCalls(stored);
         const { changes } = this.#statements.importCall.run({
           ...call,
-          ...previous,
-          startedAt,
+          startedAt: stored.startedAt,
+          prevAnyAt: stored.prevAnyAt,
+          prevCampaignAt: stored.prevCampaignAt,
           answeredAt: call.answeredAt?.getTime() ?? null,
           endedAt: call.endedAt?.getTime() ?? null,
         });
-        if (changes > 0) forRollup.push({ ...call, ...previous, startedAt });
+        if (changes > 0) inserted.push(stored);
       }
-      this.#rollup.addInserted(forRollup);
+      this.#rollup.addInserted(inserted, latestBefore);
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
       for (const event of events) {
