@@ -1,66 +1,52 @@
 // Group commit: items queued during one turn of the event loop are written together, so a burst
-// of webhooks costs one transaction instead of one each, and every caller still learns when its
-// own item is written.
+// of webhooks costs one transaction instead of one each. Every item of a batch shares the one
+// promise of its write: a call waiting for its answer costs an array slot, not a promise and
+// closures of its own.
 
-interface Waiting<T> {
-  item: T;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+interface Batch<T, R> {
+  items: T[];
+  result: Promise<R>;
+  settle: (written: Promise<R>) => void;
 }
 
-export class BatchQueue<T> {
-  #waiting: Waiting<T>[] = [];
-  #scheduled = false;
-  #writing = 0;
-  #idle: (() => void)[] = [];
+export class BatchQueue<T, R> {
+  /** Batches filled this turn, written at its end; the last one still takes items. */
+  #filling: Batch<T, R>[] = [];
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    private readonly write: (items: T[]) => Promise<R>,
     private readonly maxBatch = 500,
   ) {}
 
-  /** Resolves once the item is written; rejects with the write's error. */
-  enqueue(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ item, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  get pending(): number {
-    return this.#waiting.length + this.#writing;
-  }
-
-  /** Resolves when everything queued so far has been written or has failed. */
-  drained(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+  /** The result of the write that will take this item. */
+  enqueue(item: T): Promise<R> {
+    let batch = this.#filling[this.#filling.length - 1];
+    if (!batch || batch.items.length >= this.maxBatch) {
+      if (this.#filling.length === 0) setImmediate(() => this.#flush());
+      batch = newBatch<T, R>();
+      this.#filling.push(batch);
+    }
+    batch.items.push(item);
+    return batch.result;
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.maxBatch);
-      this.#writing += batch.length;
-      let written: Promise<void>;
+    for (const batch of this.#filling.splice(0)) {
+      let written: Promise<R>;
       try {
-        written = this.write(batch.map((w) => w.item));
+        written = this.write(batch.items);
       } catch (error) {
         written = Promise.reject(error);
       }
-      written.then(
-        () => this.#settle(batch, (w) => w.resolve()),
-        (error: unknown) => this.#settle(batch, (w) => w.reject(error)),
-      );
+      batch.settle(written);
     }
   }
+}
 
-  #settle(batch: Waiting<T>[], settle: (waiting: Waiting<T>) => void): void {
-    this.#writing -= batch.length;
-    for (const waiting of batch) settle(waiting);
-    if (this.pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
-  }
+function newBatch<T, R>(): Batch<T, R> {
+  let settle!: (written: Promise<R>) => void;
+  const result = new Promise<R>((resolve) => {
+    settle = resolve;
+  });
+  return { items: [], result, settle };
 }

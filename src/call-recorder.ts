@@ -22,9 +22,12 @@ const FINAL_REPLAY_MS = 2000;
 
 type StoreAttempt = { ok: true } | { ok: false; reason: string };
 
+const uuidOf = (record: SpooledRecord): string => (record.kind === 'call' ? record.call.uuid : record.event.legUuid);
+
 export class CallRecorder {
-  readonly #calls: BatchQueue<InboundCall>;
-  readonly #events: BatchQueue<CallEvent>;
+  readonly #calls: BatchQueue<InboundCall, RecordOutcome>;
+  readonly #events: BatchQueue<CallEvent, RecordOutcome>;
+  /** The batches (and spool appends) under way: what drain() waits for. */
   readonly #outstanding = new Set<Promise<RecordOutcome>>();
   #replayTimer: NodeJS.Timeout | null = null;
   /** The replay under way; a hung store gets one replay at a time, never a pile of them. */
@@ -36,17 +39,26 @@ export class CallRecorder {
     private readonly logger: Logger,
     private readonly deadlineMs: number,
   ) {
-    this.#calls = new BatchQueue((calls) => store.recordCalls(calls));
-    this.#events = new BatchQueue((events) => store.recordEvents(events));
+    // One deadline per batch: every call of a batch waits for the same write.
+    this.#calls = new BatchQueue((calls) =>
+      this.#storeOrSpool(() => store.recordCalls(calls), () => calls.map((call) => ({ kind: 'call', call }))));
+    this.#events = new BatchQueue((events) =>
+      this.#storeOrSpool(() => store.recordEvents(events), () => events.map((event) => ({ kind: 'event', event }))));
   }
 
-  /** Resolves within about the deadline, whatever the store does; never rejects. */
+  /**
+   * Resolves within about the deadline, whatever the store does; never rejects. The outcome is
+   * the batch's: "lost" if any record of the batch was.
+   */
   recordCall(call: InboundCall): Promise<RecordOutcome> {
-    return this.#track(this.#record({ kind: 'call', call }, () => this.#calls.enqueue(call), call.uuid));
+    // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
+    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
+    return this.#track(this.#calls.enqueue(call));
   }
 
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
-    return this.#track(this.#record({ kind: 'event', event }, () => this.#events.enqueue(event), event.legUuid));
+    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
+    return this.#track(this.#events.enqueue(event));
   }
 
   spoolStatus(): SpoolStatus {
@@ -104,43 +116,52 @@ export class CallRecorder {
   }
 
   #track(recording: Promise<RecordOutcome>): Promise<RecordOutcome> {
-    this.#outstanding.add(recording);
-    void recording.finally(() => this.#outstanding.delete(recording));
+    // The calls of one batch share its promise: it is tracked once.
+    if (!this.#outstanding.has(recording)) {
+      this.#outstanding.add(recording);
+      void recording.finally(() => this.#outstanding.delete(recording));
+    }
     return recording;
   }
 
-  async #record(record: SpooledRecord, write: () => Promise<void>, uuid: string): Promise<RecordOutcome> {
-    // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
-    if (this.spool.depth > 0) return this.#spoolRecord(record, uuid);
-    const attempt = await this.#withDeadline(write());
+  async #storeOrSpool(write: () => Promise<void>, records: () => SpooledRecord[]): Promise<RecordOutcome> {
+    const attempt = await this.#withDeadline(write);
     if (attempt.ok) return 'stored';
-    this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid });
-    return this.#spoolRecord(record, uuid);
+    const refused = records();
+    for (const record of refused) this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid: uuidOf(record) });
+    return this.#spoolRecords(refused);
   }
 
-  async #spoolRecord(record: SpooledRecord, uuid: string): Promise<RecordOutcome> {
-    try {
-      await this.spool.append(record);
-      return 'spooled';
-    } catch (error) {
-      this.logger.error(`${record.kind} lost: neither the store nor the spool took it`, { uuid, error: String(error) });
-      return 'lost';
-    }
+  async #spoolRecords(records: SpooledRecord[]): Promise<RecordOutcome> {
+    const appended = await Promise.allSettled(records.map((record) => this.spool.append(record)));
+    let outcome: RecordOutcome = 'spooled';
+    appended.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const record = records[i]!;
+      this.logger.error(`${record.kind} lost: neither the store nor the spool took it`, { uuid: uuidOf(record), error: String(result.reason) });
+      outcome = 'lost';
+    });
+    return outcome;
   }
 
-  #withDeadline(written: Promise<void>): Promise<StoreAttempt> {
+  #withDeadline(write: () => Promise<void>): Promise<StoreAttempt> {
     return new Promise<StoreAttempt>((resolve) => {
       const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${this.deadlineMs} ms` }), this.deadlineMs);
-      written.then(
-        () => {
-          clearTimeout(timer);
-          resolve({ ok: true });
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          resolve({ ok: false, reason: `the store failed: ${String(error)}` });
-        },
-      );
+      const failed = (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ ok: false, reason: `the store failed: ${String(error)}` });
+      };
+      let written: Promise<void>;
+      try {
+        written = write();
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      written.then(() => {
+        clearTimeout(timer);
+        resolve({ ok: true });
+      }, failed);
     });
   }
 
