@@ -1,15 +1,16 @@
-// The access log: one line per request, in the format
+// The access log: morgan, one line per request, in the format
 // `:remote-addr [:date[iso]] ":method :path" :status :res[content-length] :response-time ms`.
 // Callers' numbers are personal data and arrive in the answer webhook's query string, so the log
 // records the path only, never the query.
 //
-// It sits in front of every answer webhook, where morgan cost a fifth of the server's time
-// (bench/findings.md): here a line is one template string, and the lines of one turn of the
-// event loop reach the file in one write.
+// It sits in front of every answer webhook. Stock morgan (a compiled token format, a WriteStream
+// written once per line) cost a fifth of the server's time (bench/findings.md); here morgan gets
+// a format function and a sink that gathers the lines of one event-loop turn into one write.
 
 import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
+import morgan from 'morgan';
 import type { AccessLogTarget } from './config.js';
 
 /** Past this many characters waiting, the lines are written without waiting for the turn to end. */
@@ -65,10 +66,14 @@ const stdoutWriter: WriteLines = (chunk) => {
   process.stdout.write(chunk);
 };
 
+/** Characters that would break a line or its quoting, escaped as morgan escapes its tokens. */
+const UNSAFE_IN_LINE = /["\\\u0000-\u001f\u007f]/;
+
 function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const path = query === -1 ? url : url.slice(0, query);
+  return UNSAFE_IN_LINE.test(path) ? JSON.stringify(path).slice(1, -1) : path;
 }
 
 let isoMs = 0;
@@ -83,29 +88,21 @@ function isoNow(): string {
   return isoTime;
 }
 
-function line(req: Request, res: Response, remoteAddress: string, startedMs: number): string {
-  // Status, length and time exist only once the response's headers went out (not on an abort).
-  let status = '-';
-  let length = '-';
-  let responseTime = '-';
-  if (res.headersSent) {
-    status = String(res.statusCode);
-    const contentLength = res.getHeader('content-length');
-    if (contentLength !== undefined) length = Array.isArray(contentLength) ? contentLength.join(', ') : String(contentLength);
-    responseTime = (performance.now() - startedMs).toFixed(3);
-  }
-  return `${remoteAddress} [${isoNow()}] "${req.method} ${pathOf(req)}" ${status} ${length} ${responseTime} ms\n`;
+type Tokens = morgan.TokenIndexer<Request, Response>;
+
+/** A morgan token's value, or '-' when it has none (status and times of an aborted request). */
+const token = (tokens: Tokens, name: string, req: Request, res: Response, arg?: string): string =>
+  tokens[name]?.(req, res, arg) ?? '-';
+
+/** Morgan's line from its own tokens, except the path (never the query) and a cached date. */
+function formatLine(tokens: Tokens, req: Request, res: Response): string {
+  return `${token(tokens, 'remote-addr', req, res)} [${isoNow()}] "${req.method} ${pathOf(req)}" ` +
+    `${token(tokens, 'status', req, res)} ${token(tokens, 'res', req, res, 'content-length')} ${token(tokens, 'response-time', req, res)} ms`;
 }
 
 export function accessLog(target: AccessLogTarget): RequestHandler | null {
   if (target.kind === 'off') return null;
   const lines = new LineBatcher(target.kind === 'stdout' ? stdoutWriter : fileWriter(target.path));
-  return (req, res, next) => {
-    const startedMs = performance.now();
-    // Read now: by the time the response closes, the socket may be gone.
-    const remoteAddress = req.ip ?? req.socket.remoteAddress ?? '-';
-    // 'close' comes once after every response, finished or aborted: every request gets its line.
-    res.on('close', () => lines.add(line(req, res, remoteAddress, startedMs)));
-    next();
-  };
+  // morgan writes each line with its newline; an aborted request is logged when it closes.
+  return morgan<Request, Response>(formatLine, { stream: { write: (line: string) => lines.add(line) } });
 }
