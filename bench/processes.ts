@@ -92,6 +92,8 @@ export interface ServerSpec {
   /** Working directory: keeps a developer's .env out of the run. */
   cwd: string;
   logPath: string;
+  /** More options for node, e.g. --cpu-prof while profiling. */
+  nodeArgs?: string[];
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -99,7 +101,7 @@ const STOP_TIMEOUT_MS = 15_000;
 
 export async function startServer(entrypoints: Entrypoints, spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
-  const nodeArgs = ['--expose-gc'];
+  const nodeArgs = ['--expose-gc', ...(spec.nodeArgs ?? [])];
   // Resolved here: the server's working directory is a temporary one, outside the project.
   if (entrypoints.runtime === 'tsx') nodeArgs.push('--import', import.meta.resolve('tsx'));
   // --import takes a URL or a specifier: an absolute path must be written as a file URL.

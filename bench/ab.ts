@@ -1,0 +1,86 @@
+// A/B comparison of builds of the call-tracker under the answer-webhook load, for profiling work:
+// `tsx bench/ab.ts <name>=<build dir> …` starts one server per build (SQLite, access log to a
+// file, the bench's 20 numbers with campaigns; "bare" names bench/bare-express), warms each up,
+// then drives them in interleaved rounds and prints server CPU per answer and req/s for each.
+// A build dir holds `src/server.js` as `tsc -p bench/tsconfig.json --outDir <dir>` emits it; it
+// must sit inside the project so that node_modules resolve. Not part of `npm run bench`.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BENCH_TRACKING_NUMBERS, answerWebhookPaths, driveLoad } from './load.js';
+import { PROJECT_ROOT, startServer, type Entrypoints, type ServerProcess } from './processes.js';
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const rounds = Number(process.env.AB_ROUNDS ?? 6);
+const roundSeconds = Number(process.env.AB_SECONDS ?? 3);
+const connections = 50;
+
+const variants = process.argv.slice(2).map((arg) => {
+  const [name, dir] = arg.split('=');
+  if (!name || !dir) throw new Error(`expected name=dir, got ${arg}`);
+  return { name, dir: resolve(dir) };
+});
+if (variants.length < 2) throw new Error('usage: tsx bench/ab.ts a=<build dir> b=<build dir> …');
+
+const work = mkdtempSync(join(tmpdir(), 'call-tracker-ab-'));
+const servers: { name: string; server: ServerProcess; cpu: number; loadCpu: number; ok: number; seconds: number; errors: number }[] = [];
+try {
+  for (const { name, dir } of variants) {
+    const bare = dir.endsWith('bare');
+    const entrypoints: Entrypoints = {
+      runtime: 'compiled',
+      server: join(dir, 'src', 'server.js'),
+      bare: join(PROJECT_ROOT, 'bench', '.cache', 'build', 'bench', 'bare-express.js'),
+      probe: join(PROJECT_ROOT, 'bench', '.cache', 'build', 'bench', 'memory-probe.js'),
+      buildWarnings: null,
+    };
+    const env: Record<string, string> = bare ? {} : {
+      PROXY_TO_NUMBER: '447700900000',
+      DATABASE_URL: `sqlite:${join(work, `${name}.db`)}`,
+      ADMIN_TOKEN,
+      ACCESS_LOG: process.env.AB_ACCESS_LOG ?? join(work, `${name}-access.log`),
+      SPOOL_PATH: join(work, `${name}-spool.ndjson`),
+    };
+    const server = await startServer(entrypoints, { name, entry: bare ? 'bare' : 'server', env, cwd: work, logPath: join(work, `${name}.log`),
+      // AB_PROF=<dir>: each server writes a CPU profile there when it stops; AB_NODE_ARGS: more options.
+      nodeArgs: [
+        ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
+        ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ] });
+    if (!bare) {
+      for (const [i, number] of BENCH_TRACKING_NUMBERS.entries()) {
+        const res = await fetch(`${server.url}/api/numbers/${number}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ campaign: `Campaign ${i + 1}` }),
+        });
+        await res.arrayBuffer();
+      }
+    }
+    servers.push({ name, server, cpu: 0, loadCpu: 0, ok: 0, seconds: 0, errors: 0 });
+  }
+  const nextPath = answerWebhookPaths();
+  for (const s of servers) await driveLoad({ targets: [s.server.url], connections, durationSeconds: 3, nextPath });
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const s of order) {
+      const before = await s.server.cpuMicroseconds();
+      const loadCpuBefore = process.cpuUsage();
+      const result = await driveLoad({ targets: [s.server.url], connections, durationSeconds: roundSeconds, nextPath });
+      const loadCpu = process.cpuUsage(loadCpuBefore);
+      s.loadCpu += loadCpu.user + loadCpu.system;
+      s.cpu += (await s.server.cpuMicroseconds()) - before;
+      s.ok += result.ok;
+      s.seconds += result.seconds;
+      s.errors += result.errors + result.non2xx;
+    }
+  }
+  for (const s of servers) {
+    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores`);
+  }
+} finally {
+  for (const s of servers) await s.server.stop();
+  if (process.env.AB_KEEP) console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
