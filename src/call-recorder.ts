@@ -39,12 +39,11 @@ export class CallRecorder {
     private readonly logger: Logger,
     private readonly deadlineMs: number,
   ) {
-    // One deadline per batch, counted from its first record: every record of a batch waits for
-    // the same write, and a batch that waited behind a slow write has that much less time left.
-    this.#calls = new BatchQueue((calls, queuedAt) =>
-      this.#storeOrSpool(() => store.recordCalls(calls), queuedAt, () => calls.map((call) => ({ kind: 'call', call }))));
-    this.#events = new BatchQueue((events, queuedAt) =>
-      this.#storeOrSpool(() => store.recordEvents(events), queuedAt, () => events.map((event) => ({ kind: 'event', event }))));
+    // One deadline per batch: every call of a batch waits for the same write.
+    this.#calls = new BatchQueue((calls) =>
+      this.#storeOrSpool(() => store.recordCalls(calls), () => calls.map((call) => ({ kind: 'call', call }))));
+    this.#events = new BatchQueue((events) =>
+      this.#storeOrSpool(() => store.recordEvents(events), () => events.map((event) => ({ kind: 'event', event }))));
   }
 
   /**
@@ -125,8 +124,8 @@ export class CallRecorder {
     return recording;
   }
 
-  async #storeOrSpool(write: () => Promise<void>, queuedAt: number, records: () => SpooledRecord[]): Promise<RecordOutcome> {
-    const attempt = await this.#withDeadline(write, Math.max(0, this.deadlineMs - (performance.now() - queuedAt)));
+  async #storeOrSpool(write: () => Promise<void>, records: () => SpooledRecord[]): Promise<RecordOutcome> {
+    const attempt = await this.#withDeadline(write);
     if (attempt.ok) return 'stored';
     const refused = records();
     for (const record of refused) this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid: uuidOf(record) });
@@ -145,9 +144,9 @@ export class CallRecorder {
     return outcome;
   }
 
-  #withDeadline(write: () => Promise<void>, timeLeftMs: number): Promise<StoreAttempt> {
+  #withDeadline(write: () => Promise<void>): Promise<StoreAttempt> {
     return new Promise<StoreAttempt>((resolve) => {
-      const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${this.deadlineMs} ms` }), timeLeftMs);
+      const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${this.deadlineMs} ms` }), this.deadlineMs);
       const failed = (error: unknown) => {
         clearTimeout(timer);
         resolve({ ok: false, reason: `the store failed: ${String(error)}` });
