@@ -37,7 +37,8 @@ try {
     };
     const env: Record<string, string> = bare ? {} : {
       PROXY_TO_NUMBER: '447700900000',
-      DATABASE_URL: `sqlite:${join(work, `${name}.db`)}`,
+      // AB_DATABASE_URL: every build on this database (PostgreSQL) instead of a SQLite file each.
+      DATABASE_URL: process.env.AB_DATABASE_URL ?? `sqlite:${join(work, `${name}.db`)}`,
       ADMIN_TOKEN,
       ACCESS_LOG: process.env.AB_ACCESS_LOG ?? join(work, `${name}-access.log`),
       SPOOL_PATH: join(work, `${name}-spool.ndjson`),
