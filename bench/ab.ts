@@ -8,10 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BENCH_TRACKING_NUMBERS, answerWebhookPaths, driveLoad } from './load.js';
-import { PROJECT_ROOT, startServer, type Entrypoints, type ServerProcess } from './processes.js';
+import { answerWebhookPaths, driveLoad } from './load.js';
+import { ADMIN_TOKEN, PROJECT_ROOT, configureNumbers, startServer, type Entrypoints, type ServerProcess } from './processes.js';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.AB_SECONDS ?? 3);
 const connections = 50;
@@ -49,16 +48,7 @@ try {
         ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
-    if (!bare) {
-      for (const [i, number] of BENCH_TRACKING_NUMBERS.entries()) {
-        const res = await fetch(`${server.url}/api/numbers/${number}`, {
-          method: 'PUT',
-          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ campaign: `Campaign ${i + 1}` }),
-        });
-        await res.arrayBuffer();
-      }
-    }
+    if (!bare) await configureNumbers(server);
     servers.push({ name, server, cpu: 0, loadCpu: 0, ok: 0, seconds: 0, errors: 0 });
   }
   const nextPath = answerWebhookPaths();

@@ -8,8 +8,11 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BENCH_TRACKING_NUMBERS } from './load.js';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+/** The admin token every benchmarked call-tracker is started with. */
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const BUILD_DIR = join(PROJECT_ROOT, 'bench', '.cache', 'build');
 
 /** How the servers' code is run: compiled JavaScript (production) or TypeScript through tsx (smoke runs). */
@@ -176,4 +179,17 @@ function ask<T>(child: ChildProcess, question: string, kind: string): Promise<T>
     child.on('message', onMessage);
     child.send(question);
   });
+}
+
+/** Gives the benchmark's tracking numbers campaigns, as a real deployment has. */
+export async function configureNumbers(server: ServerProcess): Promise<void> {
+  for (const [i, number] of BENCH_TRACKING_NUMBERS.entries()) {
+    const res = await fetch(`${server.url}/api/numbers/${number}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ campaign: `Campaign ${i + 1}` }),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`${server.name}: PUT /api/numbers answered ${res.status}`);
+  }
 }

@@ -13,13 +13,12 @@ import { filledSqliteDatabase } from './fill.js';
 import { BENCH_TRACKING_NUMBERS, answerWebhookPaths, driveLoad, percentile, summariseRounds, type LoadResult, type LoadSummary } from './load.js';
 import { startThrowawayPostgres, type Postgres } from './postgres.js';
 import {
-  PROJECT_ROOT, buildEntrypoints, startServer, type Entrypoints, type MemoryReading, type ServerProcess,
+  ADMIN_TOKEN, PROJECT_ROOT, buildEntrypoints, configureNumbers, startServer, type Entrypoints, type MemoryReading, type ServerProcess,
 } from './processes.js';
 import {
   formatMegabytes, formatMs, formatNumber, formatRatio, markdownTable, verdict, type TargetRow,
 } from './report.js';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const BUSINESS_PHONE = '447700900000';
 const CONNECTIONS = 50;
 
@@ -162,19 +161,6 @@ async function startTracker(entrypoints: Entrypoints, work: string, name: string
 
 async function startBare(entrypoints: Entrypoints, work: string, name: string): Promise<ServerProcess> {
   return startServer(entrypoints, { name, entry: 'bare', env: {}, cwd: work, logPath: join(work, `${name}.log`) });
-}
-
-/** Gives the benchmark's tracking numbers campaigns, as a real deployment has. */
-async function configureNumbers(server: ServerProcess): Promise<void> {
-  for (const [i, number] of BENCH_TRACKING_NUMBERS.entries()) {
-    const res = await fetch(`${server.url}/api/numbers/${number}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ campaign: `Campaign ${i + 1}` }),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`${server.name}: PUT /api/numbers answered ${res.status}`);
-  }
 }
 
 /** One answer webhook by hand: the server must connect the call, or its numbers mean nothing. */
