@@ -214,11 +214,18 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
   return new PostgresStore(pool);
 }
 
+// Inserts the calls and answers those of them that have events already: run under the batch's
+// conversation locks, the statement's snapshot holds every event whose transaction held one of
+// them before, and an event that comes later finds the call itself.
 const INSERT_CALLS = `
-  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-  ON CONFLICT (uuid) DO NOTHING
-  RETURNING uuid, conversation_uuid`;
+  WITH inserted AS (
+    INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+    ON CONFLICT (uuid) DO NOTHING
+    RETURNING uuid, conversation_uuid)
+  SELECT uuid, conversation_uuid FROM inserted
+  WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = inserted.uuid)
+    OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = inserted.conversation_uuid)`;
 
 const IMPORT_CALLS = `
   INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
@@ -337,19 +344,19 @@ export class PostgresStore implements CallStore {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
     await this.#transaction(async (client) => {
+      // Locked before the insert (see INSERT_CALLS): most batches then need no other statement.
+      await this.#lockConversations(client, batch.flatMap((c) => [c.uuid, c.conversationUuid]));
       const { rows } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
-        name: 'insert-calls',
+        name: 'insert-calls-with-events',
         text: INSERT_CALLS,
         values: [
           batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
           batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
         ],
       });
-      if (rows.length === 0) return;
       // Events can arrive before the answer webhook is stored: fold in any that are waiting.
-      const inserted = rows.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })).sort(byUuid);
-      await this.#lockConversations(client, inserted.flatMap((c) => [c.uuid, c.conversationUuid]));
-      await this.#refreshLifecycles(client, inserted);
+      if (rows.length === 0) return;
+      await this.#refreshLifecycles(client, rows.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })).sort(byUuid));
     });
   }
 
