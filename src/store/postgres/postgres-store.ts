@@ -240,9 +240,11 @@ const INSERT_EVENTS = `
   ON CONFLICT DO NOTHING
   RETURNING leg_uuid, conversation_uuid`;
 
+// One row back, not one per lock: the client parses every row a statement returns.
 const LOCK_CONVERSATIONS = `
-  SELECT pg_advisory_xact_lock(${LIFECYCLE_LOCK_CLASS}, bucket)
-  FROM unnest($1::int[]) WITH ORDINALITY AS locks (bucket, position) ORDER BY position`;
+  SELECT count(*) FROM (
+    SELECT pg_advisory_xact_lock(${LIFECYCLE_LOCK_CLASS}, bucket)
+    FROM unnest($1::int[]) WITH ORDINALITY AS locks (bucket, position) ORDER BY position) AS locked`;
 
 // FOR UPDATE: two transactions re-deriving one call take turns, and the second one's next
 // statement sees the events the first committed.
