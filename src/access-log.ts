@@ -67,14 +67,10 @@ const stdoutWriter: WriteLines = (chunk) => {
   process.stdout.write(chunk);
 };
 
-/** Characters that would break a line or its quoting, escaped as morgan escapes its tokens. */
-const UNSAFE_IN_LINE = /["\\\u0000-\u001f\u007f]/;
-
 function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
-  return UNSAFE_IN_LINE.test(path) ? JSON.stringify(path).slice(1, -1) : path;
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /** When the request arrived (performance.now()), kept in res.locals for its line. */
@@ -82,7 +78,8 @@ type LogLocals = { accessLogStartedMs?: number };
 const startedMsOf = (res: Response): number | undefined => (res.locals as LogLocals).accessLogStartedMs;
 
 // Tokens of this log's own: the path without the query, and the time since the request arrived
-// (like morgan's response-time, none for a request whose response never started).
+// (like morgan's response-time, none for a request whose response never started). morgan
+// escapes every token's value, quotes and control characters included.
 morgan.token<Request, Response>('path-only', (req) => pathOf(req));
 morgan.token<Request, Response>('time-taken', (_req, res) => {
   const startedMs = startedMsOf(res);

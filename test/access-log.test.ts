@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,5 +87,24 @@ describe('the access log', () => {
     const logged = (await waitForLines(before + burst)).slice(before);
     assert.equal(logged.length, burst);
     for (const line of logged) assert.match(line, LINE);
+  });
+
+  test('a quote or backslash in the path is escaped, so the line keeps its shape', async () => {
+    const before = lines().length;
+    // fetch would percent-encode these; a raw request sends them as they are.
+    const { port } = new URL(service.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.end('GET /odd"path\\x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      });
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 404/);
+    const [line] = (await waitForLines(before + 1)).slice(before);
+    assert.ok(line, 'no line was logged');
+    assert.ok(line.includes('"GET /odd\\"path\\\\x" 404 '), `not escaped: ${line}`);
   });
 });
