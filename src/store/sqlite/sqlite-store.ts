@@ -89,11 +89,6 @@ export function openSqliteStore(path: string): SqliteStore {
     // In WAL mode NORMAL survives a killed process (the WAL is in the OS's hands at commit);
     // only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
-    // A checkpoint copies the WAL into the database file and syncs both, holding up the event
-    // loop meanwhile. Every 10,000 pages (a WAL of up to ~40 MB) rather than SQLite's 1,000, it
-    // runs a tenth as often and copies each page written many times over once: ~5 µs of wall
-    // time less per recorded call (bench/findings.md).
-    db.pragma('wal_autocheckpoint = 10000');
     // better-sqlite3 waits for a lock synchronously, freezing the whole server: a long wait
     // (another process holding the write lock) would hold every NCCO past Vonage's 3 s. Fail fast
     // instead; the recorder spools what the store refuses and replays it later.
