@@ -10,6 +10,8 @@ import type { TrackingNumber } from '../../tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
+import { consoleLogger, type Logger } from '../../logger.js';
+import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
@@ -80,8 +82,11 @@ function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
   return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper };
 }
 
-/** Opens (creating if needed) the database file and brings its schema up to date. */
-export function openSqliteStore(path: string): SqliteStore {
+/**
+ * Opens (creating if needed) the database file, brings its schema up to date, and starts the
+ * thread that checkpoints it (checkpointer.ts).
+ */
+export function openSqliteStore(path: string, logger: Logger = consoleLogger): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
@@ -99,7 +104,9 @@ export function openSqliteStore(path: string): SqliteStore {
     db.close();
     throw error;
   }
-  return new SqliteStore(db);
+  if (path === ':memory:') return new SqliteStore(db, null);
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  return new SqliteStore(db, new Checkpointer(path, logger));
 }
 
 function migrate(db: Database.Database): void {
@@ -124,9 +131,11 @@ export class SqliteStore implements CallStore {
   readonly #importCalls: (calls: readonly CallRecord[]) => void;
   readonly #reports: SqliteReports;
   readonly #rollup: CallRollupWriter;
+  readonly #checkpointer: Checkpointer | null;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, checkpointer: Checkpointer | null) {
     this.#db = db;
+    this.#checkpointer = checkpointer;
     this.#reports = new SqliteReports(db);
     this.#rollup = new CallRollupWriter(db);
     this.#statements = {
@@ -328,6 +337,7 @@ export class SqliteStore implements CallStore {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.stop();
     if (this.#db.open) this.#db.close();
   }
 }
