@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { answerWebhookPaths, driveLoad } from './load.js';
+import { answerWebhookPaths, driveLoad, percentile } from './load.js';
 import { ADMIN_TOKEN, PROJECT_ROOT, configureNumbers, startServer, type Entrypoints, type ServerProcess } from './processes.js';
 
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
@@ -23,7 +23,7 @@ const variants = process.argv.slice(2).map((arg) => {
 if (variants.length < 2) throw new Error('usage: tsx bench/ab.ts a=<build dir> b=<build dir> …');
 
 const work = mkdtempSync(join(tmpdir(), 'call-tracker-ab-'));
-const servers: { name: string; server: ServerProcess; cpu: number; loadCpu: number; ok: number; seconds: number; errors: number }[] = [];
+const servers: { name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number }[] = [];
 try {
   for (const { name, dir } of variants) {
     const bare = dir.endsWith('bare');
@@ -49,7 +49,7 @@ try {
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
     if (!bare) await configureNumbers(server);
-    servers.push({ name, server, cpu: 0, loadCpu: 0, ok: 0, seconds: 0, errors: 0 });
+    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0 });
   }
   const nextPath = answerWebhookPaths();
   for (const s of servers) await driveLoad({ targets: [s.server.url], connections, durationSeconds: 3, nextPath });
@@ -63,12 +63,15 @@ try {
       s.loadCpu += loadCpu.user + loadCpu.system;
       s.cpu += (await s.server.cpuMicroseconds()) - before;
       s.ok += result.ok;
+      s.latencies.push(result.latenciesMs);
       s.seconds += result.seconds;
       s.errors += result.errors + result.non2xx;
     }
   }
   for (const s of servers) {
-    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores`);
+    const all = Float64Array.from(s.latencies.flatMap((round) => [...round])).sort();
+    const p99 = percentile(all, 99);
+    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1)} ms  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores`);
   }
 } finally {
   for (const s of servers) await s.server.stop();
