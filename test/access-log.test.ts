@@ -107,4 +107,26 @@ describe('the access log', () => {
     assert.ok(line, 'no line was logged');
     assert.ok(line.includes('"GET /odd\\"path\\\\x" 404 '), `not escaped: ${line}`);
   });
+
+  test('a request whose client goes away is still logged with its address', async () => {
+    const before = lines().length;
+    const { port } = new URL(service.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        // Half a body, then the client is gone.
+        socket.write('POST /track-call HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"from":');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
+      });
+      socket.on('error', reject);
+    });
+    const [line] = (await waitForLines(before + 1)).slice(before);
+    assert.ok(line, 'no line was logged');
+    const match = LINE.exec(line);
+    assert.ok(match, `not an access log line: ${line}`);
+    assert.match(match[1]!, /127\.0\.0\.1$/);
+    assert.equal(match[4], '/track-call');
+  });
 });
