@@ -35,7 +35,7 @@ const IN_FLIGHT_GRACE_MS = 5000;
 
 export async function startService(config: Readonly<Config>, options: StartOptions): Promise<RunningService> {
   const { logger } = options;
-  const store = options.store ?? (await openStore(config.database));
+  const store = options.store ?? (await openStore(config.database, logger));
   const directory = new NumberDirectory(store, config.numbersRefreshMs, logger);
   let spool: Spool;
   try {

@@ -1,16 +1,17 @@
 // Opens the store DATABASE_URL names. PostgreSQL's driver is loaded only when it is used.
 
 import type { DatabaseLocation } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { CallStore } from './call-store.js';
 import { MemoryStore } from './memory-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
-export async function openStore(location: DatabaseLocation): Promise<CallStore> {
+export async function openStore(location: DatabaseLocation, logger: Logger): Promise<CallStore> {
   switch (location.kind) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      return openSqliteStore(location.path);
+      return openSqliteStore(location.path, logger);
     case 'postgres': {
       const { openPostgresStore } = await import('./postgres/postgres-store.js');
       return openPostgresStore(location.url);
