@@ -10,7 +10,7 @@ import { adminApiRoutes } from './routes/admin-api.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
-import { webhookRoutes } from './routes/webhooks.js';
+import { addWebhookRoutes } from './routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
 import { verifyWebhookSignature } from './security/webhook-signature.js';
 import type { SpoolStatus } from './spool.js';
@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   if (deps.accessLog) app.use(deps.accessLog);
 
-  app.use(webhookRoutes(tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds)));
+  addWebhookRoutes(app, tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds));
   app.use(healthRoutes(store, deps.spoolStatus));
 
   const admin = requireAdmin(config.adminToken);

@@ -1,7 +1,7 @@
 // Vonage's webhooks: the answer webhook (GET by default, POST when the application says so), the
 // event webhook, and the whisper fetched when an agent picks up. Thin: parse, hand over, answer.
 
-import express, { Router, type Request, type RequestHandler } from 'express';
+import express, { type IRouter, type Request, type RequestHandler } from 'express';
 import type { CallTracker } from '../call-tracker.js';
 import { HttpError } from '../http-error.js';
 import type { Ncco } from '../ncco.js';
@@ -44,36 +44,38 @@ function sendNcco(res: express.Response, ncco: Ncco): void {
   res.end(body);
 }
 
-export function webhookRoutes(tracker: CallTracker, verifySignature: RequestHandler): Router {
-  const router = Router();
+/**
+ * Adds the webhook routes to the app itself rather than to a router of their own: a nested
+ * router is one more dispatch, with its own URL parse, on every answer webhook.
+ * `verifySignature` is empty when webhooks are not signed.
+ */
+export function addWebhookRoutes(router: IRouter, tracker: CallTracker, verifySignature: RequestHandler[]): void {
 
   router.get('/', (_req, res) => {
     res.type('text/plain').send('Hello Vonage');
   });
 
-  const webhook = [requireJson, jsonBody, verifySignature];
+  const webhook = [requireJson, jsonBody, ...verifySignature];
 
-  router.get('/track-call', verifySignature, answer);
+  router.get('/track-call', ...verifySignature, answer);
   router.post('/track-call', ...webhook, answer);
   async function answer(req: Request, res: express.Response) {
     const request = parseAnswerPayload(payloadOf(req));
     sendNcco(res, await tracker.answer(request));
   }
 
-  router.get('/event', verifySignature, event);
+  router.get('/event', ...verifySignature, event);
   router.post('/event', ...webhook, event);
   async function event(req: Request, res: express.Response) {
     await tracker.recordEvent(parseEventPayload(payloadOf(req), new Date()));
     res.status(204).end();
   }
 
-  router.get('/whisper/:number', verifySignature, whisper);
+  router.get('/whisper/:number', ...verifySignature, whisper);
   router.post('/whisper/:number', ...webhook, whisper);
   function whisper(req: Request, res: express.Response) {
     const number = parseTrackingNumber(String(req.params.number));
     if (number === null) throw new HttpError('bad_request', 'the whisper URL must end in a tracking number');
     sendNcco(res, tracker.whisper(number));
   }
-
-  return router;
 }
