@@ -9,7 +9,7 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { filledSqliteDatabase } from './fill.js';
+import { CAMPAIGNS, FILL_TRACKING_NUMBERS, filledSqliteDatabase } from './fill.js';
 import { BENCH_TRACKING_NUMBERS, answerWebhookPaths, driveLoad, percentile, summariseRounds, type LoadResult, type LoadSummary } from './load.js';
 import { startThrowawayPostgres, type Postgres } from './postgres.js';
 import {
@@ -335,6 +335,9 @@ async function timeReports(entrypoints: Entrypoints, work: string, notes: string
       { name: 'campaign report, all time', path: `/api/report?${allTime}` },
       { name: 'calls per day, last 30 days', path: `/api/report/daily?${last30Days}` },
       { name: 'calls, first page', path: '/api/calls' },
+      // The campaign with the fewest calls, and its number: pages found through the rollup's hours.
+      { name: 'calls of one campaign, first page', path: `/api/calls?campaign=${encodeURIComponent(CAMPAIGNS.at(-1)!)}` },
+      { name: 'calls of one number, first page', path: `/api/calls?number=${FILL_TRACKING_NUMBERS.at(-1)!}` },
     ];
     const timings: ReportTiming[] = [];
     for (const endpoint of endpoints) timings.push(await timeEndpoint(server, endpoint.name, endpoint.path));

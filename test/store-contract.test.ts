@@ -291,6 +291,46 @@ for (const backend of BACKENDS) {
       assert.equal(first.nextCursor, null, 'no cursor after the last page');
     });
 
+    test('pages of one number or campaign over many hours match the filter applied to every call', async () => {
+      const store = await freshStore();
+      const hour = 3_600_000;
+      const base = Date.UTC(2026, 6, 1);
+      // 1,000 hours (more than the store may read from its rollup at once), most of them empty
+      // for the rare campaign; calls on and either side of hour
+      // boundaries, several at one instant, some stored after later ones (an import, a late
+      // webhook), and a campaign that turns up in only two hours far apart.
+      const calls: InboundCall[] = [];
+      for (let i = 0; i < 1500; i++) {
+        const offset = [0, -1, 1, hour - 1][i % 4]!;
+        const startedAt = new Date(base + Math.floor(i * 0.67) * hour + (i % 7 === 0 ? 0 : offset) + (i % 4 === 0 ? hour : 0));
+        calls.push(inboundCall(`h-${i}`, {
+          trackingNumber: `44207946004${i % 3}`,
+          campaign: i === 5 || i === 1490 ? 'Rare' : i % 5 === 0 ? null : ['Radio', 'Print'][i % 2]!,
+          startedAt,
+        }));
+      }
+      const late = calls.filter((_, i) => i % 11 === 0);
+      await store.recordCalls(calls.filter((_, i) => i % 11 !== 0));
+      await store.recordCalls(late);
+      const everything = await allPages(store, { limit: 2000 });
+      assert.equal(everything.length, calls.length);
+      const filters: Omit<Parameters<CallStore['listCalls']>[0], 'cursor' | 'limit'>[] = [
+        { campaign: 'Radio' }, { campaign: null }, { campaign: 'Rare' }, { campaign: 'Absent' },
+        { trackingNumber: '442079460041' }, { trackingNumber: '442079460040', campaign: 'Print' },
+        { campaign: 'Radio', since: new Date(base + 37 * hour), until: new Date(base + 121 * hour + 1) },
+        { trackingNumber: '442079460042', since: new Date(base + 700 * hour - 1) },
+      ];
+      for (const filter of filters) {
+        const expected = everything.filter((c) =>
+          (filter.campaign === undefined || c.campaign === filter.campaign) &&
+          (filter.trackingNumber === undefined || c.trackingNumber === filter.trackingNumber) &&
+          (!filter.since || c.startedAt >= filter.since) && (!filter.until || c.startedAt < filter.until));
+        for (const limit of [3, 50, 2000]) {
+          assert.deepEqual(uuids(await allPages(store, { ...filter, limit })), uuids(expected), `${JSON.stringify(filter)}, pages of ${limit}`);
+        }
+      }
+    });
+
     test('tracking numbers are created, replaced, listed in order and deleted', async () => {
       const store = await freshStore();
       assert.deepEqual(await store.listTrackingNumbers(), []);

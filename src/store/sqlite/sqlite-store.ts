@@ -13,23 +13,9 @@ import type {
 import { consoleLogger, type Logger } from '../../logger.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
+import { callRowToCall, type CallRow } from './call-rows.js';
+import { SqliteCallList } from './sqlite-call-list.js';
 import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
-
-interface CallRow {
-  uuid: string;
-  conversation_uuid: string | null;
-  tracking_number: string | null;
-  caller: string | null;
-  campaign: string | null;
-  forward_to: string;
-  started_at: number;
-  outcome: CallRecord['outcome'];
-  answered_at: number | null;
-  ended_at: number | null;
-  duration_seconds: number | null;
-  inbound_status: string | null;
-  forwarded_status: string | null;
-}
 
 interface EventRow {
   leg_uuid: string;
@@ -47,25 +33,6 @@ interface NumberRow {
   whisper: string | null;
 }
 
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function callRowToCall(row: CallRow): CallRecord {
-  return {
-    uuid: row.uuid,
-    conversationUuid: row.conversation_uuid,
-    trackingNumber: row.tracking_number,
-    caller: row.caller,
-    campaign: row.campaign,
-    forwardTo: row.forward_to,
-    startedAt: new Date(row.started_at),
-    outcome: row.outcome,
-    answeredAt: toDate(row.answered_at),
-    endedAt: toDate(row.ended_at),
-    durationSeconds: row.duration_seconds,
-    inboundStatus: row.inbound_status,
-    forwardedStatus: row.forwarded_status,
-  };
-}
 
 function eventRowToEvent(row: EventRow): CallEvent {
   return {
@@ -130,6 +97,7 @@ export class SqliteStore implements CallStore {
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
   readonly #importCalls: (calls: readonly CallRecord[]) => void;
   readonly #reports: SqliteReports;
+  readonly #callList: SqliteCallList;
   readonly #rollup: CallRollupWriter;
   readonly #checkpointer: Checkpointer | null;
 
@@ -137,6 +105,7 @@ export class SqliteStore implements CallStore {
     this.#db = db;
     this.#checkpointer = checkpointer;
     this.#reports = new SqliteReports(db);
+    this.#callList = new SqliteCallList(db);
     this.#rollup = new CallRollupWriter(db);
     this.#statements = {
       // Positional: the answer webhook's hot path, where building a parameter object per call costs.
@@ -271,37 +240,7 @@ export class SqliteStore implements CallStore {
   }
 
   async listCalls(query: CallQuery): Promise<CallPage> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: query.limit + 1 };
-    if (query.trackingNumber !== undefined) {
-      where.push('tracking_number = @trackingNumber');
-      params.trackingNumber = query.trackingNumber;
-    }
-    if (query.campaign === null) where.push('campaign IS NULL');
-    else if (query.campaign !== undefined) {
-      where.push('campaign = @campaign');
-      params.campaign = query.campaign;
-    }
-    if (query.since) {
-      where.push('started_at >= @since');
-      params.since = query.since.getTime();
-    }
-    if (query.until) {
-      where.push('started_at < @until');
-      params.until = query.until.getTime();
-    }
-    if (query.cursor) {
-      where.push('(started_at, uuid) < (@cursorTime, @cursorUuid)');
-      params.cursorTime = query.cursor.startedAt.getTime();
-      params.cursorUuid = query.cursor.uuid;
-    }
-    const sql = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY started_at DESC, uuid DESC LIMIT @limit`;
-    const rows = this.#db.prepare<Record<string, unknown>, CallRow>(sql).all(params);
-    const calls = rows.slice(0, query.limit).map(callRowToCall);
-    const last = calls[calls.length - 1];
-    const nextCursor = rows.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
-    return { calls, nextCursor };
+    return this.#callList.page(query);
   }
 
   async listTrackingNumbers(): Promise<TrackingNumber[]> {
