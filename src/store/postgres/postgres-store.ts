@@ -1,6 +1,7 @@
 // The store for several instances on one database: PostgreSQL through a node-postgres pool. Calls
-// and events are written one statement per batch, and a call's lifecycle is re-derived from its
-// events under locks, so instances sharing the events of one call never lose an update.
+// and events are written one statement per batch, each committed on its own, and a call's
+// lifecycle is re-derived from its events under a lock on the call's row, so instances sharing
+// the events of one call never lose an update.
 
 import pg from 'pg';
 import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../calls.js';
@@ -23,15 +24,6 @@ const POOL_SIZE = 10;
  * not pay for a new connection (TLS included) within the answer webhook's deadline.
  */
 const WARM_CONNECTIONS = 2;
-
-/** Namespace of the two-key advisory locks taken on conversations; migrations use a one-key lock. */
-const LIFECYCLE_LOCK_CLASS = 1_131_700_003;
-/**
- * Conversations hash onto this many locks. Bounding them keeps a burst of large batches from
- * exhausting the server's shared lock table (max_locks_per_transaction × max_connections);
- * two unrelated calls sharing a lock only wait for each other's short transaction.
- */
-const LIFECYCLE_LOCK_BUCKETS = 256;
 
 interface CallRow {
   uuid: string;
@@ -138,23 +130,6 @@ function campaignTotalsRowToTotals(row: CampaignTotalsRow): CampaignTotals {
   };
 }
 
-/** FNV-1a: a stable hash, the same in every instance, to pick a key's lock. */
-function lockBucket(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % LIFECYCLE_LOCK_BUCKETS;
-}
-
-/** Sorted, so every transaction takes its locks in one global order and none can deadlock. */
-function lockBuckets(keys: Iterable<string | null>): number[] {
-  const buckets = new Set<number>();
-  for (const key of keys) if (key !== null) buckets.add(lockBucket(key));
-  return [...buckets].sort((a, b) => a - b);
-}
-
 const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 
 const eventKey = (e: CallEvent) => `${e.legUuid}|${e.status}|${e.occurredAt.getTime()}`;
@@ -214,18 +189,17 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
   return new PostgresStore(pool);
 }
 
-// Inserts the calls and answers those of them that have events already: run under the batch's
-// conversation locks, the statement's snapshot holds every event whose transaction held one of
-// them before, and an event that comes later finds the call itself.
+// Committed on its own: once it returns, the calls are stored, whatever happens next.
 const INSERT_CALLS = `
-  WITH inserted AS (
-    INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-    ON CONFLICT (uuid) DO NOTHING
-    RETURNING uuid, conversation_uuid)
-  SELECT uuid, conversation_uuid FROM inserted
-  WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = inserted.uuid)
-    OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = inserted.conversation_uuid)`;
+  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+  ON CONFLICT (uuid) DO NOTHING`;
+
+// Which of these calls have events stored: run after the calls are committed (see recordCalls).
+const CALLS_WITH_EVENTS = `
+  SELECT c.uuid, c.conversation_uuid FROM unnest($1::text[], $2::text[]) AS c (uuid, conversation_uuid)
+  WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = c.uuid)
+    OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = c.conversation_uuid)`;
 
 const IMPORT_CALLS = `
   INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
@@ -237,14 +211,7 @@ const IMPORT_CALLS = `
 const INSERT_EVENTS = `
   INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
   SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[])
-  ON CONFLICT DO NOTHING
-  RETURNING leg_uuid, conversation_uuid`;
-
-// One row back, not one per lock: the client parses every row a statement returns.
-const LOCK_CONVERSATIONS = `
-  SELECT count(*) FROM (
-    SELECT pg_advisory_xact_lock(${LIFECYCLE_LOCK_CLASS}, bucket)
-    FROM unnest($1::int[]) WITH ORDINALITY AS locks (bucket, position) ORDER BY position) AS locked`;
+  ON CONFLICT DO NOTHING`;
 
 // FOR UPDATE: two transactions re-deriving one call take turns, and the second one's next
 // statement sees the events the first committed.
@@ -296,13 +263,18 @@ export class PostgresStore implements CallStore {
   }
 
   /**
-   * Locks the conversations (and legs) named, until the transaction ends. An event and the call
-   * it concerns always share a key (the leg uuid or the conversation uuid), so a call being
-   * inserted and its events arriving at another instance are serialised: whichever commits
-   * second sees the other's rows.
+   * Re-derives the lifecycle of the calls that are, or share a conversation with, the legs and
+   * conversations named, in one transaction that first locks their rows. Two transactions
+   * re-deriving one call take turns, and the second reads every event the first read, and any
+   * committed since. It must run after the events that prompted it are committed.
    */
-  async #lockConversations(client: pg.PoolClient, keys: Iterable<string | null>): Promise<void> {
-    await client.query({ name: 'lock-conversations', text: LOCK_CONVERSATIONS, values: [lockBuckets(keys)] });
+  async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
+    await this.#transaction(async (client) => {
+      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+        name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations],
+      });
+      await this.#refreshLifecycles(client, concerned.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })));
+    });
   }
 
   /** Re-derives the lifecycle of each call from every event stored for it. */
@@ -342,24 +314,32 @@ export class PostgresStore implements CallStore {
     });
   }
 
+  /**
+   * A call and its events can reach two instances at once, events first or the call first. Each
+   * side commits its rows, and only then looks for the other's: whichever looks second sees the
+   * rows of the first, so at least one of them folds the events into the call. Nothing waits on
+   * a lock, and most batches of calls take two statements, one of them read-only.
+   */
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
-    await this.#transaction(async (client) => {
-      // Locked before the insert (see INSERT_CALLS): most batches then need no other statement.
-      await this.#lockConversations(client, batch.flatMap((c) => [c.uuid, c.conversationUuid]));
-      const { rows } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
-        name: 'insert-calls-with-events',
-        text: INSERT_CALLS,
-        values: [
-          batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
-          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
-        ],
-      });
-      // Events can arrive before the answer webhook is stored: fold in any that are waiting.
-      if (rows.length === 0) return;
-      await this.#refreshLifecycles(client, rows.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })).sort(byUuid));
+    const uuids = batch.map((c) => c.uuid);
+    const conversations = batch.map((c) => c.conversationUuid);
+    await this.#pool.query({
+      name: 'insert-calls',
+      text: INSERT_CALLS,
+      values: [
+        uuids, conversations, batch.map((c) => c.trackingNumber),
+        batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+      ],
     });
+    // Every call of the batch, not only those just inserted: a batch stored before an outage cut
+    // this step short comes back from the spool, and is then found already stored.
+    const { rows } = await this.#pool.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+      name: 'calls-with-events', text: CALLS_WITH_EVENTS, values: [uuids, conversations],
+    });
+    if (rows.length === 0) return;
+    await this.#refreshCallsConcerned(rows.map((row) => row.uuid), rows.flatMap((row) => row.conversation_uuid ?? []));
   }
 
   async importCalls(calls: readonly CallRecord[]): Promise<void> {
@@ -376,27 +356,23 @@ export class PostgresStore implements CallStore {
     }, REPORT_TIMEOUT_MS));
   }
 
+  /** Events follow the same order as calls (see recordCalls): committed first, then folded in. */
   async recordEvents(events: readonly CallEvent[]): Promise<void> {
     if (events.length === 0) return;
     const batch = uniqueEvents(events);
-    await this.#transaction(async (client) => {
-      await this.#lockConversations(client, batch.flatMap((e) => [e.legUuid, e.conversationUuid]));
-      const { rows } = await client.query<Pick<EventRow, 'leg_uuid' | 'conversation_uuid'>>({
-        name: 'insert-events',
-        text: INSERT_EVENTS,
-        values: [
-          batch.map((e) => e.legUuid), batch.map((e) => e.status), batch.map((e) => e.occurredAt),
-          batch.map((e) => e.conversationUuid), batch.map((e) => e.direction), batch.map((e) => e.durationSeconds),
-        ],
-      });
-      if (rows.length === 0) return;
-      const legs = [...new Set(rows.map((row) => row.leg_uuid))];
-      const conversations = [...new Set(rows.flatMap((row) => (row.conversation_uuid === null ? [] : [row.conversation_uuid])))];
-      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
-        name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations],
-      });
-      await this.#refreshLifecycles(client, concerned.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })));
+    await this.#pool.query({
+      name: 'insert-events',
+      text: INSERT_EVENTS,
+      values: [
+        batch.map((e) => e.legUuid), batch.map((e) => e.status), batch.map((e) => e.occurredAt),
+        batch.map((e) => e.conversationUuid), batch.map((e) => e.direction), batch.map((e) => e.durationSeconds),
+      ],
     });
+    // Every event of the batch, duplicates too: a batch stored before an outage cut this step
+    // short comes back from the spool, and is then found already stored.
+    const legs = [...new Set(batch.map((e) => e.legUuid))];
+    const conversations = [...new Set(batch.flatMap((e) => (e.conversationUuid === null ? [] : [e.conversationUuid])))];
+    await this.#refreshCallsConcerned(legs, conversations);
   }
 
   async findCall(uuid: string): Promise<CallRecord | null> {
