@@ -18,9 +18,12 @@ function assertFlatPayload(payload: unknown): asserts payload is Record<string, 
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw badRequest('the payload must be a JSON object or query parameters');
   }
-  const entries = Object.entries(payload);
-  if (entries.length > MAX_FIELDS) throw badRequest('too many fields');
-  for (const [key, value] of entries) {
+  // A for-in walk rather than Object.entries: no array per field on every webhook. The query
+  // parser and JSON.parse both build plain objects, whose keys are all their own.
+  let fields = 0;
+  for (const key in payload) {
+    if (++fields > MAX_FIELDS) throw badRequest('too many fields');
+    const value = (payload as Record<string, unknown>)[key];
     if (Array.isArray(value)) throw badRequest(`"${key.slice(0, 40)}" is given more than once`);
     if (value !== null && typeof value === 'object') throw badRequest(`"${key.slice(0, 40)}" must be a plain value`);
     if (typeof value === 'string' && value.length > MAX_FIELD_LENGTH) throw badRequest(`"${key.slice(0, 40)}" is too long`);
