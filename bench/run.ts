@@ -42,7 +42,7 @@ interface Settings {
 }
 
 const FULL: Settings = {
-  quick: false, warmupSeconds: 3, rounds: 6, roundSeconds: 3, reportCalls: 1_000_000, reportRepeats: 15,
+  quick: false, warmupSeconds: 3, rounds: 10, roundSeconds: 3, reportCalls: 1_000_000, reportRepeats: 15,
   reportBudgetSeconds: 20, memoryWarmupCalls: 50_000, memoryCalls: 200_000,
 };
 const QUICK: Settings = {
