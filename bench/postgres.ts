@@ -3,7 +3,7 @@
 // because PostgreSQL refuses to run as root.
 
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes.js';
@@ -11,7 +11,48 @@ import { freePort } from './processes.js';
 export interface Postgres {
   url: string;
   version: string;
+  /**
+   * CPU time the server's processes have used so far, in µs (the postmaster, its live backends
+   * and those that have exited); null when it cannot be read (a server given by URL, no /proc).
+   */
+  cpuMicroseconds(): number | null;
   stop(): Promise<void>;
+}
+
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on the Linux kernels this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime, stime, cutime and cstime of a process, in clock ticks, from /proc/<pid>/stat. */
+function processTicks(pid: number): { own: number; children: number; parent: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name, in parentheses, may hold spaces: fields are counted after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const at = (field: number) => Number(fields[field - 3]);
+  return { own: at(14) + at(15), children: at(16) + at(17), parent: at(4) };
+}
+
+/** The postmaster's CPU with that of every child it has (live) or had (reaped), in µs. */
+function serverCpuMicroseconds(dataDir: string): number | null {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  const main = processTicks(postmaster);
+  if (main === null) return null;
+  let ticks = main.own + main.children;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = processTicks(Number(entry));
+    if (child?.parent === postmaster) ticks += child.own;
+  }
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** The directory of PostgreSQL's server binaries (initdb, pg_ctl), newest version first. */
@@ -59,6 +100,7 @@ export async function startThrowawayPostgres(): Promise<Postgres | { unavailable
   return {
     url: `postgres://postgres@127.0.0.1:${port}/call_tracker_bench`,
     version,
+    cpuMicroseconds: () => serverCpuMicroseconds(data),
     stop: async () => {
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);

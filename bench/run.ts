@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     } else {
       cleanups.push(postgres.stop);
       postgresVersion = postgres.version;
-      const comparison = await comparePostgresWebhook(entrypoints, work, postgres.url);
+      const comparison = await comparePostgresWebhook(entrypoints, work, postgres);
       if (typeof comparison === 'string') notes.push(`PostgreSQL webhook benchmark skipped: ${comparison}`);
       else webhooks.push(comparison);
     }
@@ -176,27 +176,35 @@ async function assertAnswersConnect(server: ServerProcess, nextPath: () => strin
  * Warms both sides up, then alternates rounds between them (ours first in odd rounds, bare
  * first in even ones) so that drift in the machine's load falls on both alike.
  */
-async function alternateRounds(ours: ServerProcess[], bare: ServerProcess[], nextPath: () => string) {
+async function alternateRounds(ours: ServerProcess[], bare: ServerProcess[], nextPath: () => string, databaseCpu: () => number | null = () => null) {
   const drive = async (servers: ServerProcess[], seconds: number) => {
     const cpu = async () => (await Promise.all(servers.map((s) => s.cpuMicroseconds()))).reduce((a, b) => a + b, 0);
     const cpuBefore = await cpu();
+    const databaseBefore = databaseCpu();
     const result = await driveLoad({ targets: servers.map((s) => s.url), connections: CONNECTIONS, durationSeconds: seconds, nextPath });
-    return { ...result, serverCpuMicroseconds: (await cpu()) - cpuBefore };
+    const databaseAfter = databaseCpu();
+    const databaseCpuMicroseconds = databaseBefore === null || databaseAfter === null ? null : databaseAfter - databaseBefore;
+    return { ...result, serverCpuMicroseconds: (await cpu()) - cpuBefore, databaseCpuMicroseconds };
   };
   await drive(ours, settings.warmupSeconds);
   await drive(bare, settings.warmupSeconds);
   const oursRounds: LoadResult[] = [];
   const bareRounds: LoadResult[] = [];
+  /** The database server's CPU during our timed rounds, when it can be read. */
+  let oursDatabaseCpu: number | null = 0;
   for (let round = 0; round < settings.rounds; round++) {
     const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
     for (const side of order) {
       const result = await drive(side === 'ours' ? ours : bare, settings.roundSeconds);
       (side === 'ours' ? oursRounds : bareRounds).push(result);
+      if (side === 'ours') {
+        oursDatabaseCpu = oursDatabaseCpu === null || result.databaseCpuMicroseconds === null ? null : oursDatabaseCpu + result.databaseCpuMicroseconds;
+      }
       const cpuPerRequest = (result.serverCpuMicroseconds ?? Number.NaN) / result.ok;
       say(`  round ${round + 1} ${side}: ${formatNumber(result.requestsPerSecond)} req/s, ${formatNumber(cpuPerRequest)} µs server CPU/req, ${result.errors} errors, ${result.non2xx} non-2xx`);
     }
   }
-  return { oursRounds, bareRounds };
+  return { oursRounds, bareRounds, oursDatabaseCpu };
 }
 
 function compare(label: string, instances: number, oursRounds: LoadResult[], bareRounds: LoadResult[], checks: string[]): WebhookComparison {
@@ -260,7 +268,7 @@ async function compareSqliteWebhook(entrypoints: Entrypoints, work: string): Pro
 
 async function postgresForBench(): Promise<Postgres | { unavailable: string }> {
   const given = process.env.BENCH_DATABASE_URL;
-  if (given) return { url: given, version: 'given by BENCH_DATABASE_URL', stop: async () => {} };
+  if (given) return { url: given, version: 'given by BENCH_DATABASE_URL', cpuMicroseconds: () => null, stop: async () => {} };
   if (settings.quick) return { unavailable: 'quick run (set BENCH_DATABASE_URL to include it)' };
   return startThrowawayPostgres();
 }
@@ -279,7 +287,8 @@ async function countPostgresCalls(url: string): Promise<number | null> {
 }
 
 /** Two instances of ours behind one PostgreSQL against two bare instances, load split evenly. */
-async function comparePostgresWebhook(entrypoints: Entrypoints, work: string, url: string): Promise<WebhookComparison | string> {
+async function comparePostgresWebhook(entrypoints: Entrypoints, work: string, postgres: Postgres): Promise<WebhookComparison | string> {
+  const { url } = postgres;
   const ours: ServerProcess[] = [];
   const bare: ServerProcess[] = [];
   try {
@@ -296,7 +305,7 @@ async function comparePostgresWebhook(entrypoints: Entrypoints, work: string, ur
     const nextPath = answerWebhookPaths();
     for (const server of [...ours, ...bare]) await assertAnswersConnect(server, nextPath);
     const before = await countPostgresCalls(url);
-    const { oursRounds, bareRounds } = await alternateRounds(ours, bare, nextPath);
+    const { oursRounds, bareRounds, oursDatabaseCpu } = await alternateRounds(ours, bare, nextPath, () => postgres.cpuMicroseconds());
     for (const server of ours) await server.stop();
     const after = await countPostgresCalls(url);
     const warned = ours.flatMap((s) => warnings(s.log()));
@@ -305,6 +314,9 @@ async function comparePostgresWebhook(entrypoints: Entrypoints, work: string, ur
         ? 'calls stored: could not count (no `calls` table?)'
         : `${formatNumber(after - before)} calls stored for ${formatNumber(okCount(oursRounds))} answered in the timed rounds`,
       `server warnings/errors during the run: ${warned.length}${warned.length ? ` (first: ${warned[0]!.slice(0, 160)})` : ''}`,
+      oursDatabaseCpu === null
+        ? 'PostgreSQL server CPU: not readable (a server given by URL)'
+        : `PostgreSQL server CPU during call-tracker's timed rounds: ${formatNumber(oursDatabaseCpu / okCount(oursRounds))} µs per answer, on the same two cores`,
     ];
     return compare('PostgreSQL, 2 instances', 2, oursRounds, bareRounds, checks);
   } finally {
