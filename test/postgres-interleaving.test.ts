@@ -38,7 +38,7 @@ describe('the PostgreSQL store, a call and its events on two instances', { skip:
       async waitForHeldInsert() {
         for (let i = 0; i < 500; i++) {
           const { rows } = await blocker.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO ${table} (%'`,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO ${table} (%'`,
           );
           if (rows[0]!.n > 0) return;
           await new Promise((resolve) => setTimeout(resolve, 10));

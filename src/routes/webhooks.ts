@@ -50,7 +50,6 @@ function sendNcco(res: express.Response, ncco: Ncco): void {
  * `verifySignature` is empty when webhooks are not signed.
  */
 export function addWebhookRoutes(router: IRouter, tracker: CallTracker, verifySignature: RequestHandler[]): void {
-
   router.get('/', (_req, res) => {
     res.type('text/plain').send('Hello Vonage');
   });

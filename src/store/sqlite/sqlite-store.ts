@@ -11,9 +11,9 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
+import { callRowToCall, type CallRow } from './call-rows.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
-import { callRowToCall, type CallRow } from './call-rows.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
@@ -32,7 +32,6 @@ interface NumberRow {
   forward_to: string | null;
   whisper: string | null;
 }
-
 
 function eventRowToEvent(row: EventRow): CallEvent {
   return {
