@@ -36,7 +36,10 @@ describe('the PostgreSQL store, a call and its events on two instances', { skip:
     return {
       /** Resolves once a statement is waiting for the lock: the insert has been sent and is held. */
       async waitForHeldInsert() {
-        for (let i = 0; i < 500; i++) {
+        // Well within the store's 5 s query timeout, which the held insert is counting down.
+        for (let i = 0; i < 200; i++) {
+          // Inside a transaction the statistics views keep the first snapshot taken: drop it.
+          await blocker.query('SELECT pg_stat_clear_snapshot()');
           const { rows } = await blocker.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO ${table} (%'`,
           );
