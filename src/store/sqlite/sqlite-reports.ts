@@ -89,13 +89,25 @@ export class CallRollupWriter {
     };
   }
 
-  /** When any call stored so far started; call before inserting a batch, for addInserted. */
-  latestStart(): number | null {
-    return this.#statements.latestStart.get() ?? null;
+  /**
+   * Inserts a batch of calls, inside the caller's transaction: sets each call's prevAnyAt and
+   * prevCampaignAt, hands it to `insert` (true when its row was new, false when its uuid was
+   * stored already), then rolls up the new ones. Returns the new calls, whose rollup rows now
+   * exist: only then may the update trigger adjust them.
+   */
+  insertBatch<T extends InsertedCall>(calls: readonly T[], insert: (call: T) => boolean): T[] {
+    const latestBefore = this.#statements.latestStart.get() ?? null;
+    const inserted: T[] = [];
+    for (const call of calls) {
+      this.#findPreviousCalls(call);
+      if (insert(call)) inserted.push(call);
+    }
+    this.#addInserted(inserted, latestBefore);
+    return inserted;
   }
 
   /** Sets a new call's prevAnyAt and prevCampaignAt, the values of its report columns. */
-  findPreviousCalls(call: InsertedCall): void {
+  #findPreviousCalls(call: InsertedCall): void {
     if (call.caller === null) return;
     const previous = this.#statements.previousCall.get(call.caller, call.startedAt, call.uuid);
     if (!previous) return;
@@ -105,11 +117,8 @@ export class CallRollupWriter {
       : this.#statements.previousInCampaign.get(call.caller, call.startedAt, call.uuid, call.campaign) ?? null;
   }
 
-  /**
-   * Call after inserting a batch and before updating any call of it: the rollup rows must exist
-   * before the update trigger adjusts them. `latestBefore` is latestStart() before the batch.
-   */
-  addInserted(calls: readonly InsertedCall[], latestBefore: number | null): void {
+  /** Rolls up a batch's new calls; `latestBefore` is when the latest call before the batch started. */
+  #addInserted(calls: readonly InsertedCall[], latestBefore: number | null): void {
     if (calls.length === 0) return;
     const qualifiedSeconds = this.#statements.qualifiedThreshold.get() ?? 0;
     const deltas = new Map<string, RollupDelta>();

@@ -149,51 +149,32 @@ export class SqliteStore implements CallStore {
       deleteNumber: db.prepare('DELETE FROM tracking_numbers WHERE number = ?'),
     };
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
-      const latestBefore = this.#rollup.latestStart();
-      const inserted: InsertedCall[] = [];
-      const insertedKeys: [uuid: string, conversationUuid: string | null][] = [];
-      for (const call of calls) {
-        const stored: InsertedCall = {
-          uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
-          startedAt: call.startedAt.getTime(), outcome: 'in_progress', durationSeconds: null, prevAnyAt: null, prevCampaignAt: null,
-        };
-        this.#rollup.findPreviousCalls(stored);
-        const { changes } = this.#statements.insertCall.run(
-          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
-          stored.startedAt, stored.prevAnyAt, stored.prevCampaignAt,
-        );
-        if (changes === 0) continue;
-        inserted.push(stored);
-        insertedKeys.push([call.uuid, call.conversationUuid]);
-      }
-      this.#rollup.addInserted(inserted, latestBefore);
+      const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
+        uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
+        startedAt: call.startedAt.getTime(), outcome: 'in_progress', durationSeconds: null, prevAnyAt: null, prevCampaignAt: null,
+        conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
+      }));
+      const inserted = this.#rollup.insertBatch(batch, (call) => this.#statements.insertCall.run(
+        call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+        call.startedAt, call.prevAnyAt, call.prevCampaignAt,
+      ).changes > 0);
       // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
       // query tells which calls of the batch have any, since most have none.
-      if (insertedKeys.length === 0) return;
-      for (const position of this.#statements.callsWithEvents.all(JSON.stringify(insertedKeys))) {
-        const [uuid, conversationUuid] = insertedKeys[position]!;
-        this.#refreshLifecycle(uuid, conversationUuid);
+      if (inserted.length === 0) return;
+      const keys = inserted.map((call) => [call.uuid, call.conversationUuid]);
+      for (const position of this.#statements.callsWithEvents.all(JSON.stringify(keys))) {
+        const call = inserted[position]!;
+        this.#refreshLifecycle(call.uuid, call.conversationUuid);
       }
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
-      const latestBefore = this.#rollup.latestStart();
-      const inserted: InsertedCall[] = [];
-      for (const call of calls) {
-        const stored: InsertedCall = {
-          ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null,
-        };
-        this.#rollup.findPreviousCalls(stored);
-        const { changes } = this.#statements.importCall.run({
-          ...call,
-          startedAt: stored.startedAt,
-          prevAnyAt: stored.prevAnyAt,
-          prevCampaignAt: stored.prevCampaignAt,
-          answeredAt: call.answeredAt?.getTime() ?? null,
-          endedAt: call.endedAt?.getTime() ?? null,
-        });
-        if (changes > 0) inserted.push(stored);
-      }
-      this.#rollup.addInserted(inserted, latestBefore);
+      const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
+        { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null }));
+      this.#rollup.insertBatch(batch, (call) => this.#statements.importCall.run({
+        ...call,
+        answeredAt: call.answeredAt?.getTime() ?? null,
+        endedAt: call.endedAt?.getTime() ?? null,
+      }).changes > 0);
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
       for (const event of events) {
