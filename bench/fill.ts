@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CallOutcome, CallRecord } from '../src/calls.js';
+import type { CallOutcome, CallRecord } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';

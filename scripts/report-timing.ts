@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CallRecord, InboundCall } from '../src/calls.js';
-import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/reports.js';
+import type { CallRecord, InboundCall } from '../src/domain/calls.js';
+import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seededRandom } from '../test/helpers/call-flows.js';
 

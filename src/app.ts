@@ -1,19 +1,19 @@
 // Builds the Express app from its parts; only server.ts listens.
 
 import express, { type RequestHandler } from 'express';
-import type { CallTracker } from './call-tracker.js';
+import type { CallTracker } from './domain/call-tracker.js';
 import type { Config } from './config.js';
-import { errorHandler, notFound } from './error-handler.js';
+import { errorHandler, notFound } from './http/error-handler.js';
 import type { Logger } from './logger.js';
-import type { NumberDirectory } from './number-directory.js';
-import { adminApiRoutes } from './routes/admin-api.js';
-import { dashboardRoutes } from './routes/dashboard.js';
-import { healthRoutes } from './routes/health.js';
-import { reportRoutes } from './routes/reports.js';
-import { addWebhookRoutes } from './routes/webhooks.js';
+import type { NumberDirectory } from './domain/number-directory.js';
+import { adminApiRoutes } from './http/routes/admin-api.js';
+import { dashboardRoutes } from './http/routes/dashboard.js';
+import { healthRoutes } from './http/routes/health.js';
+import { reportRoutes } from './http/routes/reports.js';
+import { addWebhookRoutes } from './http/routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
 import { verifyWebhookSignature } from './security/webhook-signature.js';
-import type { SpoolStatus } from './spool.js';
+import type { SpoolStatus } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
 
 export interface AppDeps {

@@ -2,7 +2,7 @@
 // process.env; a bad value stops start-up with one line naming the variable and the fix.
 
 import { z } from 'zod';
-import { normalisePhoneNumber } from './phone.js';
+import { normalisePhoneNumber } from './domain/phone.js';
 
 export type DatabaseLocation =
   | { kind: 'memory' }

@@ -16,17 +16,3 @@ export const consoleLogger: Logger = {
   warn: (message, details) => process.stderr.write(line('warn', message, details)),
   error: (message, details) => process.stderr.write(line('error', message, details)),
 };
-
-/** For tests: keeps the lines so a test can assert what was logged. */
-export class MemoryLogger implements Logger {
-  readonly lines: { level: string; message: string; details?: Record<string, unknown> }[] = [];
-  info(message: string, details?: Record<string, unknown>): void {
-    this.lines.push({ level: 'info', message, details });
-  }
-  warn(message: string, details?: Record<string, unknown>): void {
-    this.lines.push({ level: 'warn', message, details });
-  }
-  error(message: string, details?: Record<string, unknown>): void {
-    this.lines.push({ level: 'error', message, details });
-  }
-}

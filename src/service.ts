@@ -3,14 +3,14 @@
 
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { accessLog } from './access-log.js';
+import { accessLog } from './http/access-log.js';
 import { createApp } from './app.js';
-import { CallRecorder } from './call-recorder.js';
-import { CallTracker } from './call-tracker.js';
+import { CallRecorder } from './durability/call-recorder.js';
+import { CallTracker } from './domain/call-tracker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { NumberDirectory } from './number-directory.js';
-import { Spool } from './spool.js';
+import { NumberDirectory } from './domain/number-directory.js';
+import { Spool } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CallRecorder } from '../src/call-recorder.js';
-import { CallTracker } from '../src/call-tracker.js';
-import { MemoryLogger } from '../src/logger.js';
-import { NumberDirectory } from '../src/number-directory.js';
+import type { CallRecorder } from '../src/durability/call-recorder.js';
+import { CallTracker } from '../src/domain/call-tracker.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
+import { NumberDirectory } from '../src/domain/number-directory.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { normalisePhoneNumber, parseCallerId } from '../src/phone.js';
+import { normalisePhoneNumber, parseCallerId } from '../src/domain/phone.js';
 
 const base = { PROXY_TO_NUMBER: '447700900000' };
 

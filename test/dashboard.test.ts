@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CallEvent, InboundCall } from '../src/calls.js';
+import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import { seededRandom } from './helpers/call-flows.js';
 import { ARTIFACTS_DIR, launchChromium, watchPageProblems } from './helpers/browser.js';
 import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';

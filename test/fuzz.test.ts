@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { CallRecord } from '../src/calls.js';
+import type { CallRecord } from '../src/domain/calls.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { CallStore } from '../src/store/call-store.js';
-import type { TrackingNumber } from '../src/tracking-numbers.js';
+import type { TrackingNumber } from '../src/domain/tracking-numbers.js';
 import { ADMIN_TOKEN, startTestService, type TestService } from './helpers/service.js';
 
 /** Enough requests to reach odd corners, few enough to run in seconds. */

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { CallStore } from '../src/store/call-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
-import { parseEventPayload } from '../src/webhook-payloads.js';
+import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, type ScriptedCall } from './helpers/call-flows.js';
 import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CallRecord } from '../src/calls.js';
+import type { CallRecord } from '../src/domain/calls.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const DAY_MS = 86_400_000;

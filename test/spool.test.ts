@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync, existsSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { InboundCall } from '../src/calls.js';
-import { MemoryLogger } from '../src/logger.js';
-import { Spool, type SpooledRecord } from '../src/spool.js';
+import type { InboundCall } from '../src/domain/calls.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
+import { Spool, type SpooledRecord } from '../src/durability/spool.js';
 import { startTestService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'call-tracker-spool-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { InboundCall } from '../src/calls.js';
+import type { InboundCall } from '../src/domain/calls.js';
 import { BACKSTOP_CHECKPOINT_PAGES } from '../src/store/sqlite/checkpointer.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { CallRecord } from '../src/calls.js';
+import type { CallRecord } from '../src/domain/calls.js';
 import type { CallStore, TimeRange } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';

@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { CallEvent, CallRecord, InboundCall } from '../src/calls.js';
+import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { parseEventPayload } from '../src/webhook-payloads.js';
+import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, seededRandom, shuffled, type FlowName, type ScriptedCall } from './helpers/call-flows.js';
 import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
 

@@ -1,7 +1,7 @@
 // The dashboard's date range: whole UTC days, from a preset (the last 7, 30 or 90 days, today
 // included) or a custom from/to, read from the page's query string.
 
-import { badRequest } from '../http-error.js';
+import { badRequest } from '../http/http-error.js';
 
 export const RANGE_PRESETS = [7, 30, 90] as const;
 export type RangePreset = (typeof RANGE_PRESETS)[number];

@@ -3,7 +3,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { HttpError } from '../http-error.js';
+import { HttpError } from '../http/http-error.js';
 
 /** Hashing both sides first gives equal lengths, so the comparison leaks neither length nor content. */
 function digest(secret: string): Buffer {

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { verifySignature } from '@vonage/jwt';
-import { HttpError } from '../http-error.js';
+import { HttpError } from '../http/http-error.js';
 
 /** Vonage's clock and ours may differ a little; a token "from the future" within this is fine. */
 const CLOCK_SKEW_SECONDS = 30;

@@ -1,6 +1,6 @@
 // The one order calls are listed in, newest first, shared by every store's keyset pagination.
 
-import type { CallRecord } from '../calls.js';
+import type { CallRecord } from '../domain/calls.js';
 import type { CallCursor } from './call-store.js';
 
 /** Newest first; equal start times are ordered by uuid, descending, so pages never overlap. */

@@ -1,8 +1,8 @@
 // The storage interface every backend (memory, SQLite, PostgreSQL) implements, and the query
 // and report shapes it answers with.
 
-import type { CallEvent, CallRecord, InboundCall } from '../calls.js';
-import type { TrackingNumber } from '../tracking-numbers.js';
+import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
+import type { TrackingNumber } from '../domain/tracking-numbers.js';
 
 export interface CallQuery {
   trackingNumber?: string;

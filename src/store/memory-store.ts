@@ -1,10 +1,10 @@
 // The in-memory store (DATABASE_URL=memory:): calls in a map keyed by tracking number, as the
 // tutorial kept them. Nothing survives a restart; meant for tests and throwaway runs.
 
-import type { CallEvent, CallRecord, InboundCall } from '../calls.js';
-import { IN_PROGRESS } from '../calls.js';
-import { deriveLifecycle } from '../lifecycle.js';
-import type { TrackingNumber } from '../tracking-numbers.js';
+import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
+import { IN_PROGRESS } from '../domain/calls.js';
+import { deriveLifecycle } from '../domain/lifecycle.js';
+import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from './call-store.js';

@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
-import { MemoryLogger } from '../../src/logger.js';
+import { MemoryLogger } from './memory-logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import type { CallStore } from '../../src/store/call-store.js';
 

@@ -4,9 +4,9 @@
 // the events of one call never lose an update.
 
 import pg from 'pg';
-import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../calls.js';
-import { deriveLifecycle } from '../../lifecycle.js';
-import type { TrackingNumber } from '../../tracking-numbers.js';
+import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
+import { deriveLifecycle } from '../../domain/lifecycle.js';
+import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';

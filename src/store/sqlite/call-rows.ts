@@ -1,6 +1,6 @@
 // A row of the SQLite calls table, and the call it stores.
 
-import type { CallRecord } from '../../calls.js';
+import type { CallRecord } from '../../domain/calls.js';
 
 export interface CallRow {
   uuid: string;

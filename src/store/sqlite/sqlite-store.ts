@@ -4,9 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CallEvent, CallRecord, InboundCall } from '../../calls.js';
-import { deriveLifecycle } from '../../lifecycle.js';
-import type { TrackingNumber } from '../../tracking-numbers.js';
+import type { CallEvent, CallRecord, InboundCall } from '../../domain/calls.js';
+import { deriveLifecycle } from '../../domain/lifecycle.js';
+import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';

@@ -7,10 +7,10 @@
 // its deadline may still land later; that only repeats a record, which the uuid keys absorb.
 
 import { BatchQueue } from './batch-queue.js';
-import type { CallEvent, InboundCall } from './calls.js';
-import type { Logger } from './logger.js';
+import type { CallEvent, InboundCall } from '../domain/calls.js';
+import type { Logger } from '../logger.js';
 import type { Spool, SpooledRecord, SpoolStatus } from './spool.js';
-import type { CallStore } from './store/call-store.js';
+import type { CallStore } from '../store/call-store.js';
 
 /** stored: in the store; spooled: on disk, for the store later; lost: neither would take it. */
 export type RecordOutcome = 'stored' | 'spooled' | 'lost';

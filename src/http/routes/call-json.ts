@@ -1,8 +1,8 @@
 // How a call and a page cursor look in the admin API.
 
-import type { CallRecord } from '../calls.js';
+import type { CallRecord } from '../../domain/calls.js';
 import { badRequest } from '../http-error.js';
-import type { CallCursor } from '../store/call-store.js';
+import type { CallCursor } from '../../store/call-store.js';
 
 export interface CallJson {
   uuid: string;

@@ -4,9 +4,9 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { HttpError, badRequest } from '../http-error.js';
-import type { NumberDirectory } from '../number-directory.js';
-import type { CallStore } from '../store/call-store.js';
-import type { TrackingNumber } from '../tracking-numbers.js';
+import type { NumberDirectory } from '../../domain/number-directory.js';
+import type { CallStore } from '../../store/call-store.js';
+import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { callToJson, encodeCursor } from './call-json.js';
 import { NO_CONTROL_CHARACTERS, parseCallQuery, parseNumberParam } from './admin-query.js';
 

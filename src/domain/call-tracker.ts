@@ -3,11 +3,11 @@
 // a caller and the connect: a failure to record is logged, and the call is connected all the same.
 
 import type { CallEvent, InboundCall } from './calls.js';
-import type { CallRecorder } from './call-recorder.js';
-import type { Logger } from './logger.js';
+import type { CallRecorder } from '../durability/call-recorder.js';
+import type { Logger } from '../logger.js';
 import { connectNcco, talkNcco, type Ncco } from './ncco.js';
 import type { NumberDirectory } from './number-directory.js';
-import type { AnswerRequest } from './webhook-payloads.js';
+import type { AnswerRequest } from '../http/webhook-payloads.js';
 
 export interface TrackerSettings {
   proxyToNumber: string;

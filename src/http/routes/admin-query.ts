@@ -2,8 +2,8 @@
 
 import { z } from 'zod';
 import { badRequest } from '../http-error.js';
-import { normalisePhoneNumber, parseTrackingNumber } from '../phone.js';
-import type { CallQuery } from '../store/call-store.js';
+import { normalisePhoneNumber, parseTrackingNumber } from '../../domain/phone.js';
+import type { CallQuery } from '../../store/call-store.js';
 import { decodeCursor } from './call-json.js';
 
 export const MAX_PAGE_SIZE = 500;

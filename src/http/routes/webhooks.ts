@@ -2,11 +2,11 @@
 // event webhook, and the whisper fetched when an agent picks up. Thin: parse, hand over, answer.
 
 import express, { type IRouter, type Request, type RequestHandler } from 'express';
-import type { CallTracker } from '../call-tracker.js';
+import type { CallTracker } from '../../domain/call-tracker.js';
 import { HttpError } from '../http-error.js';
-import type { Ncco } from '../ncco.js';
+import type { Ncco } from '../../domain/ncco.js';
 import { parseAnswerPayload, parseEventPayload } from '../webhook-payloads.js';
-import { parseTrackingNumber } from '../phone.js';
+import { parseTrackingNumber } from '../../domain/phone.js';
 
 /** Vonage's webhook bodies are a few hundred bytes. */
 export const WEBHOOK_BODY_LIMIT = '16kb';

@@ -6,8 +6,8 @@
 import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { CallEvent, InboundCall } from './calls.js';
-import type { Logger } from './logger.js';
+import type { CallEvent, InboundCall } from '../domain/calls.js';
+import type { Logger } from '../logger.js';
 
 export type SpooledRecord = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent };
 

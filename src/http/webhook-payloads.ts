@@ -2,9 +2,9 @@
 // boundary. Vonage adds fields over time, so unknown ones are ignored; known ones are checked.
 
 import { z } from 'zod';
-import type { CallEvent } from './calls.js';
+import type { CallEvent } from '../domain/calls.js';
 import { badRequest } from './http-error.js';
-import { parseCallerId, parseTrackingNumber } from './phone.js';
+import { parseCallerId, parseTrackingNumber } from '../domain/phone.js';
 
 /** No field Vonage sends comes near this; longer values are not Vonage's. */
 const MAX_FIELD_LENGTH = 512;

@@ -12,7 +12,7 @@ import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import morgan from 'morgan';
-import type { AccessLogTarget } from './config.js';
+import type { AccessLogTarget } from '../config.js';
 
 /** Past this many characters waiting, the lines are written without waiting for the turn to end. */
 const FLUSH_AT_CHARS = 64 * 1024;

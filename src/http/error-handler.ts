@@ -3,7 +3,7 @@
 
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError('not_found', `no route for ${req.method} ${req.path}`));

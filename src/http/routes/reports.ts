@@ -2,14 +2,14 @@
 // every call matching the /api/calls filters as CSV. Mounted behind requireAdmin.
 
 import { Router, type Response } from 'express';
-import type { CallRecord } from '../calls.js';
-import type { Config } from '../config.js';
+import type { CallRecord } from '../../domain/calls.js';
+import type { Config } from '../../config.js';
 import { csvLine, type CsvCell } from '../csv.js';
 import { badRequest } from '../http-error.js';
 import {
   buildCampaignReport, buildDailyReport, buildHourOfWeekReport, resolveReportRange, type ReportRow,
-} from '../reports.js';
-import type { CallStore, TimeRange } from '../store/call-store.js';
+} from '../../domain/reports.js';
+import type { CallStore, TimeRange } from '../../store/call-store.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseTime } from './admin-query.js';
 
 const REPORT_COLUMNS = [

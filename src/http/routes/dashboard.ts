@@ -7,18 +7,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Response } from 'express';
 import helmet from 'helmet';
-import type { Config } from '../config.js';
-import { renderDashboardPage } from '../dashboard/page.js';
-import { parseDashboardRange, utcDay } from '../dashboard/range.js';
-import { maskPhoneNumber } from '../phone.js';
-import type { CallStore } from '../store/call-store.js';
+import type { Config } from '../../config.js';
+import { renderDashboardPage } from '../../dashboard/page.js';
+import { parseDashboardRange, utcDay } from '../../dashboard/range.js';
+import { maskPhoneNumber } from '../../domain/phone.js';
+import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
 
 /**
- * This module runs as src/routes/*.ts (tsx, tests) and as dist/routes/*.js (npm start); both sit
- * two levels below the project root, and tsc copies no .js or .css, so the assets are read from src/.
+ * This module runs as src/http/routes/*.ts (tsx, tests) and as dist/http/routes/*.js (npm start);
+ * both sit three levels below the project root, and tsc copies no .js or .css, so the assets are
+ * read from src/.
  */
-const publicDir = fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url));
+const publicDir = fileURLToPath(new URL('../../../src/dashboard/public/', import.meta.url));
 const chartJsDir = dirname(createRequire(import.meta.url).resolve('chart.js'));
 const CHART_JS_FILES = ['chart.umd.min.js', 'chart.umd.min.js.map'];
 

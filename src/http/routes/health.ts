@@ -2,8 +2,8 @@
 // in the spool. No auth and no personal data; `GET /` stays the plain liveness answer.
 
 import { Router } from 'express';
-import type { SpoolStatus } from '../spool.js';
-import type { CallStore } from '../store/call-store.js';
+import type { SpoolStatus } from '../../durability/spool.js';
+import type { CallStore } from '../../store/call-store.js';
 
 /** A frozen database must not hang the health check: past this, the store counts as down. */
 export const STORE_CHECK_TIMEOUT_MS = 500;

@@ -2,8 +2,8 @@
 // learn where to forward a call. Changes made here apply at once; changes made by another
 // instance arrive with the next periodic refresh.
 
-import type { Logger } from './logger.js';
-import type { CallStore } from './store/call-store.js';
+import type { Logger } from '../logger.js';
+import type { CallStore } from '../store/call-store.js';
 import type { TrackingNumber } from './tracking-numbers.js';
 
 export class NumberDirectory {

@@ -1,7 +1,7 @@
 // What each report figure means, defined once: turns the store's raw counts into the rows, totals,
 // daily series and hour-of-week grid the report API and the dashboard show.
 
-import type { CampaignTotals, CallStore, DailyCounts, TimeRange } from './store/call-store.js';
+import type { CampaignTotals, CallStore, DailyCounts, TimeRange } from '../store/call-store.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
 const DAY_MS = 86_400_000;
