@@ -188,7 +188,7 @@ export function* generateCalls(plan: FillPlan, batchSize: number): Generator<Cal
 /** Imports the plan's calls and the tracking numbers with their campaigns. */
 export async function fillStore(store: CallStore, plan: FillPlan, batchSize = 5000): Promise<number> {
   for (const [i, campaign] of CAMPAIGNS.entries()) {
-    await store.saveTrackingNumber({ number: FILL_TRACKING_NUMBERS[i]!, campaign, forwardTo: null, whisper: null });
+    await store.saveTrackingNumber({ number: FILL_TRACKING_NUMBERS[i]!, campaign, forwardTo: null, whisper: null, route: null });
   }
   let imported = 0;
   for (const batch of generateCalls(plan, batchSize)) {

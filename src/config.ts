@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { normalisePhoneNumber } from './domain/phone.js';
+import { isTimeZone } from './domain/time-zone.js';
 
 export type DatabaseLocation =
   | { kind: 'memory' }
@@ -31,6 +32,8 @@ export interface Config {
   answerStoreTimeoutMs: number;
   /** Append-only file that keeps calls and events while the store is unavailable. */
   spoolPath: string;
+  /** The business's IANA time zone: the default for each route's opening hours. */
+  timeZone: string;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +137,17 @@ const schema = z.object({
   NUMBERS_REFRESH_MS: integer('NUMBERS_REFRESH_MS', 100, 3_600_000, 5000),
   ANSWER_STORE_TIMEOUT_MS: integer('ANSWER_STORE_TIMEOUT_MS', 10, 2000, 250),
   SPOOL_PATH: z.preprocess(emptyAsUndefined, z.string().default('./data/spool.ndjson')),
+  TIMEZONE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('UTC')
+      .transform((raw, ctx) => {
+        if (isTimeZone(raw)) return raw;
+        ctx.addIssue({ code: 'custom', message: `TIMEZONE must be an IANA time zone such as Europe/London or America/New_York, got "${raw}"` });
+        return z.NEVER;
+      }),
+  ),
 });
 
 /** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
@@ -159,5 +173,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     numbersRefreshMs: vars.NUMBERS_REFRESH_MS,
     answerStoreTimeoutMs: vars.ANSWER_STORE_TIMEOUT_MS,
     spoolPath: vars.SPOOL_PATH,
+    timeZone: vars.TIMEZONE,
   });
 }

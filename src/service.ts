@@ -13,6 +13,7 @@ import { NumberDirectory } from './domain/number-directory.js';
 import { Spool } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
+import { RoundRobinTurns } from './domain/round-robin-turns.js';
 
 export interface RunningService {
   /** http://127.0.0.1:<port> */
@@ -28,6 +29,8 @@ export interface StartOptions {
   /** An already open store (tests share one between instances); opened from config otherwise. */
   store?: CallStore;
   host?: string;
+  /** The clock calls are routed and stamped by; tests set the instant. */
+  now?: () => Date;
 }
 
 /** Requests still running this long into a stop are cut off, so the stop ends well within 10 s. */
@@ -48,7 +51,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   directory.startRefreshing();
   const recorder = new CallRecorder(store, spool, logger, config.answerStoreTimeoutMs);
   recorder.startReplaying();
-  const tracker = new CallTracker(config, directory, recorder, logger);
+  const tracker = new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger, options.now);
   const app = createApp({
     config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog),
   });

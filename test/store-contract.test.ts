@@ -79,6 +79,9 @@ function completeCall(uuid: string, fields: Partial<CallRecord> = {}): CallRecor
     durationSeconds: 54,
     inboundStatus: 'completed',
     forwardedStatus: 'completed',
+    blocked: false,
+    attempts: [{ destination: BUSINESS_PHONE, status: 'completed', answered: true }],
+    answeredBy: BUSINESS_PHONE,
     ...fields,
   };
 }
@@ -195,6 +198,7 @@ for (const backend of BACKENDS) {
       await store.recordCalls([call]);
       assert.deepEqual(await store.findCall('fields-1'), {
         ...call, outcome: 'in_progress', answeredAt: null, endedAt: null, durationSeconds: null, inboundStatus: null, forwardedStatus: null,
+        blocked: false, attempts: [], answeredBy: null,
       });
       assert.equal(await store.findCall('no-such-call'), null);
     });
@@ -205,7 +209,10 @@ for (const backend of BACKENDS) {
       const imported = [
         completeCall('imp-1', { caller: '447700900999' }),
         completeCall('imp-2'),
-        completeCall('imp-3', { outcome: 'missed', answeredAt: null, durationSeconds: 0, forwardedStatus: 'busy', campaign: null }),
+        completeCall('imp-3', {
+          outcome: 'missed', answeredAt: null, durationSeconds: 0, forwardedStatus: 'busy', campaign: null,
+          attempts: [{ destination: BUSINESS_PHONE, status: 'busy', answered: false }], answeredBy: null,
+        }),
       ];
       await store.importCalls(imported);
       assert.equal((await store.findCall('imp-1'))?.caller, '447700900111');
@@ -238,9 +245,9 @@ for (const backend of BACKENDS) {
 
     test('a call keeps the campaign given when it was recorded, whatever the number becomes', async () => {
       const store = await freshStore();
-      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Spring', forwardTo: null, whisper: null });
+      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Spring', forwardTo: null, whisper: null, route: null });
       await store.recordCalls([inboundCall('camp-1', { trackingNumber: '442079460004', campaign: 'Spring' })]);
-      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Autumn', forwardTo: null, whisper: null });
+      await store.saveTrackingNumber({ number: '442079460004', campaign: 'Autumn', forwardTo: null, whisper: null, route: null });
       await store.recordCalls([inboundCall('camp-2', { trackingNumber: '442079460004', campaign: 'Autumn' })]);
       assert.equal((await store.findCall('camp-1'))?.campaign, 'Spring');
       assert.equal((await store.findCall('camp-2'))?.campaign, 'Autumn');
@@ -334,16 +341,16 @@ for (const backend of BACKENDS) {
     test('tracking numbers are created, replaced, listed in order and deleted', async () => {
       const store = await freshStore();
       assert.deepEqual(await store.listTrackingNumbers(), []);
-      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Print', forwardTo: '447700900001', whisper: 'Print call' });
-      await store.saveTrackingNumber({ number: '442079460021', campaign: null, forwardTo: null, whisper: null });
-      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null });
+      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Print', forwardTo: '447700900001', whisper: 'Print call', route: null });
+      await store.saveTrackingNumber({ number: '442079460021', campaign: null, forwardTo: null, whisper: null, route: null });
+      await store.saveTrackingNumber({ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null, route: null });
       assert.deepEqual(await store.listTrackingNumbers(), [
-        { number: '442079460021', campaign: null, forwardTo: null, whisper: null },
-        { number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null },
+        { number: '442079460021', campaign: null, forwardTo: null, whisper: null, route: null },
+        { number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null, route: null },
       ]);
       assert.equal(await store.deleteTrackingNumber('442079460021'), true);
       assert.equal(await store.deleteTrackingNumber('442079460021'), false);
-      assert.deepEqual(await store.listTrackingNumbers(), [{ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null }]);
+      assert.deepEqual(await store.listTrackingNumbers(), [{ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null, route: null }]);
     });
 
     test('campaign totals, daily counts and the hour-of-week grid count a small set of calls', async () => {
@@ -415,13 +422,13 @@ for (const backend of BACKENDS) {
       const scripted = scriptCall('busy', '442079460041', '447700900125');
       await first.recordCalls([answerOf(scripted)]);
       await first.recordEvents(eventsOf(scripted).slice(0, 3));
-      await first.saveTrackingNumber({ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello' });
+      await first.saveTrackingNumber({ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello', route: null });
       await first.close();
 
       const second = await location.open();
       await second.recordEvents(eventsOf(scripted).slice(3));
       assert.deepEqual(lifecycleOf(await second.findCall(scripted.uuid)), scripted.expected);
-      assert.deepEqual(await second.listTrackingNumbers(), [{ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello' }]);
+      assert.deepEqual(await second.listTrackingNumbers(), [{ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello', route: null }]);
     });
 
     test('instances opening one empty database at the same moment all start, and share it', { skip: backend.name === 'memory' && 'one process only' }, async () => {

@@ -29,7 +29,7 @@ describe('tracking numbers and campaigns', () => {
   test('a number written as a person would is stored as E.164 digits, with its campaign and forwarding', async () => {
     const res = await put('+44 20 7946 0001', { campaign: 'Radio spot', forwardTo: '+44 7700 900 002', whisper: 'Radio call' });
     assert.equal(res.status, 201);
-    assert.deepEqual(await res.json(), { number: '442079460001', campaign: 'Radio spot', forwardTo: '447700900002', whisper: 'Radio call' });
+    assert.deepEqual(await res.json(), { number: '442079460001', campaign: 'Radio spot', forwardTo: '447700900002', whisper: 'Radio call', route: null });
     const list = await (await fetch(`${service.url}/api/numbers`, { headers: service.admin })).json();
     assert.deepEqual(list.numbers.map((n: { number: string }) => n.number), ['442079460001']);
     assert.equal((await put('442079460001', { campaign: 'Radio spot' })).status, 200, 'replacing answers 200');

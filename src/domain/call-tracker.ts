@@ -1,67 +1,103 @@
-// The domain: records each inbound call to a tracking number and answers the NCCO that connects
-// it to the business, showing the tracking number as caller ID. Bookkeeping never stands between
-// a caller and the connect: a failure to record is logged, and the call is connected all the same.
+// The domain: records each inbound call to a tracking number and answers the NCCO its route
+// decides (route.ts): connect to a destination, showing the tracking number as caller ID, a
+// closed action, or the end of a blocked call; and, when a destination's leg fails, the next
+// step. Bookkeeping never stands between a caller and the NCCO: a failure to record is logged,
+// and the call goes on all the same.
 
 import type { CallEvent, InboundCall } from './calls.js';
 import type { CallRecorder } from '../durability/call-recorder.js';
 import type { Logger } from '../logger.js';
-import { connectNcco, talkNcco, type Ncco } from './ncco.js';
+import { talkNcco, type Ncco } from './ncco.js';
 import type { NumberDirectory } from './number-directory.js';
 import type { AnswerRequest } from '../http/webhook-payloads.js';
+import { decideRoute, destinationOrder, resolveRoute, type Route, type RouteInput, type RouteStage } from './route.js';
+import type { RouteProgress } from './route-progress.js';
+import type { RoundRobinTurns } from './round-robin-turns.js';
 
 export interface TrackerSettings {
   proxyToNumber: string;
   publicUrl: string | null;
+  /** The default zone of a route's opening hours. */
+  timeZone: string;
+  /** All the answer webhook may wait for the store, round-robin turn and record together. */
+  answerStoreTimeoutMs: number;
 }
 
 /** Where Vonage fetches a number's whisper when the agent answers. */
 export const whisperPath = (trackingNumber: string) => `/whisper/${trackingNumber}`;
+
+/** A leg that ends so has failed to reach its destination: the route tries its next step. */
+const FAILED_LEG_STATUSES = new Set(['busy', 'timeout', 'unanswered', 'rejected', 'failed']);
 
 export class CallTracker {
   constructor(
     private readonly settings: TrackerSettings,
     private readonly directory: NumberDirectory,
     private readonly recorder: CallRecorder,
+    private readonly turns: RoundRobinTurns,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Records the call (unless Vonage sent no uuid to key it by) and returns its connect NCCO. */
+  /** Records the call (unless Vonage sent no uuid to key it by) and returns the NCCO its route decides. */
   async answer(request: AnswerRequest): Promise<Ncco> {
-    const entry = this.directory.lookup(request.trackingNumber);
-    const forwardTo = entry?.forwardTo ?? this.settings.proxyToNumber;
-    const { publicUrl } = this.settings;
-    const ncco = connectNcco({
-      callerIdNumber: request.trackingNumber,
-      forwardTo,
-      whisperUrl: entry?.whisper && publicUrl && request.trackingNumber ? publicUrl + whisperPath(request.trackingNumber) : undefined,
-      eventUrl: publicUrl ? `${publicUrl}/event` : undefined,
-    });
+    const startedMs = performance.now();
+    const startedAt = this.now();
+    const { trackingNumber } = request;
+    const route = this.#routeOf(trackingNumber);
+    const decide = (turn: number) =>
+      decideRoute(this.#routeInput(route, trackingNumber, startedAt, { kind: 'answer' as const, caller: request.caller, turn }));
+
+    let decision = decide(0);
+    // A round-robin turn is spent only on a call that rings someone, so the rotation stays even.
+    let recordDeadlineMs: number | undefined;
+    if (decision.kind === 'connect' && route.strategy === 'round_robin' && route.destinations.length > 1 && trackingNumber !== null) {
+      const budgetMs = this.settings.answerStoreTimeoutMs;
+      const turn = await this.turns.take(trackingNumber, this.recorder.storeFailing() ? 0 : budgetMs);
+      decision = decide(turn);
+      recordDeadlineMs = Math.max(0, budgetMs - (performance.now() - startedMs));
+    }
+    const { ncco } = decision;
 
     if (request.uuid === null) {
-      this.logger.warn('answer webhook without uuid: connected, not recorded');
+      this.logger.warn('answer webhook without uuid: routed, not recorded');
       return ncco;
     }
-    if (request.trackingNumber === null) {
+    if (trackingNumber === null) {
       this.logger.warn('answer webhook without a tracking number: recorded without one', { uuid: request.uuid });
     }
+    if (decision.kind === 'blocked') this.logger.info('caller blocked: call ended, not connected', { uuid: request.uuid });
+    const entry = this.directory.lookup(trackingNumber);
     const call: InboundCall = {
       uuid: request.uuid,
       conversationUuid: request.conversationUuid,
-      trackingNumber: request.trackingNumber,
+      trackingNumber,
       caller: request.caller,
       campaign: entry?.campaign ?? null,
-      forwardTo,
-      startedAt: this.now(),
+      forwardTo: decision.kind === 'connect' ? decision.destination : destinationOrder(route, 0)[0]!.number,
+      startedAt,
     };
+    if (decision.kind === 'blocked') call.blocked = true;
     try {
-      await this.recorder.recordCall(call);
+      await this.recorder.recordCall(call, recordDeadlineMs);
     } catch (error) {
       // The recorder spools what the store refuses and does not throw; should a bug make it,
-      // the caller is still connected.
+      // the caller is still routed.
       this.logger.error('call not recorded', { uuid: call.uuid, error: String(error) });
     }
     return ncco;
+  }
+
+  /**
+   * The next step of a call's route when a destination's leg has failed (busy, unanswered, …),
+   * or null when there is none or the event is not such a failure: the call then goes on as
+   * Vonage would take it.
+   */
+  nextStep(event: CallEvent, progress: RouteProgress | null): Ncco | null {
+    if (progress === null || !FAILED_LEG_STATUSES.has(event.status)) return null;
+    const route = this.#routeOf(progress.trackingNumber);
+    const decision = decideRoute(this.#routeInput(route, progress.trackingNumber, this.now(), { kind: 'failover', progress }));
+    return decision.kind === 'end' || decision.kind === 'blocked' ? null : decision.ncco;
   }
 
   async recordEvent(event: CallEvent): Promise<void> {
@@ -73,5 +109,27 @@ export class CallTracker {
     const entry = this.directory.lookup(trackingNumber);
     if (entry?.whisper) return talkNcco(entry.whisper);
     return talkNcco(entry?.campaign ? `Call from ${entry.campaign}.` : 'Incoming tracked call.');
+  }
+
+  #routeOf(trackingNumber: string | null): Route {
+    const entry = this.directory.lookup(trackingNumber);
+    return resolveRoute(entry?.route ?? null, {
+      timeZone: this.settings.timeZone,
+      forwardTo: entry?.forwardTo ?? this.settings.proxyToNumber,
+    });
+  }
+
+  #routeInput<Stage extends RouteStage>(route: Route, trackingNumber: string | null, now: Date, stage: Stage): RouteInput<Stage> {
+    const { publicUrl } = this.settings;
+    const entry = this.directory.lookup(trackingNumber);
+    return {
+      route,
+      globalBlockList: this.directory.blockList(),
+      trackingNumber,
+      publicUrl,
+      whisperUrl: entry?.whisper && publicUrl && trackingNumber ? publicUrl + whisperPath(trackingNumber) : undefined,
+      now,
+      stage,
+    };
   }
 }

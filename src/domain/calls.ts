@@ -1,7 +1,8 @@
 // The domain's records: an inbound call to a tracking number, the events Vonage reports about
 // its legs, and the lifecycle derived from them.
 
-export type CallOutcome = 'in_progress' | 'answered' | 'missed';
+/** `blocked`: the caller was on a block list and never connected; neither answered nor missed. */
+export type CallOutcome = 'in_progress' | 'answered' | 'missed' | 'blocked';
 
 /** What the answer webhook learns: who called which number, and where the call was sent. */
 export interface InboundCall {
@@ -14,8 +15,20 @@ export interface InboundCall {
   caller: string | null;
   /** The number's campaign when the call came in; later reassignment never rewrites it. */
   campaign: string | null;
+  /** The first destination rung; for a blocked or closed call, where it would have gone. */
   forwardTo: string;
   startedAt: Date;
+  /** The caller was on a block list: the call was ended, never connected. Absent: false. */
+  blocked?: boolean;
+}
+
+/** One destination the call rang, from the events of the leg `connect` created for it. */
+export interface CallAttempt {
+  /** The number rung (the leg's `to`); null when Vonage's events did not say. */
+  destination: string | null;
+  /** The leg's last status, e.g. answered, completed, busy, timeout. */
+  status: string | null;
+  answered: boolean;
 }
 
 /** How the call went, derived from its events; see lifecycle.ts. */
@@ -23,10 +36,14 @@ export interface CallLifecycle {
   outcome: CallOutcome;
   answeredAt: Date | null;
   endedAt: Date | null;
-  /** Talk time on the forwarded leg; 0 when missed, null while unknown. */
+  /** Talk time on the forwarded leg; 0 when missed, null while unknown (and for blocked calls). */
   durationSeconds: number | null;
   inboundStatus: string | null;
   forwardedStatus: string | null;
+  /** The destinations rung, in the order they were rung (absent on records imported without them). */
+  attempts?: CallAttempt[];
+  /** The destination that answered: the first attempt that did (absent: as null). */
+  answeredBy?: string | null;
 }
 
 export type CallRecord = InboundCall & CallLifecycle;
@@ -41,6 +58,8 @@ export interface CallEvent {
   direction: 'inbound' | 'outbound' | null;
   /** Only on `completed`: seconds the leg was up. */
   durationSeconds: number | null;
+  /** The number the leg called: for a forwarded leg, the destination it rang. Absent: unknown. */
+  to?: string | null;
 }
 
 export const IN_PROGRESS: CallLifecycle = Object.freeze({
@@ -50,4 +69,6 @@ export const IN_PROGRESS: CallLifecycle = Object.freeze({
   durationSeconds: null,
   inboundStatus: null,
   forwardedStatus: null,
+  attempts: [],
+  answeredBy: null,
 });

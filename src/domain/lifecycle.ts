@@ -1,7 +1,7 @@
 // Derives a call's lifecycle from the events of its legs. It is a pure function of the set of
 // events, so duplicates and any delivery order give the same call.
 
-import { IN_PROGRESS, type CallEvent, type CallLifecycle } from './calls.js';
+import { IN_PROGRESS, type CallAttempt, type CallEvent, type CallLifecycle } from './calls.js';
 
 /** Statuses after which a leg is over without having been answered. */
 const UNANSWERED_ENDINGS = new Set(['busy', 'timeout', 'unanswered', 'rejected', 'failed', 'cancelled']);
@@ -51,13 +51,38 @@ function latest(events: CallEvent[]): Date | null {
   return time === null ? null : new Date(time);
 }
 
+/** The forwarded legs, one attempt each, in the order they started. */
+function attemptsOf(forwarded: readonly CallEvent[]): CallAttempt[] {
+  const legs = new Map<string, CallEvent[]>();
+  for (const event of forwarded) {
+    const leg = legs.get(event.legUuid);
+    if (leg) leg.push(event);
+    else legs.set(event.legUuid, [event]);
+  }
+  return [...legs.entries()]
+    .map(([legUuid, events]) => ({ legUuid, startedAt: earliest(events)!.getTime(), events }))
+    .sort((a, b) => a.startedAt - b.startedAt || (a.legUuid < b.legUuid ? -1 : a.legUuid > b.legUuid ? 1 : 0))
+    .map(({ events }) => ({
+      destination: events.find((e) => e.to != null)?.to ?? null,
+      status: lastStatus(events),
+      answered: events.some((e) => e.status === 'answered'),
+    }));
+}
+
+/** The call whose lifecycle is derived: its inbound leg's uuid, and whether it was blocked. */
+export interface LifecycleKey {
+  uuid: string;
+  blocked?: boolean;
+}
+
 /**
- * The lifecycle of the call whose inbound leg is `callUuid`, from every event of its
- * conversation: events of the inbound leg carry its uuid, those of the forwarded leg that
- * `connect` created carry their own.
+ * The lifecycle of the call whose inbound leg is `call.uuid`, from every event of its
+ * conversation: events of the inbound leg carry its uuid, those of each forwarded leg that a
+ * `connect` created (one per destination rung) carry their own. A blocked call stays blocked.
  */
-export function deriveLifecycle(callUuid: string, events: readonly CallEvent[]): CallLifecycle {
-  if (events.length === 0) return IN_PROGRESS;
+export function deriveLifecycle(call: LifecycleKey, events: readonly CallEvent[]): CallLifecycle {
+  if (events.length === 0) return call.blocked ? { ...IN_PROGRESS, outcome: 'blocked' } : IN_PROGRESS;
+  const callUuid = call.uuid;
   const inbound = events.filter((e) => e.legUuid === callUuid);
   const forwarded = events.filter((e) => e.legUuid !== callUuid);
 
@@ -67,7 +92,8 @@ export function deriveLifecycle(callUuid: string, events: readonly CallEvent[]):
   const endings = events.filter((e) => ENDINGS.has(e.status));
 
   let outcome: CallLifecycle['outcome'] = 'in_progress';
-  if (answers.length > 0) outcome = 'answered';
+  if (call.blocked) outcome = 'blocked';
+  else if (answers.length > 0) outcome = 'answered';
   else if (forwardedEndings.length > 0 || inboundCompleted.length > 0) outcome = 'missed';
 
   let durationSeconds: number | null = null;
@@ -80,6 +106,7 @@ export function deriveLifecycle(callUuid: string, events: readonly CallEvent[]):
     }
   }
 
+  const attempts = attemptsOf(forwarded);
   const over = outcome === 'missed' || forwarded.some((e) => e.status === 'completed') || inboundCompleted.length > 0;
   return {
     outcome,
@@ -88,5 +115,7 @@ export function deriveLifecycle(callUuid: string, events: readonly CallEvent[]):
     durationSeconds,
     inboundStatus: lastStatus(inbound),
     forwardedStatus: lastStatus(forwarded),
+    attempts,
+    answeredBy: attempts.find((attempt) => attempt.answered)?.destination ?? null,
   };
 }

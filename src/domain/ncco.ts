@@ -12,6 +12,10 @@ export interface ConnectAction {
   action: 'connect';
   from?: string;
   endpoint: PhoneEndpoint[];
+  /** Seconds the endpoint rings before the leg ends with `timeout` (Vonage's default: 60). */
+  timeout?: number;
+  /** Vonage then asks eventUrl what to do when the leg fails, and follows the NCCO it answers. */
+  eventType?: 'synchronous';
   eventUrl?: string[];
   eventMethod?: 'POST' | 'GET';
 }
@@ -30,6 +34,9 @@ export interface ConnectOptions {
   forwardTo: string;
   whisperUrl?: string;
   eventUrl?: string;
+  ringSeconds?: number;
+  /** Fail-over: the event URL's answer to a failed leg replaces the rest of the NCCO. */
+  synchronous?: boolean;
 }
 
 export function connectNcco(options: ConnectOptions): Ncco {
@@ -37,6 +44,8 @@ export function connectNcco(options: ConnectOptions): Ncco {
   if (options.whisperUrl) endpoint.onAnswer = { url: options.whisperUrl };
   const connect: ConnectAction = { action: 'connect', endpoint: [endpoint] };
   if (options.callerIdNumber) connect.from = options.callerIdNumber;
+  if (options.ringSeconds !== undefined) connect.timeout = options.ringSeconds;
+  if (options.synchronous) connect.eventType = 'synchronous';
   if (options.eventUrl) {
     connect.eventUrl = [options.eventUrl];
     connect.eventMethod = 'POST';

@@ -1,13 +1,15 @@
-// The tracking numbers, kept in memory so the answer webhook never waits on the database to
-// learn where to forward a call. Changes made here apply at once; changes made by another
-// instance arrive with the next periodic refresh.
+// The tracking numbers (with their routes) and the global block list, kept in memory so the answer
+// and event webhooks never wait on the database to learn where a call goes. Changes made here
+// apply at once; changes made by another instance arrive with the next periodic refresh.
 
+import { emptyBlockList, type BlockList } from './block-list.js';
 import type { Logger } from '../logger.js';
 import type { CallStore } from '../store/call-store.js';
 import type { TrackingNumber } from './tracking-numbers.js';
 
 export class NumberDirectory {
   #entries = new Map<string, TrackingNumber>();
+  #blockList: BlockList = emptyBlockList();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
 
@@ -17,10 +19,11 @@ export class NumberDirectory {
     private readonly logger: Logger,
   ) {}
 
-  /** Loads the numbers; at start-up a store that cannot answer this is a reason not to start. */
+  /** Loads the numbers and block list; at start-up a store that cannot answer is a reason not to start. */
   async load(): Promise<void> {
-    const entries = await this.store.listTrackingNumbers();
+    const [entries, blockList] = await Promise.all([this.store.listTrackingNumbers(), this.store.getBlockList()]);
     this.#entries = new Map(entries.map((entry) => [entry.number, entry]));
+    this.#blockList = blockList;
   }
 
   /** Re-reads the numbers every refreshMs; a failed refresh keeps the last good copy. */
@@ -56,6 +59,16 @@ export class NumberDirectory {
   async save(entry: TrackingNumber): Promise<void> {
     await this.store.saveTrackingNumber(entry);
     this.#entries.set(entry.number, entry);
+  }
+
+  /** The block list that applies to every number. */
+  blockList(): BlockList {
+    return this.#blockList;
+  }
+
+  async saveBlockList(list: BlockList): Promise<void> {
+    await this.store.saveBlockList(list);
+    this.#blockList = list;
   }
 
   async delete(number: string): Promise<boolean> {

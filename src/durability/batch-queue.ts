@@ -5,6 +5,8 @@
 
 interface Batch<T, R> {
   items: T[];
+  /** The shortest wait any item of the batch allows its write; undefined: the writer's own. */
+  deadlineMs: number | undefined;
   result: Promise<R>;
   settle: (written: Promise<R>) => void;
 }
@@ -14,12 +16,12 @@ export class BatchQueue<T, R> {
   #filling: Batch<T, R>[] = [];
 
   constructor(
-    private readonly write: (items: T[]) => Promise<R>,
+    private readonly write: (items: T[], deadlineMs: number | undefined) => Promise<R>,
     private readonly maxBatch = 500,
   ) {}
 
-  /** The result of the write that will take this item. */
-  enqueue(item: T): Promise<R> {
+  /** The result of the write that will take this item; `deadlineMs` caps that write's wait. */
+  enqueue(item: T, deadlineMs?: number): Promise<R> {
     let batch = this.#filling[this.#filling.length - 1];
     if (!batch || batch.items.length >= this.maxBatch) {
       if (this.#filling.length === 0) setImmediate(() => this.#flush());
@@ -27,6 +29,7 @@ export class BatchQueue<T, R> {
       this.#filling.push(batch);
     }
     batch.items.push(item);
+    if (deadlineMs !== undefined) batch.deadlineMs = Math.min(deadlineMs, batch.deadlineMs ?? deadlineMs);
     return batch.result;
   }
 
@@ -34,7 +37,7 @@ export class BatchQueue<T, R> {
     for (const batch of this.#filling.splice(0)) {
       let written: Promise<R>;
       try {
-        written = this.write(batch.items);
+        written = this.write(batch.items, batch.deadlineMs);
       } catch (error) {
         written = Promise.reject(error);
       }
@@ -48,5 +51,5 @@ function newBatch<T, R>(): Batch<T, R> {
   const result = new Promise<R>((resolve) => {
     settle = resolve;
   });
-  return { items: [], result, settle };
+  return { items: [], deadlineMs: undefined, result, settle };
 }

@@ -40,20 +40,26 @@ export class CallRecorder {
     private readonly deadlineMs: number,
   ) {
     // One deadline per batch: every call of a batch waits for the same write.
-    this.#calls = new BatchQueue((calls) =>
-      this.#storeOrSpool(() => store.recordCalls(calls), () => calls.map((call) => ({ kind: 'call', call }))));
+    this.#calls = new BatchQueue((calls, deadlineMs) =>
+      this.#storeOrSpool(() => store.recordCalls(calls), () => calls.map((call) => ({ kind: 'call', call })), deadlineMs));
     this.#events = new BatchQueue((events) =>
       this.#storeOrSpool(() => store.recordEvents(events), () => events.map((event) => ({ kind: 'event', event }))));
   }
 
   /**
-   * Resolves within about the deadline, whatever the store does; never rejects. The outcome is
-   * the batch's: "lost" if any record of the batch was.
+   * Resolves within about the deadline (or `deadlineMs`, when the answer has already spent part
+   * of it), whatever the store does; never rejects. The outcome is the batch's: "lost" if any
+   * record of the batch was.
    */
-  recordCall(call: InboundCall): Promise<RecordOutcome> {
+  recordCall(call: InboundCall, deadlineMs?: number): Promise<RecordOutcome> {
     // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
     if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
-    return this.#track(this.#calls.enqueue(call));
+    return this.#track(this.#calls.enqueue(call, deadlineMs));
+  }
+
+  /** Whether the store is known to be failing: records wait in the spool for it. */
+  storeFailing(): boolean {
+    return this.spool.depth > 0;
   }
 
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
@@ -124,8 +130,8 @@ export class CallRecorder {
     return recording;
   }
 
-  async #storeOrSpool(write: () => Promise<void>, records: () => SpooledRecord[]): Promise<RecordOutcome> {
-    const attempt = await this.#withDeadline(write);
+  async #storeOrSpool(write: () => Promise<void>, records: () => SpooledRecord[], deadlineMs = this.deadlineMs): Promise<RecordOutcome> {
+    const attempt = await this.#withDeadline(write, deadlineMs);
     if (attempt.ok) return 'stored';
     const refused = records();
     for (const record of refused) this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid: uuidOf(record) });
@@ -144,9 +150,9 @@ export class CallRecorder {
     return outcome;
   }
 
-  #withDeadline(write: () => Promise<void>): Promise<StoreAttempt> {
+  #withDeadline(write: () => Promise<void>, deadlineMs: number): Promise<StoreAttempt> {
     return new Promise<StoreAttempt>((resolve) => {
-      const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${this.deadlineMs} ms` }), this.deadlineMs);
+      const timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${deadlineMs} ms` }), deadlineMs);
       const failed = (error: unknown) => {
         clearTimeout(timer);
         resolve({ ok: false, reason: `the store failed: ${String(error)}` });

@@ -76,6 +76,7 @@ const eventSchema = z.object({
   conversation_uuid: id.optional(),
   status: z.string().regex(/^[a-z_]{1,32}$/, 'must be a Vonage call status'),
   direction: text.optional(),
+  to: text.optional(),
   timestamp: text.optional(),
   duration: scalar.optional(),
 });
@@ -115,5 +116,7 @@ export function parseEventPayload(payload: unknown, receivedAt: Date): CallEvent
     occurredAt,
     direction: fields.direction === 'inbound' || fields.direction === 'outbound' ? fields.direction : null,
     durationSeconds,
+    // For a forwarded leg, the destination it rang; recorded as the call's attempts.
+    to: parseTrackingNumber(fields.to),
   };
 }

@@ -2,6 +2,7 @@
 // and report shapes it answers with.
 
 import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
+import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 
 export interface CallQuery {
@@ -77,6 +78,15 @@ export interface CallStore {
   saveTrackingNumber(entry: TrackingNumber): Promise<void>;
   /** Returns false when the number had no entry. */
   deleteTrackingNumber(number: string): Promise<boolean>;
+
+  /** The block list for every tracking number; empty until one is saved. */
+  getBlockList(): Promise<BlockList>;
+  saveBlockList(list: BlockList): Promise<void>;
+  /**
+   * Takes a round-robin number's next turn: 0 for its first call, then 1, 2, …, each turn given
+   * out once however many instances share the store.
+   */
+  takeRoundRobinTurn(trackingNumber: string): Promise<number>;
 
   campaignTotals(options: ReportOptions): Promise<CampaignTotals[]>;
   /** Distinct known callers (withheld ones excluded) among the calls started in the range, over every campaign. */

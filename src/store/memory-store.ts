@@ -1,6 +1,7 @@
 // The in-memory store (DATABASE_URL=memory:): calls in a map keyed by tracking number, as the
 // tutorial kept them. Nothing survives a restart; meant for tests and throwaway runs.
 
+import { emptyBlockList, type BlockList } from '../domain/block-list.js';
 import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
 import { IN_PROGRESS } from '../domain/calls.js';
 import { deriveLifecycle } from '../domain/lifecycle.js';
@@ -18,11 +19,14 @@ export class MemoryStore implements CallStore {
   readonly #callsByUuid = new Map<string, CallRecord>();
   readonly #eventsByKey = new Map<string, CallEvent>();
   readonly #numbers = new Map<string, TrackingNumber>();
+  readonly #turns = new Map<string, number>();
+  #blockList: BlockList = emptyBlockList();
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
     for (const inbound of calls) {
       if (this.#callsByUuid.has(inbound.uuid)) continue;
-      const call: CallRecord = { ...inbound, ...IN_PROGRESS };
+      const call: CallRecord = { ...inbound, ...IN_PROGRESS, blocked: inbound.blocked ?? false };
+      if (call.blocked) call.outcome = 'blocked';
       this.#callsByUuid.set(call.uuid, call);
       const key = call.trackingNumber ?? NO_NUMBER;
       const list = this.#callsByTrackingNumber.get(key) ?? [];
@@ -35,7 +39,7 @@ export class MemoryStore implements CallStore {
   async importCalls(calls: readonly CallRecord[]): Promise<void> {
     for (const record of calls) {
       if (this.#callsByUuid.has(record.uuid)) continue;
-      const call = { ...record };
+      const call = { attempts: [], answeredBy: null, ...record, blocked: record.outcome === 'blocked' };
       this.#callsByUuid.set(call.uuid, call);
       const key = call.trackingNumber ?? NO_NUMBER;
       const list = this.#callsByTrackingNumber.get(key) ?? [];
@@ -64,12 +68,12 @@ export class MemoryStore implements CallStore {
     const events = [...this.#eventsByKey.values()].filter(
       (e) => e.legUuid === call.uuid || (call.conversationUuid !== null && e.conversationUuid === call.conversationUuid),
     );
-    Object.assign(call, deriveLifecycle(call.uuid, events));
+    if (events.length > 0) Object.assign(call, deriveLifecycle(call, events));
   }
 
   async findCall(uuid: string): Promise<CallRecord | null> {
     const call = this.#callsByUuid.get(uuid);
-    return call ? { ...call } : null;
+    return call ? structuredClone(call) : null;
   }
 
   async listCalls(query: CallQuery): Promise<CallPage> {
@@ -82,22 +86,36 @@ export class MemoryStore implements CallStore {
       .filter((c) => !query.until || c.startedAt < query.until)
       .filter((c) => !query.cursor || isBeforeCursor(c, query.cursor))
       .sort(compareNewestFirst);
-    const calls = matching.slice(0, query.limit).map((c) => ({ ...c }));
+    const calls = matching.slice(0, query.limit).map((c) => structuredClone(c));
     const last = calls[calls.length - 1];
     const nextCursor = matching.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
     return { calls, nextCursor };
   }
 
   async listTrackingNumbers(): Promise<TrackingNumber[]> {
-    return [...this.#numbers.values()].sort((a, b) => a.number.localeCompare(b.number)).map((n) => ({ ...n }));
+    return [...this.#numbers.values()].sort((a, b) => a.number.localeCompare(b.number)).map((n) => structuredClone(n));
   }
 
   async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
-    this.#numbers.set(entry.number, { ...entry });
+    this.#numbers.set(entry.number, structuredClone(entry));
   }
 
   async deleteTrackingNumber(number: string): Promise<boolean> {
     return this.#numbers.delete(number);
+  }
+
+  async getBlockList(): Promise<BlockList> {
+    return structuredClone(this.#blockList);
+  }
+
+  async saveBlockList(list: BlockList): Promise<void> {
+    this.#blockList = structuredClone(list);
+  }
+
+  async takeRoundRobinTurn(trackingNumber: string): Promise<number> {
+    const turn = this.#turns.has(trackingNumber) ? this.#turns.get(trackingNumber)! + 1 : 0;
+    this.#turns.set(trackingNumber, turn);
+    return turn;
   }
 
   async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {

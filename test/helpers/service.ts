@@ -19,7 +19,7 @@ export interface TestService extends RunningService {
 
 let services = 0;
 
-export async function startTestService(env: Record<string, string> = {}, store?: CallStore): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, store?: CallStore, now?: () => Date): Promise<TestService> {
   const config = loadConfig({
     PORT: '0',
     PROXY_TO_NUMBER: BUSINESS_PHONE,
@@ -31,7 +31,7 @@ export async function startTestService(env: Record<string, string> = {}, store?:
     ...env,
   });
   const logger = new MemoryLogger();
-  const service = await startService(config, { logger, store, host: '127.0.0.1' });
+  const service = await startService(config, { logger, store, host: '127.0.0.1', now });
   return { ...service, logger, config, admin: { authorization: `Bearer ${ADMIN_TOKEN}` } };
 }
 

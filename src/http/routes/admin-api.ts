@@ -8,18 +8,17 @@ import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { callToJson, encodeCursor } from './call-json.js';
-import { NO_CONTROL_CHARACTERS, parseCallQuery, parseNumberParam } from './admin-query.js';
+import { parseCallQuery, parseNumberParam } from './admin-query.js';
+import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
 
-/** The NCCO schema's limit for a talk action's text. */
-const MAX_WHISPER_LENGTH = 1500;
-
-/** Names and spoken text are shown and stored as they are; control characters are neither. */
-const printable = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+/** A route with a long block list of its own is the largest body; a few thousand entries fit. */
+const SETTINGS_BODY_LIMIT = '64kb';
 
 const numberBodySchema = z.strictObject({
   campaign: printable(100).nullable().optional(),
   forwardTo: z.string().max(40).nullable().optional(),
-  whisper: printable(MAX_WHISPER_LENGTH).nullable().optional(),
+  whisper: printable(MAX_SPOKEN_LENGTH).nullable().optional(),
+  route: routeSchema.nullable().optional(),
 });
 
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
@@ -27,16 +26,17 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
     throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
   }
   const parsed = numberBodySchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw badRequest(issue ? `"${issue.path.join('.') || (issue as { keys?: string[] }).keys?.join(', ')}" ${issue.message}` : 'invalid body');
-  }
+  if (!parsed.success) throw badRequest(describeIssue(parsed.error));
   const fields = parsed.data;
+  if (fields.forwardTo != null && fields.route?.destinations) {
+    throw badRequest('"forwardTo" cannot be combined with "route.destinations": list every phone in route.destinations');
+  }
   return {
     number,
     campaign: fields.campaign ?? null,
     forwardTo: fields.forwardTo == null ? null : parseNumberParam('forwardTo', fields.forwardTo),
     whisper: fields.whisper ?? null,
+    route: fields.route ?? null,
   };
 }
 
@@ -65,7 +65,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Ro
     res.json({ numbers: directory.list() });
   });
 
-  router.put('/api/numbers/:number', express.json({ limit: '8kb' }), async (req, res) => {
+  router.put('/api/numbers/:number', express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the number as application/json');
     const number = parseNumberParam('number', String(req.params.number));
     const entry = parseTrackingNumberBody(number, req.body);
@@ -78,6 +78,17 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Ro
     const number = parseNumberParam('number', String(req.params.number));
     if (!(await directory.delete(number))) throw new HttpError('not_found', `${number} is not a configured tracking number`);
     res.status(204).end();
+  });
+
+  router.get('/api/block-list', (_req, res) => {
+    res.json(directory.blockList());
+  });
+
+  router.put('/api/block-list', express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
+    if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the block list as application/json');
+    const list = parseBlockList(req.body);
+    await directory.saveBlockList(list);
+    res.json(list);
   });
 
   return router;

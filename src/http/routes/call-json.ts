@@ -1,6 +1,6 @@
 // How a call and a page cursor look in the admin API.
 
-import type { CallRecord } from '../../domain/calls.js';
+import type { CallAttempt, CallRecord } from '../../domain/calls.js';
 import { badRequest } from '../http-error.js';
 import type { CallCursor } from '../../store/call-store.js';
 
@@ -18,6 +18,10 @@ export interface CallJson {
   durationSeconds: number | null;
   inboundStatus: string | null;
   forwardedStatus: string | null;
+  /** The destinations rung, in order, each with its last status and whether it answered. */
+  attempts: CallAttempt[];
+  /** The destination that answered, or null. */
+  answeredBy: string | null;
 }
 
 export function callToJson(call: CallRecord): CallJson {
@@ -35,6 +39,8 @@ export function callToJson(call: CallRecord): CallJson {
     durationSeconds: call.durationSeconds,
     inboundStatus: call.inboundStatus,
     forwardedStatus: call.forwardedStatus,
+    attempts: call.attempts ?? [],
+    answeredBy: call.answeredBy ?? null,
   };
 }
 

@@ -7,6 +7,7 @@ import { HttpError } from '../http-error.js';
 import type { Ncco } from '../../domain/ncco.js';
 import { parseAnswerPayload, parseEventPayload } from '../webhook-payloads.js';
 import { parseTrackingNumber } from '../../domain/phone.js';
+import { parseRouteProgress } from '../../domain/route-progress.js';
 
 /** Vonage's webhook bodies are a few hundred bytes. */
 export const WEBHOOK_BODY_LIMIT = '16kb';
@@ -65,9 +66,15 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, verifySi
 
   router.get('/event', ...verifySignature, event);
   router.post('/event', ...webhook, event);
+  // A connect leg with a route's next step behind it reports here synchronously (its event URL
+  // carries the route's progress): a failed leg is answered with that next step, decided from
+  // memory; every other event is answered as before. The event is recorded either way.
   async function event(req: Request, res: express.Response) {
-    await tracker.recordEvent(parseEventPayload(payloadOf(req), new Date()));
-    res.status(204).end();
+    const callEvent = parseEventPayload(payloadOf(req), new Date());
+    const next = tracker.nextStep(callEvent, parseRouteProgress(req.query));
+    await tracker.recordEvent(callEvent);
+    if (next) sendNcco(res, next);
+    else res.status(204).end();
   }
 
   router.get('/whisper/:number', ...verifySignature, whisper);

@@ -63,6 +63,33 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's 12: routes and the global block list as the JSON the API accepted, read whole.
+    version: 9,
+    name: 'routes, block list and round-robin turns',
+    sql: `
+      ALTER TABLE tracking_numbers ADD COLUMN route jsonb;
+      CREATE TABLE block_list (
+        id integer PRIMARY KEY CHECK (id = 1),
+        list jsonb NOT NULL
+      );
+      CREATE TABLE round_robin_turns (
+        tracking_number text COLLATE "C" PRIMARY KEY,
+        turn bigint NOT NULL
+      );
+    `,
+  },
+  {
+    // As SQLite's 13.
+    version: 10,
+    name: 'call attempts and the destination that answered',
+    sql: `
+      ALTER TABLE call_events ADD COLUMN to_number text;
+      ALTER TABLE calls ADD COLUMN attempts jsonb;
+      ALTER TABLE calls ADD COLUMN answered_by text COLLATE "C";
+      UPDATE calls SET answered_by = forward_to WHERE outcome = 'answered';
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

@@ -4,8 +4,10 @@
 // the events of one call never lose an update.
 
 import pg from 'pg';
-import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
+import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
+import type { CallAttempt, CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
+import type { RouteSettings } from '../../domain/route.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
@@ -40,6 +42,9 @@ interface CallRow {
   duration_seconds: string | null;
   inbound_status: string | null;
   forwarded_status: string | null;
+  /** jsonb, parsed by node-postgres; null for calls stored before routing (migration 10). */
+  attempts: CallAttempt[] | null;
+  answered_by: string | null;
 }
 
 interface EventRow {
@@ -49,6 +54,7 @@ interface EventRow {
   conversation_uuid: string | null;
   direction: CallEvent['direction'];
   duration_seconds: string | null;
+  to_number: string | null;
 }
 
 interface NumberRow {
@@ -56,6 +62,8 @@ interface NumberRow {
   campaign: string | null;
   forward_to: string | null;
   whisper: string | null;
+  /** jsonb, as the numbers API accepted it. */
+  route: RouteSettings | null;
 }
 
 interface CampaignTotalsRow {
@@ -70,10 +78,11 @@ interface CampaignTotalsRow {
   qualified_calls: number;
 }
 
-/** A call's identity, enough to find its events. */
+/** A call's identity, enough to find its events, and whether it was blocked. */
 interface CallKey {
   uuid: string;
   conversationUuid: string | null;
+  blocked: boolean;
 }
 
 /** node-postgres honours a per-query `query_timeout`; its type declarations lack the field. */
@@ -98,6 +107,9 @@ function callRowToCall(row: CallRow): CallRecord {
     durationSeconds: toNumber(row.duration_seconds),
     inboundStatus: row.inbound_status,
     forwardedStatus: row.forwarded_status,
+    blocked: row.outcome === 'blocked',
+    attempts: row.attempts ?? [],
+    answeredBy: row.answered_by,
   };
 }
 
@@ -109,11 +121,12 @@ function eventRowToEvent(row: EventRow): CallEvent {
     conversationUuid: row.conversation_uuid,
     direction: row.direction,
     durationSeconds: toNumber(row.duration_seconds),
+    to: row.to_number,
   };
 }
 
 function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
-  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper };
+  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper, route: row.route };
 }
 
 function campaignTotalsRowToTotals(row: CampaignTotalsRow): CampaignTotals {
@@ -191,8 +204,8 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
 
 // Committed on its own: once it returns, the calls are stored, whatever happens next.
 const INSERT_CALLS = `
-  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
   ON CONFLICT (uuid) DO NOTHING`;
 
 // Which of these calls have events stored: run after the calls are committed (see recordCalls).
@@ -203,20 +216,20 @@ const CALLS_WITH_EVENTS = `
 
 const IMPORT_CALLS = `
   INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
-    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[])
+    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[])
   ON CONFLICT (uuid) DO NOTHING`;
 
 const INSERT_EVENTS = `
-  INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[])
+  INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[], $7::text[])
   ON CONFLICT DO NOTHING`;
 
 // FOR UPDATE: two transactions re-deriving one call take turns, and the second one's next
 // statement sees the events the first committed.
 const LOCK_CALLS_CONCERNED = `
-  SELECT uuid, conversation_uuid FROM calls
+  SELECT uuid, conversation_uuid, outcome FROM calls
   WHERE uuid = ANY($1::text[]) OR conversation_uuid = ANY($2::text[])
   ORDER BY uuid FOR UPDATE`;
 
@@ -225,9 +238,11 @@ const EVENTS_OF_CALLS = `
 
 const UPDATE_LIFECYCLES = `
   UPDATE calls SET outcome = v.outcome, answered_at = v.answered_at, ended_at = v.ended_at,
-    duration_seconds = v.duration_seconds, inbound_status = v.inbound_status, forwarded_status = v.forwarded_status
-  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[])
-    AS v (uuid, outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status)
+    duration_seconds = v.duration_seconds, inbound_status = v.inbound_status, forwarded_status = v.forwarded_status,
+    attempts = v.attempts, answered_by = v.answered_by
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[],
+    $8::jsonb[], $9::text[])
+    AS v (uuid, outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by)
   WHERE calls.uuid = v.uuid`;
 
 export class PostgresStore implements CallStore {
@@ -270,10 +285,11 @@ export class PostgresStore implements CallStore {
    */
   async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
     await this.#transaction(async (client) => {
-      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid' | 'outcome'>>({
         name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations],
       });
-      await this.#refreshLifecycles(client, concerned.map((row) => ({ uuid: row.uuid, conversationUuid: row.conversation_uuid })));
+      await this.#refreshLifecycles(client, concerned.map((row) => (
+        { uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked' })));
     });
   }
 
@@ -301,7 +317,7 @@ export class PostgresStore implements CallStore {
         ...(byLeg.get(call.uuid) ?? []),
         ...(call.conversationUuid === null ? [] : byConversation.get(call.conversationUuid) ?? []),
       ]);
-      if (events.size > 0) updates.push({ uuid: call.uuid, ...deriveLifecycle(call.uuid, [...events]) });
+      if (events.size > 0) updates.push({ uuid: call.uuid, ...deriveLifecycle(call, [...events]) });
     }
     if (updates.length === 0) return;
     await client.query({
@@ -310,6 +326,7 @@ export class PostgresStore implements CallStore {
       values: [
         updates.map((u) => u.uuid), updates.map((u) => u.outcome), updates.map((u) => u.answeredAt), updates.map((u) => u.endedAt),
         updates.map((u) => u.durationSeconds), updates.map((u) => u.inboundStatus), updates.map((u) => u.forwardedStatus),
+        updates.map((u) => JSON.stringify(u.attempts ?? [])), updates.map((u) => u.answeredBy ?? null),
       ],
     });
   }
@@ -331,6 +348,7 @@ export class PostgresStore implements CallStore {
       values: [
         uuids, conversations, batch.map((c) => c.trackingNumber),
         batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+        batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
       ],
     });
     // Every call of the batch, not only those just inserted: a batch stored before an outage cut
@@ -352,6 +370,7 @@ export class PostgresStore implements CallStore {
         batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
         batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
         batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
+        batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
       ],
     }, REPORT_TIMEOUT_MS));
   }
@@ -366,6 +385,7 @@ export class PostgresStore implements CallStore {
       values: [
         batch.map((e) => e.legUuid), batch.map((e) => e.status), batch.map((e) => e.occurredAt),
         batch.map((e) => e.conversationUuid), batch.map((e) => e.direction), batch.map((e) => e.durationSeconds),
+        batch.map((e) => e.to ?? null),
       ],
     });
     // Every event of the batch, duplicates too: a batch stored before an outage cut this step
@@ -406,10 +426,34 @@ export class PostgresStore implements CallStore {
 
   async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO tracking_numbers (number, campaign, forward_to, whisper) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to, whisper = excluded.whisper`,
-      [entry.number, entry.campaign, entry.forwardTo, entry.whisper],
+      `INSERT INTO tracking_numbers (number, campaign, forward_to, whisper, route) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to,
+         whisper = excluded.whisper, route = excluded.route`,
+      [entry.number, entry.campaign, entry.forwardTo, entry.whisper, entry.route === null ? null : JSON.stringify(entry.route)],
     );
+  }
+
+  async getBlockList(): Promise<BlockList> {
+    const { rows } = await this.#pool.query<{ list: BlockList }>('SELECT list FROM block_list WHERE id = 1');
+    return rows[0]?.list ?? emptyBlockList();
+  }
+
+  async saveBlockList(list: BlockList): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO block_list (id, list) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET list = excluded.list',
+      [JSON.stringify(list)],
+    );
+  }
+
+  /** One statement: the row lock of the upsert makes concurrent instances take turns, each a new one. */
+  async takeRoundRobinTurn(trackingNumber: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ turn: string }>({
+      name: 'take-round-robin-turn',
+      text: `INSERT INTO round_robin_turns (tracking_number, turn) VALUES ($1, 0)
+        ON CONFLICT (tracking_number) DO UPDATE SET turn = round_robin_turns.turn + 1 RETURNING turn`,
+      values: [trackingNumber],
+    });
+    return Number(rows[0]!.turn);
   }
 
   async deleteTrackingNumber(number: string): Promise<boolean> {

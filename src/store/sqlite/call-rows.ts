@@ -1,6 +1,6 @@
 // A row of the SQLite calls table, and the call it stores.
 
-import type { CallRecord } from '../../domain/calls.js';
+import type { CallAttempt, CallRecord } from '../../domain/calls.js';
 
 export interface CallRow {
   uuid: string;
@@ -16,6 +16,9 @@ export interface CallRow {
   duration_seconds: number | null;
   inbound_status: string | null;
   forwarded_status: string | null;
+  /** JSON of CallAttempt[]; null for calls stored before routing (migration 13). */
+  attempts: string | null;
+  answered_by: string | null;
 }
 
 const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -35,5 +38,8 @@ export function callRowToCall(row: CallRow): CallRecord {
     durationSeconds: row.duration_seconds,
     inboundStatus: row.inbound_status,
     forwardedStatus: row.forwarded_status,
+    blocked: row.outcome === 'blocked',
+    attempts: row.attempts === null ? [] : (JSON.parse(row.attempts) as CallAttempt[]),
+    answeredBy: row.answered_by,
   };
 }

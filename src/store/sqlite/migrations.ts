@@ -200,4 +200,35 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX call_rollup_by_number ON call_rollup (tracking_number, hour);
     `,
   },
+  {
+    // Routing (domain/route.ts): a number's route is read whole into memory, so it is kept as
+    // the JSON the numbers API accepted; the global block list likewise, in one row. Round-robin
+    // turns are counted per number, one row each.
+    version: 12,
+    name: 'routes, block list and round-robin turns',
+    sql: `
+      ALTER TABLE tracking_numbers ADD COLUMN route TEXT;
+      CREATE TABLE block_list (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        list TEXT NOT NULL
+      );
+      CREATE TABLE round_robin_turns (
+        tracking_number TEXT PRIMARY KEY,
+        turn INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    // Each forwarded leg's events name the destination it rang (their "to"); a call keeps the
+    // destinations it rang, in order, as JSON, and the one that answered. Calls from before
+    // routing had one destination, forward_to, so an answered one was answered there.
+    version: 13,
+    name: 'call attempts and the destination that answered',
+    sql: `
+      ALTER TABLE call_events ADD COLUMN to_number TEXT;
+      ALTER TABLE calls ADD COLUMN attempts TEXT;
+      ALTER TABLE calls ADD COLUMN answered_by TEXT;
+      UPDATE calls SET answered_by = forward_to WHERE outcome = 'answered';
+    `,
+  },
 ];

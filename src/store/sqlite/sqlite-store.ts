@@ -4,8 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
 import type { CallEvent, CallRecord, InboundCall } from '../../domain/calls.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
+import type { RouteSettings } from '../../domain/route.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
@@ -24,6 +26,7 @@ interface EventRow {
   conversation_uuid: string | null;
   direction: CallEvent['direction'];
   duration_seconds: number | null;
+  to_number: string | null;
 }
 
 interface NumberRow {
@@ -31,6 +34,8 @@ interface NumberRow {
   campaign: string | null;
   forward_to: string | null;
   whisper: string | null;
+  /** JSON of RouteSettings, as the numbers API accepted it. */
+  route: string | null;
 }
 
 function eventRowToEvent(row: EventRow): CallEvent {
@@ -41,11 +46,15 @@ function eventRowToEvent(row: EventRow): CallEvent {
     conversationUuid: row.conversation_uuid,
     direction: row.direction,
     durationSeconds: row.duration_seconds,
+    to: row.to_number,
   };
 }
 
 function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
-  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper };
+  return {
+    number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper,
+    route: row.route === null ? null : (JSON.parse(row.route) as RouteSettings),
+  };
 }
 
 /**
@@ -110,11 +119,11 @@ export class SqliteStore implements CallStore {
       // Positional: the answer webhook's hot path, where building a parameter object per call costs.
       insertCall: db.prepare<[
         uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
-        campaign: string | null, forwardTo: string, startedAt: number, prevAnyAt: number | null, prevCampaignAt: number | null,
+        campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null, prevCampaignAt: number | null,
       ]>(`
-        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
           prev_any_at, prev_campaign_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uuid) DO NOTHING`),
       // Which of a batch's calls ([uuid, conversation uuid] pairs, as JSON) have events already.
       callsWithEvents: db.prepare<[pairs: string], number>(`
@@ -122,41 +131,51 @@ export class SqliteStore implements CallStore {
         WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = pair.value ->> 0)
           OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = pair.value ->> 1)`).pluck(),
       insertEvent: db.prepare(`
-        INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds)
-        VALUES (@legUuid, @status, @occurredAt, @conversationUuid, @direction, @durationSeconds)
+        INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
+        VALUES (@legUuid, @status, @occurredAt, @conversationUuid, @direction, @durationSeconds, @to)
         ON CONFLICT DO NOTHING`),
       eventsOfCall: db.prepare<{ uuid: string; conversationUuid: string | null }, EventRow>(`
         SELECT * FROM call_events WHERE leg_uuid = @uuid
         UNION SELECT * FROM call_events WHERE conversation_uuid = @conversationUuid`),
-      callsConcerned: db.prepare<{ uuid: string; conversationUuid: string | null }, Pick<CallRow, 'uuid' | 'conversation_uuid'>>(`
-        SELECT uuid, conversation_uuid FROM calls WHERE uuid = @uuid
-        UNION SELECT uuid, conversation_uuid FROM calls WHERE conversation_uuid = @conversationUuid`),
+      callsConcerned: db.prepare<{ uuid: string; conversationUuid: string | null }, Pick<CallRow, 'uuid' | 'conversation_uuid' | 'outcome'>>(`
+        SELECT uuid, conversation_uuid, outcome FROM calls WHERE uuid = @uuid
+        UNION SELECT uuid, conversation_uuid, outcome FROM calls WHERE conversation_uuid = @conversationUuid`),
       updateLifecycle: db.prepare(`
         UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
-          duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus
+          duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus,
+          attempts = @attempts, answered_by = @answeredBy
         WHERE uuid = @uuid`),
       importCall: db.prepare(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
-          outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, prev_any_at, prev_campaign_at)
+          outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by,
+          prev_any_at, prev_campaign_at)
         VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
-          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, @prevAnyAt, @prevCampaignAt)
+          @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, @attempts, @answeredBy,
+          @prevAnyAt, @prevCampaignAt)
         ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
       saveNumber: db.prepare(`
-        INSERT INTO tracking_numbers (number, campaign, forward_to, whisper) VALUES (@number, @campaign, @forwardTo, @whisper)
-        ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to, whisper = excluded.whisper`),
+        INSERT INTO tracking_numbers (number, campaign, forward_to, whisper, route) VALUES (@number, @campaign, @forwardTo, @whisper, @route)
+        ON CONFLICT (number) DO UPDATE SET campaign = excluded.campaign, forward_to = excluded.forward_to,
+          whisper = excluded.whisper, route = excluded.route`),
       deleteNumber: db.prepare('DELETE FROM tracking_numbers WHERE number = ?'),
+      getBlockList: db.prepare<[], string>('SELECT list FROM block_list WHERE id = 1').pluck(),
+      saveBlockList: db.prepare<[string]>('INSERT INTO block_list (id, list) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET list = excluded.list'),
+      takeTurn: db.prepare<[string], number>(`
+        INSERT INTO round_robin_turns (tracking_number, turn) VALUES (?, 0)
+        ON CONFLICT (tracking_number) DO UPDATE SET turn = turn + 1 RETURNING turn`).pluck(),
     };
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
-        startedAt: call.startedAt.getTime(), outcome: 'in_progress', durationSeconds: null, prevAnyAt: null, prevCampaignAt: null,
+        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null,
+        prevAnyAt: null, prevCampaignAt: null,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
       const inserted = this.#rollup.insertBatch(batch, (call) => this.#statements.insertCall.run(
         call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
-        call.startedAt, call.prevAnyAt, call.prevCampaignAt,
+        call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt,
       ).changes > 0);
       // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
       // query tells which calls of the batch have any, since most have none.
@@ -164,7 +183,7 @@ export class SqliteStore implements CallStore {
       const keys = inserted.map((call) => [call.uuid, call.conversationUuid]);
       for (const position of this.#statements.callsWithEvents.all(JSON.stringify(keys))) {
         const call = inserted[position]!;
-        this.#refreshLifecycle(call.uuid, call.conversationUuid);
+        this.#refreshLifecycle(call.uuid, call.conversationUuid, call.outcome === 'blocked');
       }
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
@@ -174,23 +193,25 @@ export class SqliteStore implements CallStore {
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
         endedAt: call.endedAt?.getTime() ?? null,
+        attempts: JSON.stringify(call.attempts ?? []),
+        answeredBy: call.answeredBy ?? null,
       }).changes > 0);
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
       for (const event of events) {
-        const { changes } = this.#statements.insertEvent.run({ ...event, occurredAt: event.occurredAt.getTime() });
+        const { changes } = this.#statements.insertEvent.run({ ...event, occurredAt: event.occurredAt.getTime(), to: event.to ?? null });
         if (changes === 0) continue;
         for (const call of this.#statements.callsConcerned.all({ uuid: event.legUuid, conversationUuid: event.conversationUuid })) {
-          this.#refreshLifecycle(call.uuid, call.conversation_uuid);
+          this.#refreshLifecycle(call.uuid, call.conversation_uuid, call.outcome === 'blocked');
         }
       }
     });
   }
 
-  #refreshLifecycle(uuid: string, conversationUuid: string | null): void {
+  #refreshLifecycle(uuid: string, conversationUuid: string | null, blocked: boolean): void {
     const events = this.#statements.eventsOfCall.all({ uuid, conversationUuid }).map(eventRowToEvent);
     if (events.length === 0) return;
-    const lifecycle = deriveLifecycle(uuid, events);
+    const lifecycle = deriveLifecycle({ uuid, blocked }, events);
     this.#statements.updateLifecycle.run({
       uuid,
       outcome: lifecycle.outcome,
@@ -199,6 +220,8 @@ export class SqliteStore implements CallStore {
       durationSeconds: lifecycle.durationSeconds,
       inboundStatus: lifecycle.inboundStatus,
       forwardedStatus: lifecycle.forwardedStatus,
+      attempts: JSON.stringify(lifecycle.attempts),
+      answeredBy: lifecycle.answeredBy,
     });
   }
 
@@ -228,11 +251,24 @@ export class SqliteStore implements CallStore {
   }
 
   async saveTrackingNumber(entry: TrackingNumber): Promise<void> {
-    this.#statements.saveNumber.run(entry);
+    this.#statements.saveNumber.run({ ...entry, route: entry.route === null ? null : JSON.stringify(entry.route) });
   }
 
   async deleteTrackingNumber(number: string): Promise<boolean> {
     return this.#statements.deleteNumber.run(number).changes > 0;
+  }
+
+  async getBlockList(): Promise<BlockList> {
+    const list = this.#statements.getBlockList.get();
+    return list === undefined ? emptyBlockList() : (JSON.parse(list) as BlockList);
+  }
+
+  async saveBlockList(list: BlockList): Promise<void> {
+    this.#statements.saveBlockList.run(JSON.stringify(list));
+  }
+
+  async takeRoundRobinTurn(trackingNumber: string): Promise<number> {
+    return this.#statements.takeTurn.get(trackingNumber)!;
   }
 
   async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
