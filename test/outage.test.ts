@@ -8,6 +8,7 @@ import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
 import { ownPostgresSkipReason, startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.js';
+import { routeCall } from './helpers/routed-call.js';
 import { BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
 
 /** Vonage gives the answer webhook about 3 s to connect; past that it retries or drops the caller. */
@@ -16,6 +17,7 @@ const CALLS_PER_OUTAGE = 24;
 const FORWARDED_NUMBER = '447700900501';
 const FORWARD_TO = '447700900999';
 const PLAIN_NUMBER = '447700900502';
+const ROUTED_NUMBER = '447700900503';
 
 let sequence = 0;
 /** Slowest answer webhook per outage, for the log. */
@@ -114,7 +116,8 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
   before(async () => {
     postgres = await startOwnPostgres();
     store = await openPostgresStore(postgres.url);
-    service = await startTestService({ DATABASE_URL: postgres.url }, store);
+    // PUBLIC_URL: routes fail over only when their legs can report back.
+    service = await startTestService({ DATABASE_URL: postgres.url, PUBLIC_URL: 'https://calls.example.com' }, store);
     await forwardNumber(service);
   });
 
@@ -166,6 +169,38 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     const healthy = await waitUntilHealthy(service);
     assert.equal(healthy.spool.depth, 0);
     await assertRecordedOnce(store, calls);
+  });
+
+  test('PostgreSQL frozen: a round-robin route still rotates and fails over within Vonage\'s limits; once thawed, the attempts are stored', async () => {
+    const team = ['447700900801', '447700900802'];
+    const put = await fetch(`${service.url}/api/numbers/${ROUTED_NUMBER}`, {
+      method: 'PUT',
+      headers: { ...service.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ route: { destinations: team.map((number) => ({ number })), strategy: 'round_robin' } }),
+    });
+    assert.equal(put.status, 201);
+    postgres.freeze();
+    const calls = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const started = performance.now();
+        calls.push(await routeCall(service.url, { trackingNumber: ROUTED_NUMBER, caller: '447700900111', legs: ['busy', 'answered'] }));
+        // Each call is five webhooks in a row here; each on its own is well inside the limit.
+        assert.ok(performance.now() - started < VONAGE_CONNECT_LIMIT_MS, `routed in ${Math.round(performance.now() - started)} ms`);
+      }
+    } finally {
+      postgres.thaw();
+    }
+    const firsts = calls.map((call) => call.rung[0]);
+    assert.deepEqual(calls.map((call) => [...call.rung].sort()), calls.map(() => team), 'every call rang both, the busy one first');
+    assert.notEqual(firsts[0], firsts[1], 'the rotation went on in memory');
+    assert.deepEqual([firsts[0], firsts[1]], [firsts[2], firsts[3]]);
+    await waitUntilHealthy(service);
+    for (const call of calls) {
+      const stored = await store.findCall(call.uuid);
+      assert.equal(stored?.answeredBy, call.rung[1]);
+      assert.deepEqual(stored?.attempts?.map((attempt) => attempt.status), ['busy', 'completed']);
+    }
   });
 
   test('calls after the outage go straight to the database again', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync, existsSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { InboundCall } from '../src/domain/calls.js';
+import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
 import { Spool, type SpooledRecord } from '../src/durability/spool.js';
 import { startTestService } from './helpers/service.js';
@@ -34,11 +34,14 @@ describe('the spool', () => {
 
   test('hands records back in the order they were spooled, as the same domain values', async () => {
     const spool = await Spool.open(freshPath(), new MemoryLogger());
-    const records = [call(1), event(1), event(2), call(2), call(3)];
+    // A blocked call and a forwarded leg's destination are part of what must come back.
+    const blocked: SpooledRecord = { kind: 'call', call: { ...(call(4) as { call: InboundCall }).call, uuid: 'spooled-blocked', blocked: true } };
+    const forwarded: SpooledRecord = { kind: 'event', event: { ...(event(3) as { event: CallEvent }).event, direction: 'outbound', to: '447700900001' } };
+    const records = [call(1), event(1), event(2), call(2), call(3), blocked, forwarded];
     await Promise.all(records.map((record) => spool.append(record)));
-    assert.equal(spool.depth, 5);
+    assert.equal(spool.depth, 7);
     const seen: SpooledRecord[] = [];
-    assert.equal(await spool.replay(async (run) => void seen.push(...run)), 5);
+    assert.equal(await spool.replay(async (run) => void seen.push(...run)), 7);
     assert.deepEqual(seen, records);
     assert.equal(spool.depth, 0);
     assert.deepEqual(spool.status(), { depth: 0, oldestAgeSeconds: null });

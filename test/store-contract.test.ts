@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
+import type { RouteSettings } from '../src/domain/route.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
 import { MemoryStore } from '../src/store/memory-store.js';
@@ -429,6 +430,64 @@ for (const backend of BACKENDS) {
       await second.recordEvents(eventsOf(scripted).slice(3));
       assert.deepEqual(lifecycleOf(await second.findCall(scripted.uuid)), scripted.expected);
       assert.deepEqual(await second.listTrackingNumbers(), [{ number: '442079460041', campaign: 'Kept', forwardTo: null, whisper: 'Hello', route: null }]);
+    });
+
+    test('a route and the global block list read back as saved', async () => {
+      const store = await freshStore();
+      assert.deepEqual(await store.getBlockList(), { numbers: [], prefixes: [], withheld: false });
+      const list = { numbers: ['447700900666'], prefixes: ['1900'], withheld: true };
+      await store.saveBlockList(list);
+      assert.deepEqual(await store.getBlockList(), list);
+      const route: RouteSettings = {
+        timeZone: 'Europe/London', hours: { mon: [{ from: '09:00', to: '12:30' }, { from: '13:30', to: '17:00' }], sat: [] },
+        closedDates: ['2026-12-25'], destinations: [{ number: '447700900001', ringSeconds: 20 }, { number: '447700900002', ringSeconds: null }],
+        strategy: 'round_robin', closedAction: { type: 'message', text: "We're closed." }, blockList: { numbers: [], prefixes: ['44770090'], withheld: false },
+      };
+      await store.saveTrackingNumber({ number: '442079460061', campaign: null, forwardTo: null, whisper: null, route });
+      assert.deepEqual(await store.listTrackingNumbers(), [{ number: '442079460061', campaign: null, forwardTo: null, whisper: null, route }]);
+    });
+
+    test('round-robin turns run 0, 1, 2, … per number, each turn given once however many are taken at once', async () => {
+      const location = await freshLocation();
+      const instances = location.durable ? [await location.open(), await location.open()] : [await location.open()];
+      const turns = await Promise.all(Array.from({ length: 20 }, (_, i) => instances[i % instances.length]!.takeRoundRobinTurn('442079460062')));
+      assert.deepEqual([...turns].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+      assert.equal(await instances[0]!.takeRoundRobinTurn('442079460063'), 0, 'each number counts on its own');
+    });
+
+    test('a blocked call stays blocked whatever its events, and keeps no attempts', async () => {
+      const store = await freshStore();
+      const early = inboundCall('blocked-2', { blocked: true });
+      await store.recordEvents([{ legUuid: 'blocked-2', conversationUuid: 'CON-blocked-2', status: 'started', occurredAt: new Date('2026-11-02T09:30:00Z'), direction: 'inbound', durationSeconds: null }]);
+      await store.recordCalls([inboundCall('blocked-1', { blocked: true }), early]);
+      await store.recordEvents(['blocked-1', 'blocked-2'].map((uuid) => (
+        { legUuid: uuid, conversationUuid: `CON-${uuid}`, status: 'completed', occurredAt: new Date('2026-11-02T09:30:02Z'), direction: 'inbound', durationSeconds: 2 })));
+      for (const uuid of ['blocked-1', 'blocked-2']) {
+        const call = await store.findCall(uuid);
+        assert.equal(call?.outcome, 'blocked', uuid);
+        assert.equal(call?.blocked, true);
+        assert.deepEqual(call?.attempts, []);
+        assert.equal(call?.endedAt?.toISOString(), '2026-11-02T09:30:02.000Z');
+      }
+    });
+
+    test('each destination rung is an attempt, in order, and the one that answered is kept', async () => {
+      const store = await freshStore();
+      await store.recordCalls([inboundCall('attempts-1')]);
+      const leg = (uuid: string, to: string, status: string, second: number) => ({
+        legUuid: uuid, conversationUuid: 'CON-attempts-1', status, occurredAt: new Date(Date.UTC(2026, 10, 2, 9, 30, second)),
+        direction: 'outbound' as const, durationSeconds: status === 'completed' ? 30 : null, to,
+      });
+      await store.recordEvents([leg('leg-b', '447700900002', 'started', 20), leg('leg-a', '447700900001', 'started', 1), leg('leg-a', '447700900001', 'busy', 5)]);
+      await store.recordEvents([leg('leg-b', '447700900002', 'answered', 25), leg('leg-b', '447700900002', 'completed', 55)]);
+      const call = await store.findCall('attempts-1');
+      assert.deepEqual(call?.attempts, [
+        { destination: '447700900001', status: 'busy', answered: false },
+        { destination: '447700900002', status: 'completed', answered: true },
+      ]);
+      assert.equal(call?.answeredBy, '447700900002');
+      assert.equal(call?.outcome, 'answered');
+      assert.equal(call?.durationSeconds, 30);
     });
 
     test('instances opening one empty database at the same moment all start, and share it', { skip: backend.name === 'memory' && 'one process only' }, async () => {

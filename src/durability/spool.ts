@@ -36,6 +36,7 @@ const lineSchema = z.discriminatedUnion('kind', [
       campaign: nullableText,
       forwardTo: z.string(),
       startedAt: date,
+      blocked: z.boolean().optional(),
     }),
   }),
   z.object({
@@ -48,6 +49,7 @@ const lineSchema = z.discriminatedUnion('kind', [
       occurredAt: date,
       direction: z.enum(['inbound', 'outbound']).nullable(),
       durationSeconds: z.number().nullable(),
+      to: nullableText.optional(),
     }),
   }),
 ]);
