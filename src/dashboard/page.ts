@@ -9,6 +9,8 @@ export interface DashboardPage {
   /** Today, UTC, YYYY-MM-DD: the presets and the date inputs' upper bound count from it. */
   today: string;
   qualifiedCallSeconds: number;
+  /** The TIMEZONE setting: the zone of routes that name none. */
+  timeZone: string;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -30,7 +32,7 @@ function panelState(): string {
 }
 
 export function renderDashboardPage(page: DashboardPage): string {
-  const { range, today, qualifiedCallSeconds } = page;
+  const { range, today, qualifiedCallSeconds, timeZone } = page;
   const presets = RANGE_PRESETS.map(
     (days) => `<button type="submit" name="days" value="${days}" class="segment" aria-pressed="${range.preset === days}">${days} days</button>`,
   ).join('\n          ');
@@ -74,7 +76,7 @@ export function renderDashboardPage(page: DashboardPage): string {
 
   <main class="dashboard" id="dashboard" aria-busy="true"
         data-from="${attr(range.from)}" data-to="${attr(range.to)}" data-today="${attr(today)}"
-        data-qualified-seconds="${attr(qualifiedCallSeconds)}">
+        data-qualified-seconds="${attr(qualifiedCallSeconds)}" data-time-zone="${attr(timeZone)}">
     <div class="banner" id="load-error" role="alert" hidden>
       <p><strong>The figures could not be loaded.</strong> <span id="load-error-detail"></span></p>
       <button type="button" class="button" id="retry">Try again</button>
@@ -168,6 +170,30 @@ export function renderDashboardPage(page: DashboardPage): string {
         </table>
       </div>
       <p class="table-note" id="calls-note"></p>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-6" id="numbers-panel" aria-labelledby="numbers-title">
+      <header class="panel-head">
+        <h2 id="numbers-title">Numbers and their routes</h2>
+        <p class="panel-hint">Read-only; set through the numbers API. Hours in each route's time zone</p>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="numbers-title">
+        <table class="data-table" id="numbers-table">
+          <thead>
+            <tr>
+              <th scope="col">Tracking number</th>
+              <th scope="col">Campaign</th>
+              <th scope="col">Open</th>
+              <th scope="col">Rings</th>
+              <th scope="col">Closed or unanswered</th>
+              <th scope="col">Blocks</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p class="table-note" id="block-list-note"></p>
       ${panelState()}
     </section>
   </main>

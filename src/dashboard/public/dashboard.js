@@ -542,7 +542,7 @@
     setPanelState('heatmap-panel', 'ready');
   }
 
-  const OUTCOMES = { answered: 'Answered', missed: 'Missed', in_progress: 'In progress' };
+  const OUTCOMES = { answered: 'Answered', missed: 'Missed', in_progress: 'In progress', blocked: 'Blocked' };
 
   /** @param {any[]} calls @param {number} callsInRange @param {(c: string | null) => string} colourOf */
   function renderLatestCalls(calls, callsInRange, colourOf) {
@@ -562,6 +562,69 @@
       ? `The ${rows.length} latest of ${count(callsInRange)} calls in this range; the CSV has them all.`
       : '';
     setPanelState('calls-panel', rows.length > 0 ? 'ready' : 'empty', 'No calls in this range');
+  }
+
+  // Numbers and routes (they do not depend on the range: read once)
+
+  /** @param {string} digits */
+  const phone = (digits) => `+${digits}`;
+
+  /** @param {any} list */
+  function describeBlocks(list) {
+    const parts = [];
+    if (list.numbers.length) parts.push(`${count(list.numbers.length)} ${list.numbers.length === 1 ? 'number' : 'numbers'}`);
+    if (list.prefixes.length) parts.push(`numbers starting ${list.prefixes.map(phone).join(', ')}`);
+    if (list.withheld) parts.push('withheld callers');
+    return parts.join('; ');
+  }
+
+  /** @param {any} route */
+  function describeHours(route) {
+    if (route === null || (route.hours === null && route.closedDates.length === 0)) return 'Always';
+    const zone = route.timeZone ?? main.dataset.timeZone;
+    const days = route.hours === null
+      ? ['Every day']
+      : WEEK_ORDER.map((day) => {
+        const spans = route.hours[WEEKDAYS[day].toLowerCase()] ?? [];
+        return spans.length ? `${WEEKDAYS[day]} ${spans.map((/** @type {any} */ s) => `${s.from}–${s.to}`).join(', ')}` : null;
+      }).filter(Boolean);
+    const closed = route.closedDates.length ? [`closed ${route.closedDates.join(', ')}`] : [];
+    return `${[...(days.length ? days : ['Never']), ...closed].join('; ')} (${zone})`;
+  }
+
+  /** @param {any} entry */
+  function describeRinging(entry) {
+    const destinations = entry.route?.destinations;
+    if (!destinations) return entry.forwardTo ? phone(entry.forwardTo) : 'The default phone (PROXY_TO_NUMBER)';
+    const list = destinations.map((/** @type {any} */ d) => (d.ringSeconds === null ? phone(d.number) : `${phone(d.number)} (${d.ringSeconds} s)`));
+    return entry.route.strategy === 'round_robin' ? `Round robin: ${list.join(', ')}` : list.join(' then ');
+  }
+
+  /** @param {any} route */
+  function describeClosedAction(route) {
+    const action = route?.closedAction ?? null;
+    if (action === null) return route?.hours || route?.closedDates.length ? 'A standard closed message' : '–';
+    return action.type === 'message' ? `Says “${action.text}”` : `Forwards to ${phone(action.number)}`;
+  }
+
+  async function loadNumbers() {
+    try {
+      const [{ numbers }, blockList] = await Promise.all([getJson('/api/numbers'), getJson('/api/block-list')]);
+      const table = /** @type {HTMLTableElement} */ (document.getElementById('numbers-table'));
+      /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...numbers.map((/** @type {any} */ entry) => el('tr', { attrs: { 'data-number': entry.number } }, [
+        el('td', { className: 'cell-number', text: phone(entry.number) }),
+        el('td', { text: campaignName(entry.campaign) }),
+        el('td', { className: 'cell-hours', text: describeHours(entry.route) }),
+        el('td', { className: 'cell-rings', text: describeRinging(entry) }),
+        el('td', { className: 'cell-closed', text: describeClosedAction(entry.route) }),
+        el('td', { className: 'cell-blocks', text: entry.route ? describeBlocks(entry.route.blockList) || '–' : '–' }),
+      ])));
+      const everywhere = describeBlocks(blockList);
+      /** @type {HTMLElement} */ (document.getElementById('block-list-note')).textContent = everywhere ? `Blocked on every number: ${everywhere}.` : '';
+      setPanelState('numbers-panel', numbers.length > 0 ? 'ready' : 'empty', 'No tracking numbers configured: every call goes to the default phone.');
+    } catch (error) {
+      setPanelState('numbers-panel', 'failed', `Could not load the numbers. ${error instanceof Error ? error.message : ''}`);
+    }
   }
 
   // Range picker
@@ -622,4 +685,5 @@
 
   if (window.Chart) chartDefaults();
   void load();
+  void loadNumbers();
 })();

@@ -58,7 +58,7 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   router.get('/dashboard', (req, res) => {
     const now = new Date();
     const range = parseDashboardRange(req.query, now);
-    res.type('html').send(renderDashboardPage({ range, today: utcDay(now), qualifiedCallSeconds: config.qualifiedCallSeconds }));
+    res.type('html').send(renderDashboardPage({ range, today: utcDay(now), qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone }));
   });
 
   // The page shows callers to people: mask them here, so full numbers never reach the browser.
