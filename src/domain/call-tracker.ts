@@ -10,9 +10,10 @@ import type { Logger } from '../logger.js';
 import { talkNcco, type Ncco } from './ncco.js';
 import type { NumberDirectory } from './number-directory.js';
 import type { AnswerRequest } from '../http/webhook-payloads.js';
-import { decideRoute, destinationOrder, resolveRoute, type Route, type RouteInput, type RouteStage } from './route.js';
+import { decideRoute, resolveRoute, type Route, type RouteInput, type RouteStage } from './route.js';
 import type { RouteProgress } from './route-progress.js';
 import type { RoundRobinTurns } from './round-robin-turns.js';
+import type { TrackingNumber } from './tracking-numbers.js';
 
 export interface TrackerSettings {
   proxyToNumber: string;
@@ -30,6 +31,10 @@ export const whisperPath = (trackingNumber: string) => `/whisper/${trackingNumbe
 const FAILED_LEG_STATUSES = new Set(['busy', 'timeout', 'unanswered', 'rejected', 'failed']);
 
 export class CallTracker {
+  /** Each entry's route with its defaults filled in, made once per entry (the directory replaces entries it changes). */
+  readonly #routes = new WeakMap<TrackingNumber, Route>();
+  #defaultRoute: Route | null = null;
+
   constructor(
     private readonly settings: TrackerSettings,
     private readonly directory: NumberDirectory,
@@ -44,9 +49,10 @@ export class CallTracker {
     const startedMs = performance.now();
     const startedAt = this.now();
     const { trackingNumber } = request;
-    const route = this.#routeOf(trackingNumber);
+    const entry = this.directory.lookup(trackingNumber);
+    const route = this.#routeOf(entry);
     const decide = (turn: number) =>
-      decideRoute(this.#routeInput(route, trackingNumber, startedAt, { kind: 'answer' as const, caller: request.caller, turn }));
+      decideRoute(this.#routeInput(entry, route, trackingNumber, startedAt, { kind: 'answer' as const, caller: request.caller, turn }));
 
     let decision = decide(0);
     // A round-robin turn is spent only on a call that rings someone, so the rotation stays even.
@@ -67,14 +73,13 @@ export class CallTracker {
       this.logger.warn('answer webhook without a tracking number: recorded without one', { uuid: request.uuid });
     }
     if (decision.kind === 'blocked') this.logger.info('caller blocked: call ended, not connected', { uuid: request.uuid });
-    const entry = this.directory.lookup(trackingNumber);
     const call: InboundCall = {
       uuid: request.uuid,
       conversationUuid: request.conversationUuid,
       trackingNumber,
       caller: request.caller,
       campaign: entry?.campaign ?? null,
-      forwardTo: decision.kind === 'connect' ? decision.destination : destinationOrder(route, 0)[0]!.number,
+      forwardTo: decision.kind === 'connect' ? decision.destination : route.destinations[0]!.number,
       startedAt,
     };
     if (decision.kind === 'blocked') call.blocked = true;
@@ -95,8 +100,8 @@ export class CallTracker {
    */
   nextStep(event: CallEvent, progress: RouteProgress | null): Ncco | null {
     if (progress === null || !FAILED_LEG_STATUSES.has(event.status)) return null;
-    const route = this.#routeOf(progress.trackingNumber);
-    const decision = decideRoute(this.#routeInput(route, progress.trackingNumber, this.now(), { kind: 'failover', progress }));
+    const entry = this.directory.lookup(progress.trackingNumber);
+    const decision = decideRoute(this.#routeInput(entry, this.#routeOf(entry), progress.trackingNumber, this.now(), { kind: 'failover', progress }));
     return decision.kind === 'end' || decision.kind === 'blocked' ? null : decision.ncco;
   }
 
@@ -111,17 +116,21 @@ export class CallTracker {
     return talkNcco(entry?.campaign ? `Call from ${entry.campaign}.` : 'Incoming tracked call.');
   }
 
-  #routeOf(trackingNumber: string | null): Route {
-    const entry = this.directory.lookup(trackingNumber);
-    return resolveRoute(entry?.route ?? null, {
-      timeZone: this.settings.timeZone,
-      forwardTo: entry?.forwardTo ?? this.settings.proxyToNumber,
-    });
+  #routeOf(entry: TrackingNumber | undefined): Route {
+    const { timeZone, proxyToNumber } = this.settings;
+    if (entry === undefined) return (this.#defaultRoute ??= resolveRoute(null, { timeZone, forwardTo: proxyToNumber }));
+    let route = this.#routes.get(entry);
+    if (!route) {
+      route = resolveRoute(entry.route, { timeZone, forwardTo: entry.forwardTo ?? proxyToNumber });
+      this.#routes.set(entry, route);
+    }
+    return route;
   }
 
-  #routeInput<Stage extends RouteStage>(route: Route, trackingNumber: string | null, now: Date, stage: Stage): RouteInput<Stage> {
+  #routeInput<Stage extends RouteStage>(
+    entry: TrackingNumber | undefined, route: Route, trackingNumber: string | null, now: Date, stage: Stage,
+  ): RouteInput<Stage> {
     const { publicUrl } = this.settings;
-    const entry = this.directory.lookup(trackingNumber);
     return {
       route,
       globalBlockList: this.directory.blockList(),

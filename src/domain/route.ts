@@ -115,7 +115,7 @@ export type RouteDecision =
   | { kind: 'end' };
 
 /** The destinations in the order this call tries them: rotated by `turn` for round robin. */
-export function destinationOrder(route: Route, turn: number): Destination[] {
+function destinationOrder(route: Route, turn: number): Destination[] {
   const count = route.destinations.length;
   const start = route.strategy === 'round_robin' ? ((turn % count) + count) % count : 0;
   return [...route.destinations.slice(start), ...route.destinations.slice(0, start)];
