@@ -86,6 +86,8 @@ export class Spool {
   /** The renamed file being replayed, as read, and how much of it the store already has. */
   #replaying: SpoolLine[] | null = null;
   #replayedCount = 0;
+  /** Records moved aside for replay and not read back yet: still waiting, so still counted. */
+  #rotatingCount = 0;
 
   private constructor(path: string, logger: Logger) {
     this.path = path;
@@ -107,7 +109,7 @@ export class Spool {
   }
 
   get depth(): number {
-    return this.#activeCount + (this.#replaying ? this.#replaying.length - this.#replayedCount : 0);
+    return this.#activeCount + this.#rotatingCount + (this.#replaying ? this.#replaying.length - this.#replayedCount : 0);
   }
 
   status(nowMs = Date.now()): SpoolStatus {
@@ -201,13 +203,18 @@ export class Spool {
       await rename(this.path, this.#replayingPath);
       await syncDirectory(this.path);
       // Nothing is being written now; what is not written yet belongs to the next file.
+      this.#rotatingCount = this.#activeCount - this.#unwritten;
       this.#activeCount = this.#unwritten;
       this.#activeOldestAt = this.#activeCount === 0 ? null : Date.now();
     });
     this.#chain = rotated.catch(() => {});
     await rotated;
-    this.#replaying = (await this.#readLines(this.#replayingPath)) ?? [];
-    this.#replayedCount = 0;
+    try {
+      this.#replaying = (await this.#readLines(this.#replayingPath)) ?? [];
+      this.#replayedCount = 0;
+    } finally {
+      this.#rotatingCount = 0;
+    }
   }
 
   /** Waits for the appends handed over so far, then closes the file. */
