@@ -3,12 +3,16 @@
 // service's clock. Every NCCO is checked against the schema by the helpers.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Ncco } from '../src/domain/ncco.js';
 import { BLOCKED_CALL_TEXT } from '../src/domain/route.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres.js';
 import { routeCall } from './helpers/routed-call.js';
-import { BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
+import { freePort, startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
 
 const PUBLIC_URL = 'https://calls.example.com';
 const WEEKDAYS_9_TO_5 = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [{ from: '09:00', to: '17:00' }]]));
@@ -251,30 +255,42 @@ describe('without PUBLIC_URL', () => {
   });
 });
 
-describe('round robin on two instances sharing PostgreSQL', { skip: postgresSkipReason }, () => {
+describe('round robin on two server processes sharing PostgreSQL', { skip: postgresSkipReason, timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-routing-'));
   let database: TestDatabase;
-  const services: TestService[] = [];
+  const servers: ServerProcess[] = [];
   before(async () => {
     database = await createTestDatabase('routing');
-    for (let i = 0; i < 2; i++) services.push(await startTestService({ DATABASE_URL: database.url, PUBLIC_URL }));
+    for (const name of ['a', 'b']) {
+      servers.push(await startServerProcess(await freePort(), {
+        PROXY_TO_NUMBER: BUSINESS_PHONE, DATABASE_URL: database.url, ADMIN_TOKEN, PUBLIC_URL, ACCESS_LOG: 'off',
+        SPOOL_PATH: join(dir, `${name}-spool.ndjson`),
+      }, dir));
+    }
   });
   after(async () => {
-    for (const service of services) await service.stop();
+    for (const server of servers) await server.stop('SIGTERM');
     await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  test('9 calls spread over both instances ring each of 3 destinations first 3 times', async () => {
+  test('9 calls spread unevenly over both ring each of 3 destinations first 3 times', async () => {
     const team = ['447700900701', '447700900702', '447700900703'];
-    // Set through each instance, rather than waiting for the other's periodic refresh.
-    for (const service of services) {
-      await setRoute(service, '442079460301', { route: { destinations: team.map((number) => ({ number })), strategy: 'round_robin' } });
+    // Set through each process, rather than waiting for the other's periodic refresh.
+    for (const server of servers) {
+      const res = await fetch(`${server.url}/api/numbers/442079460301`, {
+        method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ route: { destinations: team.map((number) => ({ number })), strategy: 'round_robin' } }),
+      });
+      assert.ok(res.status === 200 || res.status === 201);
     }
     const firsts = new Map<string, number>();
-    for (let i = 0; i < 9; i++) {
+    for (const [i, instance] of [0, 1, 1, 0, 0, 0, 1, 0, 1].entries()) {
       // Uneven on purpose: what keeps the rotation is the shared count, not the balancer.
-      const service = services[[0, 1, 1, 0, 0, 0, 1, 0, 1][i]!]!;
-      const call = await routeCall(service.url, { trackingNumber: '442079460301', caller: `4477009008${i}0`, legs: ['busy', 'busy', 'busy'] });
-      assert.deepEqual([...call.rung].sort(), [...team].sort(), 'each destination rung once');
+      const call = await routeCall(servers[instance]!.url, {
+        trackingNumber: '442079460301', caller: `4477009008${i}0`, legs: ['busy', 'busy', 'busy'], eventsTo: servers[1 - instance]!.url,
+      });
+      assert.deepEqual([...call.rung].sort(), team, 'each destination rung once, the fail-over answered by the other instance');
       firsts.set(call.rung[0]!, (firsts.get(call.rung[0]!) ?? 0) + 1);
     }
     assert.deepEqual(Object.fromEntries(firsts), Object.fromEntries(team.map((number) => [number, 3])));

@@ -28,6 +28,8 @@ export interface RoutedCallOptions {
   legs?: LegEnding[];
   /** When the call starts (Vonage's timestamps). */
   startMs?: number;
+  /** Where the legs' events go: another instance behind the same balancer. Default: serverUrl. */
+  eventsTo?: string;
 }
 
 /** Where Vonage would post: the connect's event URL, moved onto the test server. */
@@ -58,7 +60,7 @@ export async function routeCall(serverUrl: string, options: RoutedCallOptions): 
   assert.equal(answer.status, 200);
   let ncco = (await answer.json()) as Ncco;
   assertValidNcco(ncco);
-  const inbound = (status: string, extra: Record<string, string> = {}) => postEvent(`${serverUrl}/event`, {
+  const inbound = (status: string, extra: Record<string, string> = {}) => postEvent(`${options.eventsTo ?? serverUrl}/event`, {
     from: options.caller ?? '', to: options.trackingNumber, uuid, conversation_uuid: conversationUuid, status, direction: 'inbound',
     timestamp: at(0.1), ...extra,
   });
@@ -73,7 +75,7 @@ export async function routeCall(serverUrl: string, options: RoutedCallOptions): 
     const destination = connect.endpoint[0]!.number;
     result.rung.push(destination);
     const legUuid = `rt-out-${id}-${result.rung.length}`;
-    const target = eventTarget(serverUrl, connect);
+    const target = eventTarget(options.eventsTo ?? serverUrl, connect);
     const leg = (status: string, extra: Record<string, string> = {}) => postEvent(target, {
       from: connect.from ?? '', to: destination, uuid: legUuid, conversation_uuid: conversationUuid, status, direction: 'outbound',
       timestamp: at(1), ...extra,
