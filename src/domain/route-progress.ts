@@ -15,7 +15,9 @@ export interface RouteProgress {
 /** Upper bound on either counter: far above any route, small enough to stay exact. */
 const MAX_COUNTER = 1_000_000_000;
 
-export function routeEventUrl(publicUrl: string, progress: RouteProgress): string {
+/** Where a connect's leg reports its events: the event webhook, with the route's progress when given. */
+export function legEventUrl(publicUrl: string, progress: RouteProgress | null): string {
+  if (progress === null) return `${publicUrl}/event`;
   const query = new URLSearchParams({ turn: String(progress.turn), tried: String(progress.tried) });
   if (progress.trackingNumber !== null) query.set('number', progress.trackingNumber);
   return `${publicUrl}/event?${query}`;

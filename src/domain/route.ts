@@ -5,7 +5,7 @@
 import { emptyBlockList, isBlockedBy, type BlockList } from './block-list.js';
 import { connectNcco, talkNcco, type Ncco } from './ncco.js';
 import { isOpenAt, type Schedule, type TimeSpan } from './opening-hours.js';
-import { routeEventUrl, type RouteProgress } from './route-progress.js';
+import { legEventUrl, type RouteProgress } from './route-progress.js';
 import type { Weekday } from './time-zone.js';
 
 export interface Destination {
@@ -129,36 +129,33 @@ export function decideRoute(input: RouteInput): RouteDecision {
   if (stage.kind === 'answer' && (isBlockedBy(input.globalBlockList, stage.caller) || isBlockedBy(route.blockList, stage.caller))) {
     return { kind: 'blocked', ncco: talkNcco(BLOCKED_CALL_TEXT) };
   }
-  if (!isOpenAt(route.schedule, input.now)) return closed(input, CLOSED_MESSAGE);
+  if (!isOpenAt(route.schedule, input.now)) return closed(input);
 
   const turn = stage.kind === 'answer' ? stage.turn : stage.progress.turn;
   const tried = stage.kind === 'answer' ? 0 : stage.progress.tried;
   const order = destinationOrder(route, turn);
   const next = order[tried];
-  if (next === undefined) return route.closedAction ? closed(input, CLOSED_MESSAGE) : { kind: 'end' };
+  if (next === undefined) return route.closedAction ? closed(input) : { kind: 'end' };
 
   // Only a leg that reports back synchronously can be followed by another step; without
   // PUBLIC_URL, or with nothing after this leg, the connect is exactly the plain forwarding one.
   const hasNextStep = tried + 1 < order.length || route.closedAction !== null;
   const failover = hasNextStep && input.publicUrl !== null;
+  const progress = failover ? { trackingNumber: input.trackingNumber, turn, tried: tried + 1 } : null;
   const ncco = connectNcco({
     callerIdNumber: input.trackingNumber,
     forwardTo: next.number,
     whisperUrl: input.whisperUrl,
     ringSeconds: next.ringSeconds ?? undefined,
-    eventUrl: input.publicUrl === null
-      ? undefined
-      : failover
-        ? routeEventUrl(input.publicUrl, { trackingNumber: input.trackingNumber, turn, tried: tried + 1 })
-        : `${input.publicUrl}/event`,
+    eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, progress),
     synchronous: failover,
   });
   return { kind: 'connect', destination: next.number, ncco };
 }
 
-function closed(input: RouteInput, defaultText: string): RouteDecision {
+function closed(input: RouteInput): RouteDecision {
   const action = input.route.closedAction;
-  if (action === null) return { kind: 'closed', ncco: talkNcco(defaultText) };
+  if (action === null) return { kind: 'closed', ncco: talkNcco(CLOSED_MESSAGE) };
   switch (action.type) {
     case 'message':
       return { kind: 'closed', ncco: talkNcco(action.text) };
@@ -169,7 +166,7 @@ function closed(input: RouteInput, defaultText: string): RouteDecision {
           callerIdNumber: input.trackingNumber,
           forwardTo: action.number,
           whisperUrl: input.whisperUrl,
-          eventUrl: input.publicUrl === null ? undefined : `${input.publicUrl}/event`,
+          eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, null),
         }),
       };
   }
