@@ -45,6 +45,24 @@ describe('signed webhooks', () => {
     assert.equal((await service.store.findCall(uuid))?.caller, '447700900333');
   });
 
+  test("a signed failed leg posted to a route's event URL is answered with the route's next destination", async () => {
+    const put = await fetch(`${service.url}/api/numbers/447700900223`, {
+      method: 'PUT', headers: { ...service.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ route: { destinations: [{ number: '+44 7700 900601' }, { number: '+44 7700 900602' }] } }),
+    });
+    assert.equal(put.status, 201);
+    const uuid = vonageUuid('out');
+    const body = JSON.stringify({ from: '447700900223', to: '447700900601', uuid, conversation_uuid: 'CON-signed-route', status: 'busy', direction: 'outbound' });
+    // The progress rides in the query string; the signature covers the body, as Vonage signs it.
+    const res = await postJson('/event?turn=0&tried=1&number=447700900223', body, bearer(signedToken({ body })));
+    assert.equal(res.status, 200);
+    const ncco = await res.json();
+    assertValidNcco(ncco);
+    assert.equal(ncco[0].endpoint[0].number, '447700900602');
+    const unsigned = await postJson('/event?turn=0&tried=1&number=447700900223', body);
+    assert.equal(unsigned.status, 401, 'an unsigned one gets no next step');
+  });
+
   test('an unsigned answer webhook is refused with 401, logged, and records nothing', async () => {
     const uuid = vonageUuid();
     await assertRejected(await getAnswer(uuid), uuid);
