@@ -50,7 +50,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, logger);
   const app = createApp({
-    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog),
+    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog, logger),
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -3,11 +3,12 @@
 // write and one fsync; replay works on a renamed copy, so appends never wait for it and a crash
 // at any point loses nothing (a record may be replayed twice; the store's uuid keys absorb that).
 
-import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
 import type { Logger } from '../logger.js';
+import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeHandlePrivate } from '../security/private-files.js';
 
 export type SpooledRecord = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent };
 
@@ -154,8 +155,9 @@ export class Spool {
   }
 
   async #openActive(): Promise<FileHandle> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const handle = await open(this.path, 'a');
+    createPrivateParent(this.path);
+    const handle = await open(this.path, 'a', PRIVATE_FILE_MODE);
+    await makeHandlePrivate(handle, this.path, this.#logger);
     // A new file's name must be as durable as its contents.
     await syncDirectory(this.path);
     return handle;
@@ -226,6 +228,7 @@ export class Spool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+    makeFilePrivate(path, this.#logger);
     const lines: SpoolLine[] = [];
     let unreadable = 0;
     for (const raw of text.split('\n')) {

@@ -1,8 +1,7 @@
 // The embedded default store: one SQLite file through better-sqlite3, in WAL mode. Its calls are
 // synchronous and fast; they run inside one transaction per batch the recorder hands over.
 
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { CallEvent, CallRecord, InboundCall } from '../../domain/calls.js';
 import {
@@ -14,6 +13,7 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
+import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
 import { callRowToCall, type CallRow } from './call-rows.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
@@ -56,10 +56,12 @@ function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
  * thread that checkpoints it (checkpointer.ts).
  */
 export function openSqliteStore(path: string, logger: Logger = consoleLogger): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivateDatabaseFile(path, logger);
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
+    // SQLite gives the WAL and SHM it creates the database file's mode; older ones may be looser.
+    if (path !== ':memory:') for (const suffix of ['-wal', '-shm']) makeFilePrivate(path + suffix, logger);
     // In WAL mode NORMAL survives a killed process (the WAL is in the OS's hands at commit);
     // only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
@@ -76,6 +78,17 @@ export function openSqliteStore(path: string, logger: Logger = consoleLogger): S
   if (path === ':memory:') return new SqliteStore(db, null, logger);
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   return new SqliteStore(db, new Checkpointer(path, logger), logger);
+}
+
+/** Creates the database file (empty, which SQLite takes for a new database) private, or makes it so. */
+function createPrivateDatabaseFile(path: string, logger: Logger): void {
+  createPrivateParent(path);
+  const fd = openSync(path, 'a', PRIVATE_FILE_MODE);
+  try {
+    makeOpenFilePrivate(fd, path, logger);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function migrate(db: Database.Database): void {
