@@ -31,6 +31,8 @@ export interface Config {
   answerStoreTimeoutMs: number;
   /** Append-only file that keeps calls and events while the store is unavailable. */
   spoolPath: string;
+  /** The spool's files take at most this much disk; past it, what the store cannot take is lost. */
+  spoolMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +136,7 @@ const schema = z.object({
   NUMBERS_REFRESH_MS: integer('NUMBERS_REFRESH_MS', 100, 3_600_000, 5000),
   ANSWER_STORE_TIMEOUT_MS: integer('ANSWER_STORE_TIMEOUT_MS', 10, 2000, 250),
   SPOOL_PATH: z.preprocess(emptyAsUndefined, z.string().default('./data/spool.ndjson')),
+  SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
 });
 
 /** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
@@ -159,5 +162,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     numbersRefreshMs: vars.NUMBERS_REFRESH_MS,
     answerStoreTimeoutMs: vars.ANSWER_STORE_TIMEOUT_MS,
     spoolPath: vars.SPOOL_PATH,
+    spoolMaxBytes: vars.SPOOL_MAX_BYTES,
   });
 }

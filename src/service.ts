@@ -40,7 +40,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   let spool: Spool;
   try {
     await directory.load();
-    spool = await Spool.open(config.spoolPath, logger);
+    spool = await Spool.open(config.spoolPath, logger, config.spoolMaxBytes);
   } catch (error) {
     if (!options.store) await store.close();
     throw error;

@@ -9,7 +9,7 @@
 import { BatchQueue } from './batch-queue.js';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
 import type { Logger } from '../logger.js';
-import type { Spool, SpooledRecord, SpoolStatus } from './spool.js';
+import { SpoolReadError, type Spool, type SpooledRecord, type SpoolStatus } from './spool.js';
 import type { CallStore } from '../store/call-store.js';
 
 /** stored: in the store; spooled: on disk, for the store later; lost: neither would take it. */
@@ -82,7 +82,11 @@ export class CallRecorder {
         if (count > 0) this.logger.info('spooled records written to the store', { count, left: this.spool.depth });
       },
       (error: unknown) => {
-        this.logger.warn('the store still refuses spooled records; retrying', { left: this.spool.depth, error: String(error) });
+        if (error instanceof SpoolReadError) {
+          this.logger.error('cannot read the spool; its records stay there and are tried again', { left: this.spool.depth, error: error.message });
+        } else {
+          this.logger.warn('the store still refuses spooled records; retrying', { left: this.spool.depth, error: String(error) });
+        }
       },
     );
     this.#replay = replay.finally(() => {
