@@ -6,7 +6,9 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { InboundCall } from '../src/domain/calls.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
+import { CallRecorder } from '../src/durability/call-recorder.js';
 import { Spool, SpoolFullError, SpoolReadError, type SpooledRecord } from '../src/durability/spool.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
 import { startTestService } from './helpers/service.js';
 
@@ -101,7 +103,7 @@ describe('the spool', () => {
     await spool.close();
   });
 
-  test('a line cut short by a crash is skipped with a warning, and the rest is replayed', async () => {
+  test('a line cut short by a crash is skipped with one warning; the rest, and records appended after it, are replayed', async () => {
     const path = freshPath();
     const first = await Spool.open(path, new MemoryLogger(), SPOOL_MAX_BYTES);
     await first.append(call(1));
@@ -109,10 +111,14 @@ describe('the spool', () => {
     appendFileSync(path, '{"kind":"call","spooledAt":1,"call":{"uuid":"half');
     const logger = new MemoryLogger();
     const spool = await Spool.open(path, logger, SPOOL_MAX_BYTES);
+    assert.equal(spool.depth, 2);
+    // Starts on a line of its own, not glued to the half line.
+    await spool.append(call(2));
     const replayed: string[] = [];
     await spool.replay(async (run) => void replayed.push(...run.map(uuidOf)));
-    assert.deepEqual(replayed, ['spooled-1']);
-    assert.ok(logger.lines.some((line) => line.level === 'warn' && /unreadable/.test(line.message)));
+    assert.deepEqual(replayed, ['spooled-1', 'spooled-2']);
+    assert.equal(spool.depth, 0);
+    assert.equal(logger.lines.filter((line) => line.level === 'warn' && /unreadable/.test(line.message)).length, 1);
     await spool.close();
   });
 
@@ -137,6 +143,23 @@ describe('the spool', () => {
     assert.ok(logger.lines.some((line) => /room again/.test(line.message)));
     await spool.append(call(6));
     await spool.close();
+  });
+
+  test('with the spool full, new calls go to the store first rather than being lost', async () => {
+    const logger = new MemoryLogger();
+    const lineBytes = Buffer.byteLength(`${JSON.stringify({ ...call(1), spooledAt: Date.now() })}\n`);
+    const spool = await Spool.open(freshPath(), logger, lineBytes * 2 + 10);
+    await Promise.all([call(1), call(2)].map((record) => spool.append(record)));
+    await assert.rejects(spool.append(call(3)), SpoolFullError);
+    const store = new MemoryStore(logger);
+    const recorder = new CallRecorder(store, spool, logger, 250);
+    const inbound = (call(4) as Extract<SpooledRecord, { kind: 'call' }>).call;
+    assert.equal(await recorder.recordCall(inbound), 'stored');
+    assert.ok(await store.findCall('spooled-4'));
+    assert.equal(spool.depth, 2, 'the spooled calls still wait their turn');
+    await recorder.stop();
+    assert.ok(await store.findCall('spooled-1'));
+    assert.equal(spool.depth, 0);
   });
 
   test('a replay that cannot read its file keeps the depth, and the next rotation never renames over that file', async () => {
@@ -168,24 +191,6 @@ describe('the spool', () => {
     await spool.replay(async (run) => void replayed.push(...run.map(uuidOf)));
     assert.deepEqual(replayed, ['spooled-1', 'spooled-2', 'spooled-3']);
     assert.equal(spool.depth, 0);
-    await spool.close();
-  });
-
-  test('records appended after a crash left half a line start on a line of their own', async () => {
-    const path = freshPath();
-    const first = await Spool.open(path, new MemoryLogger(), SPOOL_MAX_BYTES);
-    await first.append(call(1));
-    await first.close();
-    appendFileSync(path, '{"kind":"call","spooledAt":1,"call":{"uuid":"half');
-    const logger = new MemoryLogger();
-    const spool = await Spool.open(path, logger, SPOOL_MAX_BYTES);
-    assert.equal(spool.depth, 2);
-    await spool.append(call(2));
-    const replayed: string[] = [];
-    await spool.replay(async (run) => void replayed.push(...run.map(uuidOf)));
-    assert.deepEqual(replayed, ['spooled-1', 'spooled-2']);
-    assert.equal(spool.depth, 0);
-    assert.equal(logger.lines.filter((line) => /unreadable/.test(line.message)).length, 1);
     await spool.close();
   });
 

@@ -5,6 +5,9 @@
 // Order: while the spool holds anything, new records go to the spool behind it, and the spool
 // replays oldest first, so the store sees records in the order they arrived. A write that missed
 // its deadline may still land later; that only repeats a record, which the uuid keys absorb.
+// A full spool gives up the order rather than records: new ones go to the store first (a call's
+// lifecycle does not depend on the order its events arrive in), and only what the store refuses
+// is lost.
 
 import { BatchQueue } from './batch-queue.js';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
@@ -52,13 +55,17 @@ export class CallRecorder {
    */
   recordCall(call: InboundCall): Promise<RecordOutcome> {
     // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
-    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
+    if (this.#behindSpool()) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
     return this.#track(this.#calls.enqueue(call));
   }
 
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
-    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
+    if (this.#behindSpool()) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
     return this.#track(this.#events.enqueue(event));
+  }
+
+  #behindSpool(): boolean {
+    return this.spool.depth > 0 && !this.spool.full;
   }
 
   spoolStatus(): SpoolStatus {

@@ -168,6 +168,11 @@ export class Spool {
     return this.#activeCount + (this.#replaying?.left ?? 0);
   }
 
+  /** True from a record refused for want of room until there is room again. */
+  get full(): boolean {
+    return this.#full;
+  }
+
   get #bytes(): number {
     return this.#activeBytes + (this.#replaying?.bytes ?? 0);
   }
