@@ -173,7 +173,7 @@ for (const backend of BACKENDS) {
       const { stores: [store] } = await backend.open(logger, 1, cleanups);
       const conversation = `CON-full-${backend.name}`;
       const calls = Array.from({ length: MAX_CALLS_PER_CONVERSATION }, (_, n) => forgedCall(n, conversation));
-      const events = Array.from({ length: MAX_EVENTS_PER_CONVERSATION }, (_, n) => forgedEvent(n, `leg-full-${n % 4}`, conversation));
+      const events = Array.from({ length: MAX_EVENTS_PER_CONVERSATION }, (_, n) => forgedEvent(n, `leg-full-${n % 10}`, conversation));
       await store!.recordCalls(calls);
       await store!.recordEvents(events);
       await store!.recordCalls(calls);

@@ -11,8 +11,8 @@ import type { Logger } from '../logger.js';
 
 /** Inbound legs (answer webhooks) recorded as calls per conversation; real ones have one. */
 export const MAX_CALLS_PER_CONVERSATION = 4;
-/** Events kept per conversation: a few legs of at most thirteen statuses each. */
-export const MAX_EVENTS_PER_CONVERSATION = 60;
+/** Events kept per conversation: more than five legs of thirteen statuses each. */
+export const MAX_EVENTS_PER_CONVERSATION = 100;
 /** Events kept per leg, whether or not Vonage named its conversation. */
 export const MAX_EVENTS_PER_LEG = 20;
 
