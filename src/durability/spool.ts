@@ -6,6 +6,7 @@
 // spool holds at most its configured bytes, past which it refuses records (the caller is
 // connected all the same; the recorder logs each record lost). The copy being replayed is never
 // renamed over: the next copy is made only once it is replayed and gone.
+
 import { createReadStream } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';

@@ -9,7 +9,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import type { Logger } from '../logger.js';
 
 export const PRIVATE_FILE_MODE = 0o600;
-export const PRIVATE_DIRECTORY_MODE = 0o700;
+const PRIVATE_DIRECTORY_MODE = 0o700;
 
 const PERMISSION_BITS = 0o777;
 /** Bits that let the group or others in. */
@@ -37,10 +37,7 @@ export function createPrivateParent(path: string): void {
   createPrivateDirectory(dirname(path));
 }
 
-/** The new mode for a file with `mode`, or null when it is already exactly private. */
-function narrowed(mode: number): number | null {
-  return (mode & PERMISSION_BITS) === PRIVATE_FILE_MODE ? null : PRIVATE_FILE_MODE;
-}
+const isExactlyPrivate = (mode: number) => (mode & PERMISSION_BITS) === PRIVATE_FILE_MODE;
 
 function logNarrowed(logger: Logger, path: string, mode: number): void {
   // A file we just created (the umask took some of 0600) is no news; one others could read is.
@@ -59,7 +56,7 @@ export function makeFilePrivate(path: string, logger: Logger): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-  if (narrowed(mode) === null) return true;
+  if (isExactlyPrivate(mode)) return true;
   chmodSync(path, PRIVATE_FILE_MODE);
   logNarrowed(logger, path, mode);
   return true;
@@ -68,7 +65,7 @@ export function makeFilePrivate(path: string, logger: Logger): boolean {
 /** Makes an open file private (see makeFilePrivate); `path` only names it in the log. */
 export function makeOpenFilePrivate(fd: number, path: string, logger: Logger): void {
   const { mode } = fstatSync(fd);
-  if (narrowed(mode) === null) return;
+  if (isExactlyPrivate(mode)) return;
   fchmodSync(fd, PRIVATE_FILE_MODE);
   logNarrowed(logger, path, mode);
 }
@@ -76,7 +73,7 @@ export function makeOpenFilePrivate(fd: number, path: string, logger: Logger): v
 /** makeOpenFilePrivate for a promise-based handle. */
 export async function makeHandlePrivate(handle: FileHandle, path: string, logger: Logger): Promise<void> {
   const { mode } = await handle.stat();
-  if (narrowed(mode) === null) return;
+  if (isExactlyPrivate(mode)) return;
   await handle.chmod(PRIVATE_FILE_MODE);
   logNarrowed(logger, path, mode);
 }
