@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { CAMPAIGNS, FILL_TRACKING_NUMBERS, filledSqliteDatabase } from './fill.js';
 import { BENCH_TRACKING_NUMBERS, answerWebhookPaths, driveLoad, percentile, summariseRounds, type LoadResult, type LoadSummary } from './load.js';
+import { measureEventCost } from './event-cost.js';
 import { startThrowawayPostgres, type Postgres } from './postgres.js';
 import {
   ADMIN_TOKEN, PROJECT_ROOT, buildEntrypoints, configureNumbers, startServer, type Entrypoints, type MemoryReading, type ServerProcess,
@@ -132,11 +133,14 @@ async function main(): Promise<void> {
     say(`memory over ${formatNumber(settings.memoryCalls)} answer webhooks…`);
     const memory = await measureMemory(entrypoints, work);
 
+    say('event cost against conversation size…');
+    const eventCost = await measureEventCost(entrypoints, work, settings.quick);
+
     const finishedAt = new Date();
     const markdown = renderMarkdown({ startedAt, finishedAt, webhooks, reports, memory, notes, postgresVersion });
-    process.stdout.write(`${renderSummary(webhooks, reports, memory)}\n`);
+    process.stdout.write(`${renderSummary(webhooks, reports, memory)}\n${eventCost.summary}\n`);
     mkdirSync(join(outPath, '..'), { recursive: true });
-    writeFileSync(outPath, markdown);
+    writeFileSync(outPath, markdown + eventCost.markdown);
     say(`wrote ${outPath} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${String(error)}`));

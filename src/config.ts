@@ -34,6 +34,8 @@ export interface Config {
   spoolPath: string;
   /** The business's IANA time zone: the default for each route's opening hours. */
   timeZone: string;
+  /** The spool's files take at most this much disk; past it, what the store cannot take is lost. */
+  spoolMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +150,7 @@ const schema = z.object({
         return z.NEVER;
       }),
   ),
+  SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
 });
 
 /** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
@@ -174,5 +177,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     answerStoreTimeoutMs: vars.ANSWER_STORE_TIMEOUT_MS,
     spoolPath: vars.SPOOL_PATH,
     timeZone: vars.TIMEZONE,
+    spoolMaxBytes: vars.SPOOL_MAX_BYTES,
   });
 }

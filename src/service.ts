@@ -43,7 +43,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   let spool: Spool;
   try {
     await directory.load();
-    spool = await Spool.open(config.spoolPath, logger);
+    spool = await Spool.open(config.spoolPath, logger, config.spoolMaxBytes);
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
@@ -53,7 +53,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger, options.now);
   const app = createApp({
-    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog),
+    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog, logger),
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

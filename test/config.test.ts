@@ -24,6 +24,7 @@ describe('configuration', () => {
     assert.equal(config.adminToken, null);
     assert.equal(config.signatureSecret, null);
     assert.equal(config.qualifiedCallSeconds, 60);
+    assert.equal(config.spoolMaxBytes, 1024 ** 3);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -48,6 +49,8 @@ describe('configuration', () => {
     assert.match(refusal({ ...base, DATABASE_URL: 'mysql://db/calls' }), /DATABASE_URL must be sqlite:/);
     assert.match(refusal({ ...base, DATABASE_URL: 'postgres://' }), /DATABASE_URL is not a valid PostgreSQL URL/);
     assert.match(refusal({ ...base, PUBLIC_URL: 'abc123.ngrok.app' }), /PUBLIC_URL must be an http\(s\) URL/);
+    assert.match(refusal({ ...base, SPOOL_MAX_BYTES: '100' }), /SPOOL_MAX_BYTES must be a whole number from 4096/);
+    assert.match(refusal({ ...base, SPOOL_MAX_BYTES: '1GB' }), /SPOOL_MAX_BYTES/);
   });
 
   test('DATABASE_URL names one of the three stores', () => {

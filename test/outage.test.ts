@@ -134,7 +134,7 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     assert.equal(body.status, 'ok');
     assert.equal(body.store.ok, true);
     assert.equal(body.store.kind, 'postgres');
-    assert.deepEqual(body.spool, { depth: 0, oldestAgeSeconds: null });
+    assert.deepEqual(body.spool, { depth: 0, oldestAgeSeconds: null, bytes: 0, full: false });
   });
 
   test('PostgreSQL stopped: every caller is connected as configured; when it is back, every call is in it once', async () => {
@@ -150,7 +150,7 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
 
     postgres.start();
     const healthy = await waitUntilHealthy(service);
-    assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null });
+    assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null, bytes: 0, full: false });
     await assertRecordedOnce(store, calls);
   });
 
@@ -247,7 +247,7 @@ describe('a SQLite file write-locked by another process never drops a caller nor
       other = null;
     }
     const healthy = await waitUntilHealthy(service);
-    assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null });
+    assert.deepEqual(healthy.spool, { depth: 0, oldestAgeSeconds: null, bytes: 0, full: false });
     await assertRecordedOnce(service.store, calls);
   });
 });

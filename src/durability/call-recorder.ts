@@ -5,11 +5,14 @@
 // Order: while the spool holds anything, new records go to the spool behind it, and the spool
 // replays oldest first, so the store sees records in the order they arrived. A write that missed
 // its deadline may still land later; that only repeats a record, which the uuid keys absorb.
+// A full spool gives up the order rather than records: new ones go to the store first (a call's
+// lifecycle does not depend on the order its events arrive in), and only what the store refuses
+// is lost.
 
 import { BatchQueue } from './batch-queue.js';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
 import type { Logger } from '../logger.js';
-import type { Spool, SpooledRecord, SpoolStatus } from './spool.js';
+import { SpoolReadError, type Spool, type SpooledRecord, type SpoolStatus } from './spool.js';
 import type { CallStore } from '../store/call-store.js';
 
 /** stored: in the store; spooled: on disk, for the store later; lost: neither would take it. */
@@ -53,7 +56,7 @@ export class CallRecorder {
    */
   recordCall(call: InboundCall, deadlineMs?: number): Promise<RecordOutcome> {
     // Behind spooled records a new one waits its turn in the spool, so the store keeps the order.
-    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
+    if (this.#behindSpool()) return this.#track(this.#spoolRecords([{ kind: 'call', call }]));
     return this.#track(this.#calls.enqueue(call, deadlineMs));
   }
 
@@ -63,8 +66,12 @@ export class CallRecorder {
   }
 
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
-    if (this.spool.depth > 0) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
+    if (this.#behindSpool()) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
     return this.#track(this.#events.enqueue(event));
+  }
+
+  #behindSpool(): boolean {
+    return this.spool.depth > 0 && !this.spool.full;
   }
 
   spoolStatus(): SpoolStatus {
@@ -88,7 +95,11 @@ export class CallRecorder {
         if (count > 0) this.logger.info('spooled records written to the store', { count, left: this.spool.depth });
       },
       (error: unknown) => {
-        this.logger.warn('the store still refuses spooled records; retrying', { left: this.spool.depth, error: String(error) });
+        if (error instanceof SpoolReadError) {
+          this.logger.error('cannot read the spool; its records stay there and are tried again', { left: this.spool.depth, error: error.message });
+        } else {
+          this.logger.warn('the store still refuses spooled records; retrying', { left: this.spool.depth, error: String(error) });
+        }
       },
     );
     this.#replay = replay.finally(() => {

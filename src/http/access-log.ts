@@ -8,11 +8,12 @@
 // compiled format is called once the response closes, and a sink gathers the lines of one
 // event-loop turn into one write.
 
-import { mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSync, writeSync } from 'node:fs';
 import type { Request, RequestHandler, Response } from 'express';
 import morgan from 'morgan';
 import type { AccessLogTarget } from '../config.js';
+import type { Logger } from '../logger.js';
+import { PRIVATE_FILE_MODE, createPrivateParent, makeOpenFilePrivate } from '../security/private-files.js';
 
 /** Past this many characters waiting, the lines are written without waiting for the turn to end. */
 const FLUSH_AT_CHARS = 64 * 1024;
@@ -48,9 +49,11 @@ class LineBatcher {
  * Appends to the file with a synchronous write: one system call per batch, nothing in flight
  * that a process.exit could cut off. A failing disk loses log lines, never requests.
  */
-function fileWriter(path: string): WriteLines {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'a');
+function fileWriter(path: string, logger: Logger): WriteLines {
+  // Client addresses, and paths that name tracking numbers: private, like the database.
+  createPrivateParent(path);
+  const fd = openSync(path, 'a', PRIVATE_FILE_MODE);
+  makeOpenFilePrivate(fd, path, logger);
   let failing = false;
   return (chunk) => {
     try {
@@ -102,9 +105,9 @@ const LINE_FORMAT = ':arrived-from [:date[iso]] ":method :path-only" :status :re
  * again: in A/B runs those cost ~35 and ~15 µs of CPU per answer webhook, while one 'close'
  * listener costs next to nothing. 'close' comes once after every response, finished or aborted.
  */
-export function accessLog(target: AccessLogTarget): RequestHandler | null {
+export function accessLog(target: AccessLogTarget, logger: Logger): RequestHandler | null {
   if (target.kind === 'off') return null;
-  const lines = new LineBatcher(target.kind === 'stdout' ? stdoutWriter : fileWriter(target.path));
+  const lines = new LineBatcher(target.kind === 'stdout' ? stdoutWriter : fileWriter(target.path, logger));
   const formatLine = morgan.compile<Request, Response>(LINE_FORMAT);
   // The tokens are morgan's own properties, as morgan passes them to a format function; its
   // types describe them as an index without saying that morgan is one.

@@ -4,7 +4,11 @@
 import { emptyBlockList, type BlockList } from '../domain/block-list.js';
 import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
 import { IN_PROGRESS } from '../domain/calls.js';
+import {
+  ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
+} from '../domain/conversation-limits.js';
 import { deriveLifecycle } from '../domain/lifecycle.js';
+import { consoleLogger, type Logger } from '../logger.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
@@ -17,58 +21,77 @@ export class MemoryStore implements CallStore {
   readonly kind = 'memory';
   readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
   readonly #callsByUuid = new Map<string, CallRecord>();
+  readonly #callsByConversation = new Map<string, CallRecord[]>();
   readonly #eventsByKey = new Map<string, CallEvent>();
+  readonly #eventsByLeg = new Map<string, CallEvent[]>();
+  readonly #eventsByConversation = new Map<string, CallEvent[]>();
   readonly #numbers = new Map<string, TrackingNumber>();
   readonly #turns = new Map<string, number>();
   #blockList: BlockList = emptyBlockList();
+  readonly #excess: ExcessLog;
+
+  constructor(logger: Logger = consoleLogger) {
+    this.#excess = new ExcessLog(logger);
+  }
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
     for (const inbound of calls) {
       if (this.#callsByUuid.has(inbound.uuid)) continue;
+      const conversation = inbound.conversationUuid === null ? [] : this.#callsByConversation.get(inbound.conversationUuid) ?? [];
+      if (conversation.length >= MAX_CALLS_PER_CONVERSATION) {
+        this.#excess.note({ kind: 'call', legUuid: inbound.uuid, conversationUuid: inbound.conversationUuid });
+        continue;
+      }
       const call: CallRecord = { ...inbound, ...IN_PROGRESS, blocked: inbound.blocked ?? false };
       if (call.blocked) call.outcome = 'blocked';
-      this.#callsByUuid.set(call.uuid, call);
-      const key = call.trackingNumber ?? NO_NUMBER;
-      const list = this.#callsByTrackingNumber.get(key) ?? [];
-      list.push(call);
-      this.#callsByTrackingNumber.set(key, list);
+      this.#add(call);
       this.#refreshLifecycle(call);
     }
+  }
+
+  #add(call: CallRecord): void {
+    this.#callsByUuid.set(call.uuid, call);
+    append(this.#callsByTrackingNumber, call.trackingNumber ?? NO_NUMBER, call);
+    if (call.conversationUuid !== null) append(this.#callsByConversation, call.conversationUuid, call);
   }
 
   async importCalls(calls: readonly CallRecord[]): Promise<void> {
     for (const record of calls) {
       if (this.#callsByUuid.has(record.uuid)) continue;
-      const call = { attempts: [], answeredBy: null, ...record, blocked: record.outcome === 'blocked' };
-      this.#callsByUuid.set(call.uuid, call);
-      const key = call.trackingNumber ?? NO_NUMBER;
-      const list = this.#callsByTrackingNumber.get(key) ?? [];
-      list.push(call);
-      this.#callsByTrackingNumber.set(key, list);
+      this.#add({ attempts: [], answeredBy: null, ...record, blocked: record.outcome === 'blocked' });
     }
   }
 
   async recordEvents(events: readonly CallEvent[]): Promise<void> {
+    const concerned = new Set<CallRecord>();
     for (const event of events) {
       const key = `${event.legUuid}|${event.status}|${event.occurredAt.toISOString()}`;
       if (this.#eventsByKey.has(key)) continue;
+      const ofLeg = this.#eventsByLeg.get(event.legUuid)?.length ?? 0;
+      const ofConversation = event.conversationUuid === null ? 0 : this.#eventsByConversation.get(event.conversationUuid)?.length ?? 0;
+      if (ofLeg >= MAX_EVENTS_PER_LEG || ofConversation >= MAX_EVENTS_PER_CONVERSATION) {
+        this.#excess.note({ kind: 'event', legUuid: event.legUuid, conversationUuid: event.conversationUuid });
+        continue;
+      }
       this.#eventsByKey.set(key, event);
-      for (const call of this.#callsConcerned(event)) this.#refreshLifecycle(call);
+      append(this.#eventsByLeg, event.legUuid, event);
+      if (event.conversationUuid !== null) append(this.#eventsByConversation, event.conversationUuid, event);
+      for (const call of this.#callsConcerned(event)) concerned.add(call);
     }
+    for (const call of concerned) this.#refreshLifecycle(call);
   }
 
   #callsConcerned(event: CallEvent): CallRecord[] {
     const direct = this.#callsByUuid.get(event.legUuid);
     if (direct) return [direct];
     if (event.conversationUuid === null) return [];
-    return [...this.#callsByUuid.values()].filter((c) => c.conversationUuid === event.conversationUuid);
+    return this.#callsByConversation.get(event.conversationUuid) ?? [];
   }
 
   #refreshLifecycle(call: CallRecord): void {
-    const events = [...this.#eventsByKey.values()].filter(
-      (e) => e.legUuid === call.uuid || (call.conversationUuid !== null && e.conversationUuid === call.conversationUuid),
-    );
-    if (events.length > 0) Object.assign(call, deriveLifecycle(call, events));
+    const events = new Set(this.#eventsByLeg.get(call.uuid));
+    if (call.conversationUuid !== null) for (const event of this.#eventsByConversation.get(call.conversationUuid) ?? []) events.add(event);
+    if (events.size > 0) Object.assign(call, deriveLifecycle(call, [...events]));
   }
 
   async findCall(uuid: string): Promise<CallRecord | null> {
@@ -193,4 +216,10 @@ export class MemoryStore implements CallStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

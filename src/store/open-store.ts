@@ -9,12 +9,12 @@ import { openSqliteStore } from './sqlite/sqlite-store.js';
 export async function openStore(location: DatabaseLocation, logger: Logger): Promise<CallStore> {
   switch (location.kind) {
     case 'memory':
-      return new MemoryStore();
+      return new MemoryStore(logger);
     case 'sqlite':
       return openSqliteStore(location.path, logger);
     case 'postgres': {
       const { openPostgresStore } = await import('./postgres/postgres-store.js');
-      return openPostgresStore(location.url);
+      return openPostgresStore(location.url, logger);
     }
   }
 }

@@ -43,7 +43,9 @@ export function healthRoutes(store: CallStore, spoolStatus: () => SpoolStatus): 
   router.get('/healthz', async (_req, res) => {
     const storeHealth = await checkStore();
     const spool = spoolStatus();
-    const healthy = storeHealth.ok && spool.depth === 0;
+    // Degraded: the store is down or slow, records wait in the spool, or the spool is full (then
+    // what the store cannot take is lost). Callers are connected in every case.
+    const healthy = storeHealth.ok && spool.depth === 0 && !spool.full;
     res
       .status(healthy ? 200 : 503)
       .set('Cache-Control', 'no-store')

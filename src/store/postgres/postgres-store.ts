@@ -6,8 +6,12 @@
 import pg from 'pg';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
 import type { CallAttempt, CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
+import {
+  ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
+} from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { RouteSettings } from '../../domain/route.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
@@ -76,6 +80,12 @@ interface CampaignTotalsRow {
   missed: number;
   total_duration_seconds: string;
   qualified_calls: number;
+}
+
+/** A call or event a statement refused, as the excess log names it. */
+interface RefusedRow {
+  leg_uuid: string;
+  conversation_uuid: string | null;
 }
 
 /** A call's identity, enough to find its events, and whether it was blocked. */
@@ -175,7 +185,7 @@ function describeFailure(error: unknown): string {
 }
 
 /** Connects, brings the schema up to date, and fails (one clear message) if the server cannot be used. */
-export async function openPostgresStore(url: string): Promise<PostgresStore> {
+export async function openPostgresStore(url: string, logger: Logger = consoleLogger): Promise<PostgresStore> {
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
@@ -199,14 +209,34 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
     pool.end().catch(() => {});
     throw new Error(describeFailure(error), { cause: error });
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, logger);
 }
+
+// The limits of conversation-limits.ts, enforced by the statements that insert: a row is admitted
+// when the rows its conversation (or leg) has stored, counted no further than the limit, plus its
+// rank among the batch's rows of that conversation, stay within the limit. Instances inserting at
+// once do not see each other's uncommitted rows, so a conversation can exceed a limit by what
+// the statements running together admit; it stays bounded, as the next statement sees them all.
+// Each statement returns the rows it refused that were not stored already (a retry is no excess).
 
 // Committed on its own: once it returns, the calls are stored, whatever happens next.
 const INSERT_CALLS = `
-  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-  ON CONFLICT (uuid) DO NOTHING`;
+  WITH incoming AS (
+    SELECT v.*, row_number() OVER (PARTITION BY v.conversation_uuid ORDER BY v.uuid) AS rank_in_conversation
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+      AS v (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+  ), judged AS (
+    SELECT i.*, i.conversation_uuid IS NULL OR i.rank_in_conversation + (
+      SELECT count(*) FROM (SELECT 1 FROM calls c WHERE c.conversation_uuid = i.conversation_uuid LIMIT $9::int) AS stored
+    ) <= $9::int AS admitted
+    FROM incoming i
+  ), inserted AS (
+    INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+    SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome FROM judged WHERE admitted
+    ON CONFLICT (uuid) DO NOTHING
+  )
+  SELECT uuid AS leg_uuid, conversation_uuid FROM judged j
+  WHERE NOT admitted AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.uuid = j.uuid)`;
 
 // Which of these calls have events stored: run after the calls are committed (see recordCalls).
 const CALLS_WITH_EVENTS = `
@@ -222,19 +252,46 @@ const IMPORT_CALLS = `
   ON CONFLICT (uuid) DO NOTHING`;
 
 const INSERT_EVENTS = `
-  INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[], $7::text[])
-  ON CONFLICT DO NOTHING`;
+  WITH incoming AS (
+    SELECT v.*,
+      row_number() OVER (PARTITION BY v.leg_uuid ORDER BY v.status, v.occurred_at) AS rank_in_leg,
+      row_number() OVER (PARTITION BY v.conversation_uuid ORDER BY v.leg_uuid, v.status, v.occurred_at) AS rank_in_conversation
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+      AS v (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
+  ), judged AS (
+    SELECT i.*,
+      i.rank_in_leg + (
+        SELECT count(*) FROM (SELECT 1 FROM call_events e WHERE e.leg_uuid = i.leg_uuid LIMIT $8::int) AS stored
+      ) <= $8::int
+      AND (i.conversation_uuid IS NULL OR i.rank_in_conversation + (
+        SELECT count(*) FROM (SELECT 1 FROM call_events e WHERE e.conversation_uuid = i.conversation_uuid LIMIT $9::int) AS stored
+      ) <= $9::int) AS admitted
+    FROM incoming i
+  ), inserted AS (
+    INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
+    SELECT leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number FROM judged WHERE admitted
+    ON CONFLICT DO NOTHING
+  )
+  SELECT leg_uuid, status, occurred_at, conversation_uuid FROM judged j
+  WHERE NOT admitted AND NOT EXISTS (
+    SELECT 1 FROM call_events e WHERE e.leg_uuid = j.leg_uuid AND e.status = j.status AND e.occurred_at = j.occurred_at)`;
 
 // FOR UPDATE: two transactions re-deriving one call take turns, and the second one's next
-// statement sees the events the first committed.
+// statement sees the events the first committed. The limits bound the rows of a conversation;
+// LIMIT bounds them too over rows stored before there were limits.
 const LOCK_CALLS_CONCERNED = `
   SELECT uuid, conversation_uuid, outcome FROM calls
-  WHERE uuid = ANY($1::text[]) OR conversation_uuid = ANY($2::text[])
+  WHERE uuid IN (
+    SELECT unnest($1::text[])
+    UNION SELECT c.uuid FROM unnest($2::text[]) AS k (conversation_uuid),
+      LATERAL (SELECT uuid FROM calls WHERE calls.conversation_uuid = k.conversation_uuid LIMIT $3::int) AS c)
   ORDER BY uuid FOR UPDATE`;
 
 const EVENTS_OF_CALLS = `
-  SELECT * FROM call_events WHERE leg_uuid = ANY($1::text[]) OR conversation_uuid = ANY($2::text[])`;
+  SELECT e.* FROM unnest($1::text[]) AS k (leg_uuid),
+    LATERAL (SELECT * FROM call_events WHERE call_events.leg_uuid = k.leg_uuid LIMIT $3::int) AS e
+  UNION SELECT e.* FROM unnest($2::text[]) AS k (conversation_uuid),
+    LATERAL (SELECT * FROM call_events WHERE call_events.conversation_uuid = k.conversation_uuid LIMIT $4::int) AS e`;
 
 const UPDATE_LIFECYCLES = `
   UPDATE calls SET outcome = v.outcome, answered_at = v.answered_at, ended_at = v.ended_at,
@@ -248,10 +305,12 @@ const UPDATE_LIFECYCLES = `
 export class PostgresStore implements CallStore {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
+  readonly #excess: ExcessLog;
   #closed: Promise<void> | null = null;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, logger: Logger) {
     this.#pool = pool;
+    this.#excess = new ExcessLog(logger);
   }
 
   /**
@@ -286,7 +345,7 @@ export class PostgresStore implements CallStore {
   async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
     await this.#transaction(async (client) => {
       const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid' | 'outcome'>>({
-        name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations],
+        name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations, MAX_CALLS_PER_CONVERSATION],
       });
       await this.#refreshLifecycles(client, concerned.map((row) => (
         { uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked' })));
@@ -298,7 +357,9 @@ export class PostgresStore implements CallStore {
     if (calls.length === 0) return;
     const conversations = calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid]));
     const { rows } = await client.query<EventRow>({
-      name: 'events-of-calls', text: EVENTS_OF_CALLS, values: [calls.map((c) => c.uuid), conversations],
+      name: 'events-of-calls',
+      text: EVENTS_OF_CALLS,
+      values: [calls.map((c) => c.uuid), conversations, MAX_EVENTS_PER_LEG, MAX_EVENTS_PER_CONVERSATION],
     });
     const byLeg = new Map<string, CallEvent[]>();
     const byConversation = new Map<string, CallEvent[]>();
@@ -342,15 +403,17 @@ export class PostgresStore implements CallStore {
     const batch = uniqueByUuid(calls);
     const uuids = batch.map((c) => c.uuid);
     const conversations = batch.map((c) => c.conversationUuid);
-    await this.#pool.query({
+    const { rows: refused } = await this.#pool.query<RefusedRow>({
       name: 'insert-calls',
       text: INSERT_CALLS,
       values: [
         uuids, conversations, batch.map((c) => c.trackingNumber),
         batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
         batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
+        MAX_CALLS_PER_CONVERSATION,
       ],
     });
+    for (const row of refused) this.#excess.note({ kind: 'call', legUuid: row.leg_uuid, conversationUuid: row.conversation_uuid });
     // Every call of the batch, not only those just inserted: a batch stored before an outage cut
     // this step short comes back from the spool, and is then found already stored.
     const { rows } = await this.#pool.query<Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
@@ -379,19 +442,26 @@ export class PostgresStore implements CallStore {
   async recordEvents(events: readonly CallEvent[]): Promise<void> {
     if (events.length === 0) return;
     const batch = uniqueEvents(events);
-    await this.#pool.query({
+    const { rows: refused } = await this.#pool.query<RefusedRow & { status: string; occurred_at: Date }>({
       name: 'insert-events',
       text: INSERT_EVENTS,
       values: [
         batch.map((e) => e.legUuid), batch.map((e) => e.status), batch.map((e) => e.occurredAt),
         batch.map((e) => e.conversationUuid), batch.map((e) => e.direction), batch.map((e) => e.durationSeconds),
         batch.map((e) => e.to ?? null),
+        MAX_EVENTS_PER_LEG, MAX_EVENTS_PER_CONVERSATION,
       ],
     });
-    // Every event of the batch, duplicates too: a batch stored before an outage cut this step
-    // short comes back from the spool, and is then found already stored.
-    const legs = [...new Set(batch.map((e) => e.legUuid))];
-    const conversations = [...new Set(batch.flatMap((e) => (e.conversationUuid === null ? [] : [e.conversationUuid])))];
+    const refusedKeys = new Set(refused.map((row) => {
+      this.#excess.note({ kind: 'event', legUuid: row.leg_uuid, conversationUuid: row.conversation_uuid });
+      return `${row.leg_uuid}|${row.status}|${row.occurred_at.getTime()}`;
+    }));
+    // Every event of the batch but those refused, duplicates too: a batch stored before an outage
+    // cut this step short comes back from the spool, and is then found already stored.
+    const kept = batch.filter((e) => !refusedKeys.has(eventKey(e)));
+    if (kept.length === 0) return;
+    const legs = [...new Set(kept.map((e) => e.legUuid))];
+    const conversations = [...new Set(kept.flatMap((e) => (e.conversationUuid === null ? [] : [e.conversationUuid])))];
     await this.#refreshCallsConcerned(legs, conversations);
   }
 

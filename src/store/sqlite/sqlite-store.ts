@@ -1,11 +1,13 @@
 // The embedded default store: one SQLite file through better-sqlite3, in WAL mode. Its calls are
 // synchronous and fast; they run inside one transaction per batch the recorder hands over.
 
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
 import type { CallEvent, CallRecord, InboundCall } from '../../domain/calls.js';
+import {
+  ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
+} from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { RouteSettings } from '../../domain/route.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
@@ -13,6 +15,7 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
+import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
 import { callRowToCall, type CallRow } from './call-rows.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
@@ -62,10 +65,12 @@ function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
  * thread that checkpoints it (checkpointer.ts).
  */
 export function openSqliteStore(path: string, logger: Logger = consoleLogger): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivateDatabaseFile(path, logger);
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
+    // SQLite gives the WAL and SHM it creates the database file's mode; older ones may be looser.
+    if (path !== ':memory:') for (const suffix of ['-wal', '-shm']) makeFilePrivate(path + suffix, logger);
     // In WAL mode NORMAL survives a killed process (the WAL is in the OS's hands at commit);
     // only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
@@ -79,9 +84,20 @@ export function openSqliteStore(path: string, logger: Logger = consoleLogger): S
     db.close();
     throw error;
   }
-  if (path === ':memory:') return new SqliteStore(db, null);
+  if (path === ':memory:') return new SqliteStore(db, null, logger);
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  return new SqliteStore(db, new Checkpointer(path, logger));
+  return new SqliteStore(db, new Checkpointer(path, logger), logger);
+}
+
+/** Creates the database file (empty, which SQLite takes for a new database) private, or makes it so. */
+function createPrivateDatabaseFile(path: string, logger: Logger): void {
+  createPrivateParent(path);
+  const fd = openSync(path, 'a', PRIVATE_FILE_MODE);
+  try {
+    makeOpenFilePrivate(fd, path, logger);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function migrate(db: Database.Database): void {
@@ -108,10 +124,12 @@ export class SqliteStore implements CallStore {
   readonly #callList: SqliteCallList;
   readonly #rollup: CallRollupWriter;
   readonly #checkpointer: Checkpointer | null;
+  readonly #excess: ExcessLog;
 
-  constructor(db: Database.Database, checkpointer: Checkpointer | null) {
+  constructor(db: Database.Database, checkpointer: Checkpointer | null, logger: Logger) {
     this.#db = db;
     this.#checkpointer = checkpointer;
+    this.#excess = new ExcessLog(logger);
     this.#reports = new SqliteReports(db);
     this.#callList = new SqliteCallList(db);
     this.#rollup = new CallRollupWriter(db);
@@ -134,12 +152,24 @@ export class SqliteStore implements CallStore {
         INSERT INTO call_events (leg_uuid, status, occurred_at, conversation_uuid, direction, duration_seconds, to_number)
         VALUES (@legUuid, @status, @occurredAt, @conversationUuid, @direction, @durationSeconds, @to)
         ON CONFLICT DO NOTHING`),
+      // The limits (conversation-limits.ts) bound these reads; LIMIT bounds them too over rows
+      // stored before there were limits: the first ones stored, as the limits would have kept.
       eventsOfCall: db.prepare<{ uuid: string; conversationUuid: string | null }, EventRow>(`
-        SELECT * FROM call_events WHERE leg_uuid = @uuid
-        UNION SELECT * FROM call_events WHERE conversation_uuid = @conversationUuid`),
+        SELECT * FROM (SELECT * FROM call_events WHERE leg_uuid = @uuid LIMIT ${MAX_EVENTS_PER_LEG})
+        UNION SELECT * FROM (SELECT * FROM call_events WHERE conversation_uuid = @conversationUuid LIMIT ${MAX_EVENTS_PER_CONVERSATION})`),
       callsConcerned: db.prepare<{ uuid: string; conversationUuid: string | null }, Pick<CallRow, 'uuid' | 'conversation_uuid' | 'outcome'>>(`
         SELECT uuid, conversation_uuid, outcome FROM calls WHERE uuid = @uuid
-        UNION SELECT uuid, conversation_uuid, outcome FROM calls WHERE conversation_uuid = @conversationUuid`),
+        UNION SELECT * FROM (
+          SELECT uuid, conversation_uuid, outcome FROM calls WHERE conversation_uuid = @conversationUuid LIMIT ${MAX_CALLS_PER_CONVERSATION})`),
+      // How many rows a conversation or leg has, counted no further than its limit.
+      callsOfConversation: db.prepare<[conversationUuid: string], number>(`
+        SELECT count(*) FROM (SELECT 1 FROM calls WHERE conversation_uuid = ? LIMIT ${MAX_CALLS_PER_CONVERSATION})`).pluck(),
+      eventsOfConversation: db.prepare<[conversationUuid: string], number>(`
+        SELECT count(*) FROM (SELECT 1 FROM call_events WHERE conversation_uuid = ? LIMIT ${MAX_EVENTS_PER_CONVERSATION})`).pluck(),
+      eventsOfLeg: db.prepare<[legUuid: string], number>(`
+        SELECT count(*) FROM (SELECT 1 FROM call_events WHERE leg_uuid = ? LIMIT ${MAX_EVENTS_PER_LEG})`).pluck(),
+      eventExists: db.prepare<[legUuid: string, status: string, occurredAt: number], number>(
+        'SELECT 1 FROM call_events WHERE leg_uuid = ? AND status = ? AND occurred_at = ?').pluck(),
       updateLifecycle: db.prepare(`
         UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
           duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus,
@@ -173,7 +203,7 @@ export class SqliteStore implements CallStore {
         prevAnyAt: null, prevCampaignAt: null,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
-      const inserted = this.#rollup.insertBatch(batch, (call) => this.#statements.insertCall.run(
+      const inserted = this.#rollup.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
         call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
         call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt,
       ).changes > 0);
@@ -198,14 +228,37 @@ export class SqliteStore implements CallStore {
       }).changes > 0);
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
+      // Each call once per batch, after all its events are in: its lifecycle depends only on them.
+      const concerned = new Map<string, { conversationUuid: string | null; blocked: boolean }>();
       for (const event of events) {
-        const { changes } = this.#statements.insertEvent.run({ ...event, occurredAt: event.occurredAt.getTime(), to: event.to ?? null });
+        const occurredAt = event.occurredAt.getTime();
+        if (!this.#acceptsEvent(event, occurredAt)) continue;
+        const { changes } = this.#statements.insertEvent.run({ ...event, occurredAt, to: event.to ?? null });
         if (changes === 0) continue;
         for (const call of this.#statements.callsConcerned.all({ uuid: event.legUuid, conversationUuid: event.conversationUuid })) {
-          this.#refreshLifecycle(call.uuid, call.conversation_uuid, call.outcome === 'blocked');
+          concerned.set(call.uuid, { conversationUuid: call.conversation_uuid, blocked: call.outcome === 'blocked' });
         }
       }
+      for (const [uuid, call] of concerned) this.#refreshLifecycle(uuid, call.conversationUuid, call.blocked);
     });
+  }
+
+  /** Whether the call's conversation has room for it (conversation-limits.ts). */
+  #acceptsCall(call: Pick<InboundCall, 'uuid' | 'conversationUuid'>): boolean {
+    if (call.conversationUuid === null || this.#statements.callsOfConversation.get(call.conversationUuid)! < MAX_CALLS_PER_CONVERSATION) return true;
+    // A retried webhook of a call already stored is no excess.
+    if (!this.#statements.findCall.get(call.uuid)) this.#excess.note({ kind: 'call', legUuid: call.uuid, conversationUuid: call.conversationUuid });
+    return false;
+  }
+
+  /** Whether the event's leg and conversation have room for it (conversation-limits.ts). */
+  #acceptsEvent(event: CallEvent, occurredAt: number): boolean {
+    const full = this.#statements.eventsOfLeg.get(event.legUuid)! >= MAX_EVENTS_PER_LEG
+      || (event.conversationUuid !== null && this.#statements.eventsOfConversation.get(event.conversationUuid)! >= MAX_EVENTS_PER_CONVERSATION);
+    if (full && !this.#statements.eventExists.get(event.legUuid, event.status, occurredAt)) {
+      this.#excess.note({ kind: 'event', legUuid: event.legUuid, conversationUuid: event.conversationUuid });
+    }
+    return !full;
   }
 
   #refreshLifecycle(uuid: string, conversationUuid: string | null, blocked: boolean): void {
