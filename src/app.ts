@@ -8,6 +8,9 @@ import type { Logger } from './logger.js';
 import type { NumberDirectory } from './domain/number-directory.js';
 import { adminApiRoutes } from './http/routes/admin-api.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
+import { dniAdminRoutes } from './http/routes/dni-admin.js';
+import { dniRoutes } from './http/routes/dni.js';
+import { NumberAssigner } from './domain/attribution/number-assigner.js';
 import { healthRoutes } from './http/routes/health.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
@@ -38,10 +41,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   addWebhookRoutes(app, tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds));
   app.use(healthRoutes(store, deps.spoolStatus));
+  app.use(dniRoutes(new NumberAssigner(store.dni), config));
 
   const admin = requireAdmin(config.adminToken);
   app.use(['/tracked-calls', '/api', '/dashboard'], admin);
   app.use(adminApiRoutes(store, directory));
+  app.use(dniAdminRoutes(store, directory, config));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));
 

@@ -36,6 +36,10 @@ export interface Config {
   timeZone: string;
   /** The spool's files take at most this much disk; past it, what the store cannot take is lost. */
   spoolMaxBytes: number;
+  /** Website origins (scheme://host[:port]) whose pages may ask for a number pool's number. */
+  dniAllowedOrigins: string[];
+  /** New number holds one client address may take per hour: a bot cannot drain a pool. */
+  dniHoldsPerAddressPerHour: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +89,33 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseLocation {
     'DATABASE_URL must be sqlite:<path>, postgres://user:password@host/database or memory: (leave it unset for ./data/call-tracker.db)',
   );
 }
+
+/** A comma-separated list of http(s) origins, each without path, query or trailing slash. */
+const originList = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return [];
+      const origins: string[] = [];
+      for (const entry of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+        let origin: string | null = null;
+        try {
+          const url = new URL(entry);
+          if ((url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry.replace(/\/$/, '')) origin = url.origin;
+        } catch {
+          origin = null;
+        }
+        if (origin === null) {
+          ctx.addIssue({ code: 'custom', message: `DNI_ALLOWED_ORIGINS: "${entry}" is not an origin such as https://www.example.com` });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    }),
+);
 
 function parseAccessLog(raw: string | undefined): AccessLogTarget {
   if (raw === undefined || raw === 'stdout') return { kind: 'stdout' };
@@ -151,6 +182,8 @@ const schema = z.object({
       }),
   ),
   SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
+  DNI_ALLOWED_ORIGINS: originList,
+  DNI_HOLDS_PER_ADDRESS_PER_HOUR: integer('DNI_HOLDS_PER_ADDRESS_PER_HOUR', 1, 1_000_000, 20),
 });
 
 /** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
@@ -178,5 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     spoolPath: vars.SPOOL_PATH,
     timeZone: vars.TIMEZONE,
     spoolMaxBytes: vars.SPOOL_MAX_BYTES,
+    dniAllowedOrigins: vars.DNI_ALLOWED_ORIGINS,
+    dniHoldsPerAddressPerHour: vars.DNI_HOLDS_PER_ADDRESS_PER_HOUR,
   });
 }

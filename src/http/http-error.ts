@@ -4,10 +4,12 @@ export const ERROR_CODES = {
   bad_request: 400,
   unauthorized: 401,
   admin_closed: 403,
+  origin_not_allowed: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   internal: 500,
   unavailable: 503,
 } as const;

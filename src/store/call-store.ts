@@ -4,6 +4,7 @@
 import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
 import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
+import type { DniStore } from './dni-store.js';
 
 export interface CallQuery {
   trackingNumber?: string;
@@ -62,6 +63,8 @@ export interface ReportOptions extends TimeRange {
 
 export interface CallStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
+  /** Number pools, website visits and their holds, in the same database. */
+  readonly dni: DniStore;
   /** Records calls; a uuid already stored is left as it is (a retried webhook). */
   recordCalls(calls: readonly InboundCall[]): Promise<void>;
   /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */

@@ -14,11 +14,13 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
+import { MemoryDniStore } from './memory-dni-store.js';
 
 const NO_NUMBER = '';
 
 export class MemoryStore implements CallStore {
   readonly kind = 'memory';
+  readonly dni = new MemoryDniStore();
   readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
   readonly #callsByUuid = new Map<string, CallRecord>();
   readonly #callsByConversation = new Map<string, CallRecord[]>();

@@ -10,6 +10,7 @@ import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { callToJson, encodeCursor } from './call-json.js';
 import { parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
+import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 
 /** A route with a long block list of its own is the largest body; a few thousand entries fit. */
 const SETTINGS_BODY_LIMIT = '64kb';
@@ -55,8 +56,9 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Ro
 
   router.get('/api/calls', async (req, res) => {
     const page = await store.listCalls(parseCallQuery(req.query));
+    const attributions = await attributeCalls(store.dni, page.calls);
     res.json({
-      calls: page.calls.map(callToJson),
+      calls: page.calls.map((call, i) => callToJson(call, attributions[i])),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
   });

@@ -1,6 +1,7 @@
 // How a call and a page cursor look in the admin API.
 
 import type { CallAttempt, CallRecord } from '../../domain/calls.js';
+import type { CallAttribution } from '../../domain/attribution/call-attribution.js';
 import { badRequest } from '../http-error.js';
 import type { CallCursor } from '../../store/call-store.js';
 
@@ -22,9 +23,32 @@ export interface CallJson {
   attempts: CallAttempt[];
   /** The destination that answered, or null. */
   answeredBy: string | null;
+  /** The website visit that held the number when the call came in (see call-attribution.ts). */
+  attribution: AttributionJson | null;
+  attributionAmbiguous: boolean;
 }
 
-export function callToJson(call: CallRecord): CallJson {
+export interface AttributionJson {
+  visitId: string;
+  pool: string;
+  source: string;
+  medium: string;
+  campaign: string | null;
+  term: string | null;
+  content: string | null;
+  gclid: string | null;
+  referrer: string | null;
+  landingPage: string | null;
+}
+
+function attributionToJson(a: CallAttribution): AttributionJson {
+  return {
+    visitId: a.visitId, pool: a.poolId, source: a.source, medium: a.medium, campaign: a.campaign, term: a.term,
+    content: a.content, gclid: a.gclid, referrer: a.referrer, landingPage: a.landingPage,
+  };
+}
+
+export function callToJson(call: CallRecord, attribution: CallAttribution | null = null): CallJson {
   return {
     uuid: call.uuid,
     conversationUuid: call.conversationUuid,
@@ -41,6 +65,8 @@ export function callToJson(call: CallRecord): CallJson {
     forwardedStatus: call.forwardedStatus,
     attempts: call.attempts ?? [],
     answeredBy: call.answeredBy ?? null,
+    attribution: attribution && attributionToJson(attribution),
+    attributionAmbiguous: attribution?.ambiguous ?? false,
   };
 }
 

@@ -90,6 +90,64 @@ export const postgresMigrations: Migration[] = [
       UPDATE calls SET answered_by = forward_to WHERE outcome = 'answered';
     `,
   },
+  {
+    // As SQLite's 15: each pool number carries its latest hold. A visit asking for a number locks
+    // its pool's row first, so instances take turns per pool (postgres-dni-store.ts).
+    version: 12,
+    name: 'number pools',
+    sql: `
+      CREATE TABLE dni_pools (
+        id text COLLATE "C" PRIMARY KEY,
+        campaign text COLLATE "C",
+        replaces_number text NOT NULL,
+        hold_seconds integer NOT NULL
+      );
+      CREATE TABLE dni_pool_numbers (
+        number text COLLATE "C" PRIMARY KEY,
+        pool_id text COLLATE "C" NOT NULL REFERENCES dni_pools (id) ON DELETE CASCADE,
+        hold_id text COLLATE "C",
+        held_until timestamptz,
+        last_seen_at timestamptz
+      );
+      CREATE INDEX dni_pool_numbers_by_pool ON dni_pool_numbers (pool_id);
+    `,
+  },
+  {
+    version: 13,
+    name: 'website visits, number holds and Google Ads exports',
+    sql: `
+      CREATE TABLE dni_visits (
+        id text COLLATE "C" PRIMARY KEY,
+        started_at timestamptz NOT NULL,
+        source text NOT NULL,
+        medium text NOT NULL,
+        campaign text,
+        term text,
+        content text,
+        gclid text,
+        referrer text,
+        landing_page text
+      );
+      CREATE TABLE dni_holds (
+        id text COLLATE "C" PRIMARY KEY,
+        visit_id text COLLATE "C" NOT NULL REFERENCES dni_visits (id),
+        pool_id text COLLATE "C" NOT NULL,
+        number text COLLATE "C" NOT NULL,
+        held_from timestamptz NOT NULL,
+        held_until timestamptz NOT NULL,
+        reused boolean NOT NULL,
+        live_holds integer NOT NULL
+      );
+      CREATE INDEX dni_holds_by_number ON dni_holds (number, held_from);
+      CREATE INDEX dni_holds_by_visit ON dni_holds (visit_id, held_from);
+      CREATE INDEX dni_holds_live ON dni_holds (pool_id, held_until);
+      CREATE INDEX dni_holds_by_time ON dni_holds (held_from);
+      CREATE TABLE dni_conversion_exports (
+        call_uuid text COLLATE "C" PRIMARY KEY,
+        exported_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

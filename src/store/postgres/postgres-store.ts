@@ -17,6 +17,7 @@ import type {
   CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
 } from '../call-store.js';
 import { migratePostgres } from './migrations.js';
+import { PostgresDniStore } from './postgres-dni-store.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -304,6 +305,7 @@ const UPDATE_LIFECYCLES = `
 
 export class PostgresStore implements CallStore {
   readonly kind = 'postgres';
+  readonly dni: PostgresDniStore;
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
   #closed: Promise<void> | null = null;
@@ -311,6 +313,7 @@ export class PostgresStore implements CallStore {
   constructor(pool: pg.Pool, logger: Logger) {
     this.#pool = pool;
     this.#excess = new ExcessLog(logger);
+    this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
   }
 
   /**

@@ -231,4 +231,64 @@ export const sqliteMigrations: Migration[] = [
       UPDATE calls SET answered_by = forward_to WHERE outcome = 'answered';
     `,
   },
+  {
+    // Dynamic number insertion: a pool's numbers each carry their latest hold, so a visit asking
+    // for a number reads only its pool's rows.
+    version: 15,
+    name: 'number pools',
+    sql: `
+      CREATE TABLE dni_pools (
+        id TEXT PRIMARY KEY,
+        campaign TEXT,
+        replaces_number TEXT NOT NULL,
+        hold_seconds INTEGER NOT NULL
+      );
+      CREATE TABLE dni_pool_numbers (
+        number TEXT PRIMARY KEY,
+        pool_id TEXT NOT NULL REFERENCES dni_pools (id) ON DELETE CASCADE,
+        hold_id TEXT,
+        held_until INTEGER,
+        last_seen_at INTEGER
+      );
+      CREATE INDEX dni_pool_numbers_by_pool ON dni_pool_numbers (pool_id);
+    `,
+  },
+  {
+    // Holds outlive their pool: calls are credited from them after the pool is gone. reused marks
+    // a hold given while its number was still held; live_holds counts the pool's live holds then.
+    version: 16,
+    name: 'website visits, number holds and Google Ads exports',
+    sql: `
+      CREATE TABLE dni_visits (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        medium TEXT NOT NULL,
+        campaign TEXT,
+        term TEXT,
+        content TEXT,
+        gclid TEXT,
+        referrer TEXT,
+        landing_page TEXT
+      );
+      CREATE TABLE dni_holds (
+        id TEXT PRIMARY KEY,
+        visit_id TEXT NOT NULL REFERENCES dni_visits (id),
+        pool_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        held_from INTEGER NOT NULL,
+        held_until INTEGER NOT NULL,
+        reused INTEGER NOT NULL,
+        live_holds INTEGER NOT NULL
+      );
+      CREATE INDEX dni_holds_by_number ON dni_holds (number, held_from);
+      CREATE INDEX dni_holds_by_visit ON dni_holds (visit_id, held_from);
+      CREATE INDEX dni_holds_live ON dni_holds (pool_id, held_until);
+      CREATE INDEX dni_holds_by_time ON dni_holds (held_from);
+      CREATE TABLE dni_conversion_exports (
+        call_uuid TEXT PRIMARY KEY,
+        exported_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

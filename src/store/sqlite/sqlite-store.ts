@@ -19,6 +19,7 @@ import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePr
 import { callRowToCall, type CallRow } from './call-rows.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
+import { SqliteDniStore } from './sqlite-dni-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
@@ -115,6 +116,7 @@ function migrate(db: Database.Database): void {
 
 export class SqliteStore implements CallStore {
   readonly kind = 'sqlite';
+  readonly dni: SqliteDniStore;
   readonly #db: Database.Database;
   readonly #statements;
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
@@ -130,6 +132,7 @@ export class SqliteStore implements CallStore {
     this.#db = db;
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
+    this.dni = new SqliteDniStore(db);
     this.#reports = new SqliteReports(db);
     this.#callList = new SqliteCallList(db);
     this.#rollup = new CallRollupWriter(db);

@@ -1,0 +1,32 @@
+// Qualified calls that came from a Google ad click, in Google Ads' offline click-conversion
+// import format: an optional `Parameters:TimeZone=` line, then the template's five columns.
+
+import type { CallRecord } from '../calls.js';
+
+export const GOOGLE_ADS_COLUMNS = ['Google Click ID', 'Conversion Name', 'Conversion Time', 'Conversion Value', 'Conversion Currency'] as const;
+
+/** An answered call with at least this much talk time counts as a conversion (QUALIFIED_CALL_SECONDS). */
+export function isQualifiedCall(call: CallRecord, qualifiedCallSeconds: number): boolean {
+  return call.outcome === 'answered' && (call.durationSeconds ?? 0) >= qualifiedCallSeconds;
+}
+
+/** True for an IANA time zone name this runtime knows. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `yyyy-MM-dd HH:mm:ss`, the wall-clock time in `timeZone`, as Google's template writes it. */
+export function googleAdsTime(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')}`;
+}
+
+export const googleAdsParametersLine = (timeZone: string) => `Parameters:TimeZone=${timeZone}\r\n`;

@@ -1,0 +1,173 @@
+// The admin side of dynamic number insertion: number pools, which sources bring calls and whether
+// the pools are big enough, and qualified ad-click calls as a Google Ads import file. Mounted
+// behind requireAdmin.
+
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { attributeCalls } from '../../domain/attribution/call-attribution.js';
+import {
+  GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime, isQualifiedCall, isTimeZone,
+} from '../../domain/attribution/google-ads.js';
+import { countBySource, sizePools } from '../../domain/attribution/pool-sizing.js';
+import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/pools.js';
+import type { NumberDirectory } from '../../domain/number-directory.js';
+import type { CallRecord } from '../../domain/calls.js';
+import { resolveReportRange } from '../../domain/reports.js';
+import type { CallQuery, CallStore, TimeRange } from '../../store/call-store.js';
+import { csvLine } from '../csv.js';
+import { HttpError, badRequest } from '../http-error.js';
+import { MAX_PAGE_SIZE, NO_CONTROL_CHARACTERS, parseNumberParam, parseTime } from './admin-query.js';
+import { POOL_ID } from './dni.js';
+
+/** Pools are sized from at most this many of the range's latest calls, so the view stays quick. */
+const MAX_CALLS_EXAMINED = 10_000;
+const MAX_POOL_NUMBERS = 1000;
+const MAX_HOLD_MINUTES = 24 * 60;
+
+const printable = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+
+const poolBodySchema = z.strictObject({
+  campaign: printable(100).nullable().optional(),
+  replaces: z.string().max(40),
+  numbers: z.array(z.string().max(40)).min(1).max(MAX_POOL_NUMBERS),
+  holdMinutes: z.number().int().min(1).max(MAX_HOLD_MINUTES).optional(),
+});
+
+function fieldOf(issue: z.core.$ZodIssue | undefined): string {
+  return issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(', ') || 'body';
+}
+
+function parsePoolBody(id: string, body: unknown): NumberPool {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('send a JSON object such as {"campaign": "Website", "replaces": "+44 20 7946 0000", "numbers": ["+44 20 7946 0001"], "holdMinutes": 30}');
+  }
+  const parsed = poolBodySchema.safeParse(body);
+  if (!parsed.success) throw badRequest(`"${fieldOf(parsed.error.issues[0])}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  const fields = parsed.data;
+  const replacesNumber = parseNumberParam('replaces', fields.replaces);
+  const numbers = fields.numbers.map((raw, index) => parseNumberParam(`numbers.${index}`, raw));
+  if (new Set(numbers).size !== numbers.length) throw badRequest('"numbers" lists a number twice');
+  if (numbers.includes(replacesNumber)) throw badRequest('"numbers" must not include the number they replace');
+  return {
+    id, campaign: fields.campaign ?? null, replacesNumber, numbers: numbers.sort(),
+    holdSeconds: fields.holdMinutes === undefined ? DEFAULT_HOLD_SECONDS : fields.holdMinutes * 60,
+  };
+}
+
+function parsePoolId(raw: string): string {
+  if (!POOL_ID.test(raw)) throw badRequest('"id" must be lower-case letters, digits, "-" or "_", up to 40, such as "website"');
+  return raw;
+}
+
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw badRequest(`"${name}" is given more than once`);
+}
+
+/** since/until as the reports read them: the last 30 days when absent. */
+function parseRange(query: Record<string, unknown>): TimeRange {
+  const range = resolveReportRange(parseTime('since', single(query, 'since')), parseTime('until', single(query, 'until')), new Date());
+  if (range.since >= range.until) throw badRequest('"since" must be before "until"');
+  return range;
+}
+
+/** The calls of a range, newest first, a page at a time. */
+async function* callPages(store: CallStore, range: TimeRange, maxCalls = Infinity): AsyncGenerator<CallRecord[]> {
+  const query: CallQuery = { since: range.since, until: range.until, limit: MAX_PAGE_SIZE };
+  let seen = 0;
+  while (seen < maxCalls) {
+    const page = await store.listCalls(query);
+    seen += page.calls.length;
+    yield page.calls;
+    if (!page.nextCursor) return;
+    query.cursor = page.nextCursor;
+  }
+}
+
+const googleAdsQuerySchema = z.object({
+  conversionName: printable(100),
+  tz: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/London').optional(),
+  value: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a number such as 50 or 49.99').optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as GBP').optional(),
+  includeExported: z.enum(['true', 'false']).optional(),
+});
+
+export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, config: Readonly<Config>): Router {
+  const router = Router();
+
+  router.get('/api/pools', async (_req, res) => {
+    res.json({ pools: await store.dni.listPools() });
+  });
+
+  router.put('/api/pools/:id', express.json({ limit: '64kb' }), async (req, res) => {
+    if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the pool as application/json');
+    const pool = parsePoolBody(parsePoolId(String(req.params.id)), req.body);
+    const existed = (await store.dni.listPools()).some((p) => p.id === pool.id);
+    if (!(await store.dni.savePool(pool))) throw badRequest('"numbers" includes a number of another pool');
+    // The pool's numbers are tracking numbers of its campaign; their other settings stay.
+    for (const number of pool.numbers) {
+      const entry = directory.lookup(number);
+      await directory.save({ number, forwardTo: null, whisper: null, route: null, ...entry, campaign: pool.campaign });
+    }
+    res.status(existed ? 200 : 201).json(pool);
+  });
+
+  router.delete('/api/pools/:id', async (req, res) => {
+    if (!(await store.dni.deletePool(parsePoolId(String(req.params.id))))) throw new HttpError('not_found', 'no such pool');
+    res.status(204).end();
+  });
+
+  router.get('/api/attribution', async (req, res) => {
+    const range = parseRange(req.query);
+    const [pools, stats] = await Promise.all([store.dni.listPools(), store.dni.holdStats(range)]);
+    const attributions = [];
+    let examined = 0;
+    for await (const calls of callPages(store, range, MAX_CALLS_EXAMINED)) {
+      examined += calls.length;
+      attributions.push(...(await attributeCalls(store.dni, calls)));
+    }
+    res.json({
+      since: range.since.toISOString(),
+      until: range.until.toISOString(),
+      callsExamined: examined,
+      truncated: examined >= MAX_CALLS_EXAMINED,
+      pools: sizePools(pools, stats, attributions),
+      sources: countBySource(attributions),
+    });
+  });
+
+  router.get('/api/conversions/google-ads.csv', async (req, res) => {
+    const parsed = googleAdsQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw badRequest(`"${fieldOf(parsed.error.issues[0])}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+    const q = parsed.data;
+    const range = parseRange(req.query);
+    const timeZone = q.tz ?? 'UTC';
+    const exportedAt = new Date();
+    res.status(200).set({
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="google-ads-conversions.csv"',
+      'cache-control': 'no-store',
+    });
+    res.write(googleAdsParametersLine(timeZone) + csvLine(GOOGLE_ADS_COLUMNS));
+    for await (const calls of callPages(store, range)) {
+      if (res.destroyed) break;
+      const qualified = calls.filter((call) => isQualifiedCall(call, config.qualifiedCallSeconds));
+      const attributions = await attributeCalls(store.dni, qualified);
+      const clicked = qualified.flatMap((call, i) => {
+        const gclid = attributions[i]?.gclid;
+        return gclid ? [{ call, gclid }] : [];
+      });
+      const exported = q.includeExported === 'true' ? new Set<string>() : await store.dni.exportedConversions(clicked.map((c) => c.call.uuid));
+      const fresh = clicked.filter((c) => !exported.has(c.call.uuid));
+      res.write(fresh.map(({ call, gclid }) => csvLine([
+        gclid, q.conversionName, googleAdsTime(call.startedAt, timeZone), q.value ?? null, q.value === undefined ? null : q.currency ?? null,
+      ])).join(''));
+      await store.dni.markConversionsExported(fresh.map((c) => c.call.uuid), exportedAt);
+    }
+    res.end();
+  });
+
+  return router;
+}

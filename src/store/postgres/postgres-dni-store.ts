@@ -1,0 +1,210 @@
+// Dynamic number insertion on PostgreSQL, for several instances on one database. Giving out a
+// number locks the pool's row first (SELECT … FOR UPDATE): transactions on one pool take turns,
+// each sees every hold the previous one committed, so no two live visits get one free number.
+// Renewals touch one number row each, conditionally, and need no pool lock.
+
+import type pg from 'pg';
+import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
+import { holdEnd } from '../../domain/attribution/pools.js';
+import type { TimeRange } from '../call-store.js';
+import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
+
+interface PoolRow {
+  id: string;
+  campaign: string | null;
+  replaces_number: string;
+  hold_seconds: number;
+  numbers: (string | null)[];
+}
+
+interface NumberStateRow {
+  number: string;
+  hold_id: string | null;
+  held_until: Date | null;
+  last_seen_at: Date | null;
+}
+
+interface HoldRow {
+  id: string;
+  visit_id: string;
+  pool_id: string;
+  number: string;
+  held_from: Date;
+  held_until: Date;
+}
+
+interface HoldSourceRow extends HoldRow {
+  position: number;
+  source: string;
+  medium: string;
+  campaign: string | null;
+  term: string | null;
+  content: string | null;
+  gclid: string | null;
+  referrer: string | null;
+  landing_page: string | null;
+}
+
+function holdRowToHold(row: HoldRow): Hold {
+  return { id: row.id, visitId: row.visit_id, poolId: row.pool_id, number: row.number, heldFrom: row.held_from, heldUntil: row.held_until };
+}
+
+const LATEST_HOLD_OF_VISIT = 'SELECT * FROM dni_holds WHERE visit_id = $1 ORDER BY held_from DESC, id DESC LIMIT 1';
+
+// One statement: the visit's latest hold is renewed only while live and still its number's.
+const RENEW_HOLD = `
+  WITH latest AS (${LATEST_HOLD_OF_VISIT}),
+  renewed AS (
+    UPDATE dni_pool_numbers n SET held_until = $2::timestamptz + p.hold_seconds * interval '1 second', last_seen_at = $2
+    FROM latest l, dni_pools p
+    WHERE n.number = l.number AND n.hold_id = l.id AND n.held_until > $2 AND p.id = n.pool_id
+    RETURNING n.hold_id, n.held_until)
+  UPDATE dni_holds h SET held_until = r.held_until FROM renewed r WHERE h.id = r.hold_id RETURNING h.*`;
+
+const HOLDS_AT = `
+  SELECT c.position, h.*, v.source, v.medium, v.campaign, v.term, v.content, v.gclid, v.referrer, v.landing_page
+  FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS c (number, at, position)
+  JOIN dni_holds h ON h.number = c.number AND h.held_from <= c.at AND h.held_until > c.at
+  JOIN dni_visits v ON v.id = h.visit_id`;
+
+export class PostgresDniStore implements DniStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    /** The CallStore's transaction runner: one connection, discarded on failure. */
+    private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+  ) {}
+
+  async listPools(): Promise<NumberPool[]> {
+    const { rows } = await this.pool.query<PoolRow>(`
+      SELECT p.*, array_agg(n.number ORDER BY n.number) AS numbers FROM dni_pools p
+      LEFT JOIN dni_pool_numbers n ON n.pool_id = p.id GROUP BY p.id ORDER BY p.id`);
+    return rows.map((row) => ({
+      id: row.id, campaign: row.campaign, replacesNumber: row.replaces_number, holdSeconds: row.hold_seconds,
+      numbers: row.numbers.filter((n): n is string => n !== null),
+    }));
+  }
+
+  async savePool(pool: NumberPool): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const { rows: owned } = await client.query(
+        'SELECT 1 FROM dni_pool_numbers WHERE number = ANY($1::text[]) AND pool_id <> $2', [pool.numbers, pool.id]);
+      if (owned.length > 0) return false;
+      // Upserting the pool's row locks it: no number of the pool is handed out meanwhile.
+      await client.query(`
+        INSERT INTO dni_pools (id, campaign, replaces_number, hold_seconds) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (id) DO UPDATE SET campaign = excluded.campaign, replaces_number = excluded.replaces_number,
+          hold_seconds = excluded.hold_seconds`,
+      [pool.id, pool.campaign, pool.replacesNumber, pool.holdSeconds]);
+      await client.query('DELETE FROM dni_pool_numbers WHERE pool_id = $1 AND NOT (number = ANY($2::text[]))', [pool.id, pool.numbers]);
+      await client.query(`
+        INSERT INTO dni_pool_numbers (number, pool_id) SELECT unnest($1::text[]), $2 ORDER BY 1 ON CONFLICT DO NOTHING`,
+      [pool.numbers, pool.id]);
+      return true;
+    });
+  }
+
+  async deletePool(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM dni_pools WHERE id = $1', [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null> {
+    return this.transaction(async (client) => {
+      const { rows: pools } = await client.query<{ hold_seconds: number; replaces_number: string }>({
+        name: 'dni-lock-pool', text: 'SELECT hold_seconds, replaces_number FROM dni_pools WHERE id = $1 FOR UPDATE', values: [request.poolId],
+      });
+      const pool = pools[0];
+      if (!pool) return null;
+      const latest = request.visitId === null ? [] : (await client.query<HoldRow>({
+        name: 'dni-latest-hold', text: LATEST_HOLD_OF_VISIT, values: [request.visitId],
+      })).rows;
+      const known = request.visitId !== null && (latest.length > 0 || (await client.query({
+        name: 'dni-visit-exists', text: 'SELECT 1 FROM dni_visits WHERE id = $1', values: [request.visitId],
+      })).rows.length > 0);
+      const visitId = known ? request.visitId! : request.newVisit.id;
+      const visitHold = known && latest[0] ? holdRowToHold(latest[0]) : null;
+      const { rows: numbers } = await client.query<NumberStateRow>({
+        name: 'dni-numbers-of-pool', text: 'SELECT number, hold_id, held_until, last_seen_at FROM dni_pool_numbers WHERE pool_id = $1',
+        values: [request.poolId],
+      });
+      const states: PoolNumberState[] = numbers.map((row) => ({
+        number: row.number, holdId: row.hold_id, heldUntil: row.held_until, lastSeenAt: row.last_seen_at,
+      }));
+      const decision = plan({ numbers: states, visitHold });
+      if (decision === null) return null;
+      const { now } = request;
+      const heldUntil = holdEnd(now, pool.hold_seconds);
+      if (decision.kind === 'keep') {
+        await client.query({ name: 'dni-extend-hold', text: 'UPDATE dni_holds SET held_until = $1 WHERE id = $2', values: [heldUntil, visitHold!.id] });
+        await client.query({
+          name: 'dni-set-number-hold', text: 'UPDATE dni_pool_numbers SET hold_id = $1, held_until = $2, last_seen_at = $3 WHERE number = $4',
+          values: [visitHold!.id, heldUntil, now, decision.number],
+        });
+        return { hold: { ...visitHold!, heldUntil }, reused: false, replacesNumber: pool.replaces_number };
+      }
+      if (!known) {
+        const s = request.newVisit.source;
+        await client.query({
+          name: 'dni-insert-visit',
+          text: `INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          values: [visitId, now, s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.referrer, s.landingPage],
+        });
+      }
+      const hold: Hold = { id: request.newHoldId, visitId, poolId: request.poolId, number: decision.number, heldFrom: now, heldUntil };
+      await client.query({
+        name: 'dni-insert-hold',
+        text: `INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
+          SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5`,
+        values: [hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused],
+      });
+      await client.query({
+        name: 'dni-set-number-hold', text: 'UPDATE dni_pool_numbers SET hold_id = $1, held_until = $2, last_seen_at = $3 WHERE number = $4',
+        values: [hold.id, heldUntil, now, hold.number],
+      });
+      return { hold, reused: decision.reused, replacesNumber: pool.replaces_number };
+    });
+  }
+
+  async renewHold(visitId: string, now: Date): Promise<Hold | null> {
+    const { rows } = await this.pool.query<HoldRow>({ name: 'dni-renew-hold', text: RENEW_HOLD, values: [visitId, now] });
+    return rows[0] ? holdRowToHold(rows[0]) : null;
+  }
+
+  async holdsAt(calls: readonly NumberAtTime[]): Promise<HoldWithSource[][]> {
+    const result: HoldWithSource[][] = calls.map(() => []);
+    if (calls.length === 0) return result;
+    const { rows } = await this.pool.query<HoldSourceRow>({
+      name: 'dni-holds-at', text: HOLDS_AT, values: [calls.map((c) => c.number), calls.map((c) => c.at)],
+    });
+    for (const row of rows) {
+      result[Number(row.position) - 1]!.push({
+        ...holdRowToHold(row),
+        source: {
+          source: row.source, medium: row.medium, campaign: row.campaign, term: row.term, content: row.content,
+          gclid: row.gclid, referrer: row.referrer, landingPage: row.landing_page,
+        },
+      });
+    }
+    return result;
+  }
+
+  async holdStats(range: TimeRange): Promise<PoolHoldStats[]> {
+    const { rows } = await this.pool.query<{ pool_id: string; holds: number; reused_holds: number; peak_live_holds: number }>(`
+      SELECT pool_id, count(*)::int AS holds, count(*) FILTER (WHERE reused)::int AS reused_holds, max(live_holds) AS peak_live_holds
+      FROM dni_holds WHERE held_from >= $1 AND held_from < $2 GROUP BY pool_id`, [range.since, range.until]);
+    return rows.map((row) => ({ poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds }));
+  }
+
+  async exportedConversions(callUuids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ call_uuid: string }>(
+      'SELECT call_uuid FROM dni_conversion_exports WHERE call_uuid = ANY($1::text[])', [callUuids]);
+    return new Set(rows.map((row) => row.call_uuid));
+  }
+
+  async markConversionsExported(callUuids: readonly string[], at: Date): Promise<void> {
+    await this.pool.query(`
+      INSERT INTO dni_conversion_exports (call_uuid, exported_at) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`,
+    [[...callUuids], at]);
+  }
+}
