@@ -9,10 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, watchPageProblems } from './helpers/browser.js';
+import { join } from 'node:path';
+import { ARTIFACTS_DIR, launchChromium, watchPageProblems } from './helpers/browser.js';
 import { scriptCall } from './helpers/call-flows.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
-import { startTestService, type TestService } from './helpers/service.js';
+import { ADMIN_TOKEN, startTestService, type TestService } from './helpers/service.js';
 
 const UK_POOL = ['442079460001', '442079460002', '442079460003'];
 const US_POOL = ['12125550101', '12125550102'];
@@ -220,5 +221,21 @@ describe('the DNI snippet in Chromium', () => {
     assert.equal(again.split('\r\n').length, 3, 'an exported call is not listed twice');
     const asked = await (await fetch(`${exportUrl}&includeExported=true`, { headers: service.admin })).text();
     assert.equal(asked.split('\r\n')[2], `Tst-gclid_123,Phone lead,${newYork},50,USD`);
+  });
+
+  test('the dashboard shows calls by source and whether each pool is big enough', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
+    const page = await context.newPage();
+    const problems = watchPageProblems(page);
+    await page.goto(`${service.url}/dashboard`);
+    await page.locator('#dni-sources-table tbody tr').first().waitFor();
+    const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
+    assert.deepEqual(await cells('#dni-sources-table tbody tr'), [['google', 'cpc', '1']]);
+    const pools = await cells('#dni-pools-table tbody tr');
+    // Two visits (the ad visit, kept across its reload, and the newsletter visit) took two of three UK numbers.
+    assert.deepEqual(pools.find((row) => row[0] === 'website'), ['website', '3', '2', '0 of 1 (0%)', 'Big enough']);
+    await page.locator('#dni-panel').screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-dni-panel.png') });
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+    await context.close();
   });
 });

@@ -50,6 +50,7 @@ export function renderDashboardPage(page: DashboardPage): string {
   <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
   <script src="/dashboard/assets/chart.umd.min.js" defer></script>
   <script src="/dashboard/assets/dashboard.js" defer></script>
+  <script src="/dashboard/assets/dni-panel.js" defer></script>
 </head>
 <body>
   <header class="masthead">
@@ -146,6 +147,34 @@ export function renderDashboardPage(page: DashboardPage): string {
       </div>
       <p class="heatmap-scale" id="heatmap-scale"></p>
       <p class="heatmap-summary" id="heatmap-summary"></p>
+      ${panelState()}
+    </section>
+
+    <section class="panel span-6" id="dni-panel" aria-labelledby="dni-title">
+      <header class="panel-head">
+        <h2 id="dni-title">Website visitors</h2>
+        <p class="panel-hint">Calls credited to website visits, and number pool sizing, last 30 days</p>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-label="Calls by source">
+        <table class="data-table" id="dni-sources-table">
+          <thead><tr><th scope="col">Source</th><th scope="col">Medium</th><th scope="col" class="num">Calls</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <div class="table-scroll" tabindex="0" aria-label="Number pools">
+        <table class="data-table" id="dni-pools-table">
+          <thead>
+            <tr>
+              <th scope="col">Pool</th>
+              <th scope="col" class="num">Numbers</th>
+              <th scope="col" class="num" title="Most visits holding a number of the pool at once">Peak concurrent visits</th>
+              <th scope="col" class="num" title="Calls to a number two visits held at once">Ambiguous calls</th>
+              <th scope="col">Pool size</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
       ${panelState()}
     </section>
 
