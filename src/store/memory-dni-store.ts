@@ -2,7 +2,7 @@
 // whole between two awaits and needs no lock.
 
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../domain/attribution/pools.js';
-import { holdEnd } from '../domain/attribution/pools.js';
+import { holdEnd, maxCountedLiveHolds } from '../domain/attribution/pools.js';
 import type { VisitSource } from '../domain/attribution/visit-source.js';
 import type { TimeRange } from './call-store.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from './dni-store.js';
@@ -57,7 +57,7 @@ export class MemoryDniStore implements DniStore {
       return { hold: toHold(visitHold!), reused: false, replacesNumber: pool.replacesNumber };
     }
     if (!known) this.#visits.set(visitId, request.newVisit.source);
-    const live = this.#holds.filter((h) => h.poolId === pool.id && h.heldUntil > now).length + 1;
+    const live = Math.min(maxCountedLiveHolds(numbers.length), this.#holds.filter((h) => h.poolId === pool.id && h.heldUntil > now).length) + 1;
     const hold: StoredHold = {
       id: request.newHoldId, visitId, poolId: pool.id, number: decision.number, heldFrom: now, heldUntil,
       reused: decision.reused, liveHolds: live,

@@ -79,4 +79,10 @@ export function planHold(state: PoolState, now: Date): HoldPlan | null {
   return oldest ? { kind: 'assign', number: oldest.number, reused: true } : null;
 }
 
+/**
+ * Live holds are counted when a hold begins (for the peak), up to this many per number of the
+ * pool: enough to say how many numbers to add, and a flood of visits never makes the count slow.
+ */
+export const maxCountedLiveHolds = (poolSize: number) => poolSize * 10;
+
 export const holdEnd = (now: Date, holdSeconds: number) => new Date(now.getTime() + holdSeconds * 1000);

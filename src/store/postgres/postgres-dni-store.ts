@@ -5,7 +5,7 @@
 
 import type pg from 'pg';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
-import { holdEnd } from '../../domain/attribution/pools.js';
+import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
@@ -155,8 +155,9 @@ export class PostgresDniStore implements DniStore {
       await client.query({
         name: 'dni-insert-hold',
         text: `INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
-          SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5`,
-        values: [hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused],
+          SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1
+          FROM (SELECT 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5 LIMIT $8) AS live`,
+        values: [hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused, maxCountedLiveHolds(states.length)],
       });
       await client.query({
         name: 'dni-set-number-hold', text: 'UPDATE dni_pool_numbers SET hold_id = $1, held_until = $2, last_seen_at = $3 WHERE number = $4',

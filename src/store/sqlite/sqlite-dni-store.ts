@@ -3,7 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
-import { holdEnd } from '../../domain/attribution/pools.js';
+import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
@@ -104,7 +104,8 @@ export class SqliteDniStore implements DniStore {
       insertVisit: db.prepare(`
         INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
         VALUES (@id, @startedAt, @source, @medium, @campaign, @term, @content, @gclid, @referrer, @landingPage)`),
-      liveHoldsOfPool: db.prepare<[string, number], number>('SELECT count(*) FROM dni_holds WHERE pool_id = ? AND held_until > ?').pluck(),
+      liveHoldsOfPool: db.prepare<[string, number, number], number>(
+        'SELECT count(*) FROM (SELECT 1 FROM dni_holds WHERE pool_id = ? AND held_until > ? LIMIT ?)').pluck(),
       insertHold: db.prepare(`
         INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
         VALUES (@id, @visitId, @poolId, @number, @heldFrom, @heldUntil, @reused, @liveHolds)`),
@@ -142,7 +143,8 @@ export class SqliteDniStore implements DniStore {
       const visitId = known ? request.visitId! : request.newVisit.id;
       const latest = known ? s.latestHoldOfVisit.get(visitId) : undefined;
       const visitHold = latest ? holdRowToHold(latest) : null;
-      const decision = plan({ numbers: s.numbersOfPool.all(pool.id).map(stateRowToState), visitHold });
+      const numbers = s.numbersOfPool.all(pool.id).map(stateRowToState);
+      const decision = plan({ numbers, visitHold });
       if (decision === null) return null;
       const now = request.now.getTime();
       const heldUntil = holdEnd(request.now, pool.hold_seconds).getTime();
@@ -155,7 +157,7 @@ export class SqliteDniStore implements DniStore {
       const hold: HoldRow = { id: request.newHoldId, visit_id: visitId, pool_id: pool.id, number: decision.number, held_from: now, held_until: heldUntil };
       s.insertHold.run({
         id: hold.id, visitId, poolId: pool.id, number: hold.number, heldFrom: now, heldUntil,
-        reused: decision.reused ? 1 : 0, liveHolds: s.liveHoldsOfPool.get(pool.id, now)! + 1,
+        reused: decision.reused ? 1 : 0, liveHolds: s.liveHoldsOfPool.get(pool.id, now, maxCountedLiveHolds(numbers.length))! + 1,
       });
       s.setNumberHold.run(hold.id, heldUntil, now, hold.number);
       return { hold: holdRowToHold(hold), reused: decision.reused, replacesNumber: pool.replaces_number };
