@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const SITE = 'https://www.plumbers.example';
@@ -147,5 +148,14 @@ describe('DNI over HTTP', () => {
     assert.equal(pool.size, 2);
     assert.ok(pool.peakConcurrentVisits >= 3, 'more visits than numbers were served');
     assert.equal(pool.numbersToAdd, pool.peakConcurrentVisits - 2);
+  });
+
+  test('DNI_ALLOWED_ORIGINS takes origins only, and says which entry is wrong', () => {
+    const load = (origins: string) => loadConfig({ PROXY_TO_NUMBER: '447700900000', DNI_ALLOWED_ORIGINS: origins });
+    assert.deepEqual(load(' https://www.example.com, http://localhost:8080/ ').dniAllowedOrigins, ['https://www.example.com', 'http://localhost:8080']);
+    assert.deepEqual(load('').dniAllowedOrigins, []);
+    for (const bad of ['www.example.com', 'https://www.example.com/shop', 'ftp://example.com']) {
+      assert.throws(() => load(bad), (error: unknown) => error instanceof ConfigError && error.message.includes(`DNI_ALLOWED_ORIGINS: "${bad}"`));
+    }
   });
 });
