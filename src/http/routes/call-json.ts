@@ -2,6 +2,7 @@
 
 import type { CallAttempt, CallRecord } from '../../domain/calls.js';
 import type { CallAttribution } from '../../domain/attribution/call-attribution.js';
+import type { VisitSource } from '../../domain/attribution/visit-source.js';
 import { badRequest } from '../http-error.js';
 import type { CallCursor } from '../../store/call-store.js';
 
@@ -28,18 +29,7 @@ export interface CallJson {
   attributionAmbiguous: boolean;
 }
 
-export interface AttributionJson {
-  visitId: string;
-  pool: string;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  term: string | null;
-  content: string | null;
-  gclid: string | null;
-  referrer: string | null;
-  landingPage: string | null;
-}
+export type AttributionJson = { visitId: string; pool: string } & VisitSource;
 
 function attributionToJson(a: CallAttribution): AttributionJson {
   return {

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
 import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
+import { VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
 interface PoolRow {
@@ -33,16 +34,8 @@ interface HoldRow {
   held_until: Date;
 }
 
-interface HoldSourceRow extends HoldRow {
+interface HoldSourceRow extends HoldRow, VisitSourceRow {
   position: number;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  term: string | null;
-  content: string | null;
-  gclid: string | null;
-  referrer: string | null;
-  landing_page: string | null;
 }
 
 function holdRowToHold(row: HoldRow): Hold {
@@ -62,7 +55,7 @@ const RENEW_HOLD = `
   UPDATE dni_holds h SET held_until = r.held_until FROM renewed r WHERE h.id = r.hold_id RETURNING h.*`;
 
 const HOLDS_AT = `
-  SELECT c.position, h.*, v.source, v.medium, v.campaign, v.term, v.content, v.gclid, v.referrer, v.landing_page
+  SELECT c.position, h.*, ${VISIT_SOURCE_COLUMNS}
   FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS c (number, at, position)
   JOIN dni_holds h ON h.number = c.number AND h.held_from <= c.at AND h.held_until > c.at
   JOIN dni_visits v ON v.id = h.visit_id`;
@@ -181,10 +174,7 @@ export class PostgresDniStore implements DniStore {
     for (const row of rows) {
       result[Number(row.position) - 1]!.push({
         ...holdRowToHold(row),
-        source: {
-          source: row.source, medium: row.medium, campaign: row.campaign, term: row.term, content: row.content,
-          gclid: row.gclid, referrer: row.referrer, landingPage: row.landing_page,
-        },
+        source: visitSourceRowToSource(row),
       });
     }
     return result;

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
 import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
+import { VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
 interface PoolRow {
@@ -33,16 +34,7 @@ interface HoldRow {
   held_until: number;
 }
 
-interface HoldSourceRow extends HoldRow {
-  source: string;
-  medium: string;
-  campaign: string | null;
-  term: string | null;
-  content: string | null;
-  gclid: string | null;
-  referrer: string | null;
-  landing_page: string | null;
-}
+type HoldSourceRow = HoldRow & VisitSourceRow;
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -67,10 +59,7 @@ function holdRowToHold(row: HoldRow): Hold {
 function holdSourceRowToHold(row: HoldSourceRow): HoldWithSource {
   return {
     ...holdRowToHold(row),
-    source: {
-      source: row.source, medium: row.medium, campaign: row.campaign, term: row.term, content: row.content,
-      gclid: row.gclid, referrer: row.referrer, landingPage: row.landing_page,
-    },
+    source: visitSourceRowToSource(row),
   };
 }
 
@@ -114,7 +103,7 @@ export class SqliteDniStore implements DniStore {
         'UPDATE dni_pool_numbers SET hold_id = ?, held_until = ?, last_seen_at = ? WHERE number = ?'),
       numberState: db.prepare<[string], NumberStateRow>('SELECT * FROM dni_pool_numbers WHERE number = ?'),
       holdsAt: db.prepare<[string, number, number], HoldSourceRow>(`
-        SELECT h.*, v.source, v.medium, v.campaign, v.term, v.content, v.gclid, v.referrer, v.landing_page
+        SELECT h.*, ${VISIT_SOURCE_COLUMNS}
         FROM dni_holds h JOIN dni_visits v ON v.id = h.visit_id
         WHERE h.number = ? AND h.held_from <= ? AND h.held_until > ?`),
       holdStats: db.prepare<[number, number], { pool_id: string; holds: number; reused_holds: number; peak_live_holds: number }>(`
