@@ -25,6 +25,7 @@ function landingPage(scriptSrc: string): string {
   <p id="national">or 020 7946 0000</p>
   <a id="link" href="tel:+442079460000">Call now</a>
   <p id="other">Fax: 020 7946 9999</p>
+  <p id="hours">Open 9-5: 020 7946 0000 - 24 hours 020 7946 0000</p>
   <div id="later"></div>
   </body></html>`;
 }
@@ -120,6 +121,8 @@ describe('the DNI snippet in Chromium', () => {
     assert.equal(await textOf(page, 'intl'), `Call us on +44 ${national.slice(0, 2)} ${national.slice(2, 6)} ${national.slice(6)} today`);
     assert.equal(await textOf(page, 'national'), `or 0${national.slice(0, 2)} ${national.slice(2, 6)} ${national.slice(6)}`);
     assert.equal(await textOf(page, 'other'), 'Fax: 020 7946 9999');
+    const written = `0${national.slice(0, 2)} ${national.slice(2, 6)} ${national.slice(6)}`;
+    assert.equal(await textOf(page, 'hours'), `Open 9-5: ${written} - 24 hours ${written}`);
 
     await page.evaluate(() => {
       document.getElementById('later')!.append(document.createTextNode('Out of hours: 020 7946 0000'));

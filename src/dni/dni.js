@@ -93,10 +93,26 @@
     return null;
   }
 
+  var isDigit = function (c) { return c >= '0' && c <= '9'; };
+
+  /**
+   * A run of digits and separators may hold more than the number ("020 7946 0000 - 24 hours"):
+   * the longest start of it that is a number to replace is replaced, and the rest looked at again.
+   */
+  function swapRun(run) {
+    for (var end = run.length; end > 0; end--) {
+      if (!isDigit(run.charAt(end - 1)) || isDigit(run.charAt(end))) continue;
+      var swapped = replacement(run.slice(0, end));
+      if (swapped) return swapped + swapRun(run.slice(end));
+    }
+    var skipped = /^\D*\d+[\s.\u00a0-]*/.exec(run);
+    return skipped && skipped[0].length < run.length ? skipped[0] + swapRun(run.slice(skipped[0].length)) : run;
+  }
+
   function swapText(node) {
     var text = node.nodeValue;
     if (!text || !/\d/.test(text)) return;
-    var changed = text.replace(PHONE_TEXT, function (written) { return replacement(written) || written; });
+    var changed = text.replace(PHONE_TEXT, swapRun);
     if (changed !== text) node.nodeValue = changed;
   }
 
