@@ -34,6 +34,9 @@ interface HoldRow {
   held_until: Date;
 }
 
+/** A known visit, with its latest hold's columns (all null when it has none). */
+type VisitHoldRow = { [K in keyof HoldRow]: HoldRow[K] | null };
+
 interface HoldSourceRow extends HoldRow, VisitSourceRow {
   position: number;
 }
@@ -53,6 +56,29 @@ const RENEW_HOLD = `
     WHERE n.number = l.number AND n.hold_id = l.id AND n.held_until > $2 AND p.id = n.pool_id
     RETURNING n.hold_id, n.held_until)
   UPDATE dni_holds h SET held_until = r.held_until FROM renewed r WHERE h.id = r.hold_id RETURNING h.*`;
+
+const VISIT_AND_LATEST_HOLD = `
+  SELECT h.id, h.visit_id, h.pool_id, h.number, h.held_from, h.held_until FROM dni_visits v
+  LEFT JOIN LATERAL (SELECT * FROM dni_holds WHERE visit_id = v.id ORDER BY held_from DESC, id DESC LIMIT 1) h ON true
+  WHERE v.id = $1`;
+
+const KEEP_HOLD = `
+  WITH extended AS (UPDATE dni_holds SET held_until = $1 WHERE id = $2)
+  UPDATE dni_pool_numbers SET held_until = $1, last_seen_at = $3 WHERE number = $4`;
+
+// One statement: the visit (when new), its hold with the count of the pool's live holds, and the
+// number's latest hold. The hold's foreign key is checked at the end of the statement, when the
+// visit is there.
+const GIVE_HOLD = `
+  WITH visit AS (
+    INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
+    SELECT $2, $5, $9, $10, $11, $12, $13, $14, $15, $16 WHERE $17::boolean
+  ), hold AS (
+    INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
+    SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1
+    FROM (SELECT 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5 LIMIT $8) AS live
+  )
+  UPDATE dni_pool_numbers SET hold_id = $1, held_until = $6, last_seen_at = $5 WHERE number = $4`;
 
 const HOLDS_AT = `
   SELECT c.position, h.*, ${VISIT_SOURCE_COLUMNS}
@@ -101,21 +127,25 @@ export class PostgresDniStore implements DniStore {
     return (rowCount ?? 0) > 0;
   }
 
+  /**
+   * The visit's own rows are read before the pool's lock (only that visit writes them); under
+   * the lock, three statements: lock, read the numbers, write. The numbers are read after the
+   * lock is granted, in a statement of their own, so they include what the previous holder of
+   * the lock committed.
+   */
   async holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null> {
+    const visit = request.visitId === null ? undefined : (await this.pool.query<VisitHoldRow>({
+      name: 'dni-visit-and-latest-hold', text: VISIT_AND_LATEST_HOLD, values: [request.visitId],
+    })).rows[0];
+    const known = visit !== undefined;
+    const visitId = known ? request.visitId! : request.newVisit.id;
+    const visitHold = visit?.id ? holdRowToHold(visit as HoldRow) : null;
     return this.transaction(async (client) => {
       const { rows: pools } = await client.query<{ hold_seconds: number; replaces_number: string }>({
         name: 'dni-lock-pool', text: 'SELECT hold_seconds, replaces_number FROM dni_pools WHERE id = $1 FOR UPDATE', values: [request.poolId],
       });
       const pool = pools[0];
       if (!pool) return null;
-      const latest = request.visitId === null ? [] : (await client.query<HoldRow>({
-        name: 'dni-latest-hold', text: LATEST_HOLD_OF_VISIT, values: [request.visitId],
-      })).rows;
-      const known = request.visitId !== null && (latest.length > 0 || (await client.query({
-        name: 'dni-visit-exists', text: 'SELECT 1 FROM dni_visits WHERE id = $1', values: [request.visitId],
-      })).rows.length > 0);
-      const visitId = known ? request.visitId! : request.newVisit.id;
-      const visitHold = known && latest[0] ? holdRowToHold(latest[0]) : null;
       const { rows: numbers } = await client.query<NumberStateRow>({
         name: 'dni-numbers-of-pool', text: 'SELECT number, hold_id, held_until, last_seen_at FROM dni_pool_numbers WHERE pool_id = $1',
         values: [request.poolId],
@@ -128,33 +158,18 @@ export class PostgresDniStore implements DniStore {
       const { now } = request;
       const heldUntil = holdEnd(now, pool.hold_seconds);
       if (decision.kind === 'keep') {
-        await client.query({ name: 'dni-extend-hold', text: 'UPDATE dni_holds SET held_until = $1 WHERE id = $2', values: [heldUntil, visitHold!.id] });
-        await client.query({
-          name: 'dni-set-number-hold', text: 'UPDATE dni_pool_numbers SET hold_id = $1, held_until = $2, last_seen_at = $3 WHERE number = $4',
-          values: [visitHold!.id, heldUntil, now, decision.number],
-        });
+        await client.query({ name: 'dni-keep-hold', text: KEEP_HOLD, values: [heldUntil, visitHold!.id, now, decision.number] });
         return { hold: { ...visitHold!, heldUntil }, reused: false, replacesNumber: pool.replaces_number };
       }
-      if (!known) {
-        const s = request.newVisit.source;
-        await client.query({
-          name: 'dni-insert-visit',
-          text: `INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          values: [visitId, now, s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.referrer, s.landingPage],
-        });
-      }
       const hold: Hold = { id: request.newHoldId, visitId, poolId: request.poolId, number: decision.number, heldFrom: now, heldUntil };
+      const s = request.newVisit.source;
       await client.query({
-        name: 'dni-insert-hold',
-        text: `INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
-          SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1
-          FROM (SELECT 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5 LIMIT $8) AS live`,
-        values: [hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused, maxCountedLiveHolds(states.length)],
-      });
-      await client.query({
-        name: 'dni-set-number-hold', text: 'UPDATE dni_pool_numbers SET hold_id = $1, held_until = $2, last_seen_at = $3 WHERE number = $4',
-        values: [hold.id, heldUntil, now, hold.number],
+        name: 'dni-give-hold',
+        text: GIVE_HOLD,
+        values: [
+          hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused, maxCountedLiveHolds(states.length),
+          s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.referrer, s.landingPage, !known,
+        ],
       });
       return { hold, reused: decision.reused, replacesNumber: pool.replaces_number };
     });
