@@ -13,12 +13,13 @@ import { countBySource, sizePools } from '../../domain/attribution/pool-sizing.j
 import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/pools.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallRecord } from '../../domain/calls.js';
-import { resolveReportRange } from '../../domain/reports.js';
 import type { CallQuery, CallStore, TimeRange } from '../../store/call-store.js';
 import { csvLine } from '../csv.js';
 import { HttpError, badRequest } from '../http-error.js';
-import { MAX_PAGE_SIZE, NO_CONTROL_CHARACTERS, parseNumberParam, parseTime } from './admin-query.js';
+import { describeIssue } from '../zod-issue.js';
+import { MAX_PAGE_SIZE, NO_CONTROL_CHARACTERS, parseNumberParam } from './admin-query.js';
 import { POOL_ID } from './dni.js';
+import { parseReportRange } from './reports.js';
 
 /** Pools are sized from at most this many of the range's latest calls, so the view stays quick. */
 const MAX_CALLS_EXAMINED = 10_000;
@@ -34,16 +35,12 @@ const poolBodySchema = z.strictObject({
   holdMinutes: z.number().int().min(1).max(MAX_HOLD_MINUTES).optional(),
 });
 
-function fieldOf(issue: z.core.$ZodIssue | undefined): string {
-  return issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(', ') || 'body';
-}
-
 function parsePoolBody(id: string, body: unknown): NumberPool {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('send a JSON object such as {"campaign": "Website", "replaces": "+44 20 7946 0000", "numbers": ["+44 20 7946 0001"], "holdMinutes": 30}');
   }
   const parsed = poolBodySchema.safeParse(body);
-  if (!parsed.success) throw badRequest(`"${fieldOf(parsed.error.issues[0])}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  if (!parsed.success) throw badRequest(describeIssue(parsed.error));
   const fields = parsed.data;
   const replacesNumber = parseNumberParam('replaces', fields.replaces);
   const numbers = fields.numbers.map((raw, index) => parseNumberParam(`numbers.${index}`, raw));
@@ -58,19 +55,6 @@ function parsePoolBody(id: string, body: unknown): NumberPool {
 function parsePoolId(raw: string): string {
   if (!POOL_ID.test(raw)) throw badRequest('"id" must be lower-case letters, digits, "-" or "_", up to 40, such as "website"');
   return raw;
-}
-
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined || typeof value === 'string') return value;
-  throw badRequest(`"${name}" is given more than once`);
-}
-
-/** since/until as the reports read them: the last 30 days when absent. */
-function parseRange(query: Record<string, unknown>): TimeRange {
-  const range = resolveReportRange(parseTime('since', single(query, 'since')), parseTime('until', single(query, 'until')), new Date());
-  if (range.since >= range.until) throw badRequest('"since" must be before "until"');
-  return range;
 }
 
 /** The calls of a range, newest first, a page at a time. */
@@ -120,7 +104,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
   });
 
   router.get('/api/attribution', async (req, res) => {
-    const range = parseRange(req.query);
+    const range = parseReportRange(req.query);
     const [pools, stats] = await Promise.all([store.dni.listPools(), store.dni.holdStats(range)]);
     const attributions = [];
     let examined = 0;
@@ -140,9 +124,9 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
 
   router.get('/api/conversions/google-ads.csv', async (req, res) => {
     const parsed = googleAdsQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw badRequest(`"${fieldOf(parsed.error.issues[0])}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+    if (!parsed.success) throw badRequest(describeIssue(parsed.error));
     const q = parsed.data;
-    const range = parseRange(req.query);
+    const range = parseReportRange(req.query);
     const timeZone = q.tz ?? 'UTC';
     const exportedAt = new Date();
     res.status(200).set({

@@ -11,6 +11,7 @@ import type { NumberAssigner } from '../../domain/attribution/number-assigner.js
 import { visitSourceFrom } from '../../domain/attribution/visit-source.js';
 import { AddressLimiter, clientAddress } from '../../security/address-limiter.js';
 import { HttpError, badRequest } from '../http-error.js';
+import { describeIssue } from '../zod-issue.js';
 import { NO_CONTROL_CHARACTERS } from './admin-query.js';
 
 /** Read from src/ as the dashboard's assets are (tsc copies no .js): see dashboard.ts. */
@@ -55,11 +56,7 @@ function parseVisitRequest(body: unknown) {
     throw badRequest('the body is not valid JSON');
   }
   const parsed = visitRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(', ') || 'body';
-    throw badRequest(`"${field}" ${issue?.message ?? 'is invalid'}`);
-  }
+  if (!parsed.success) throw badRequest(describeIssue(parsed.error));
   return parsed.data;
 }
 

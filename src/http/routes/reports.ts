@@ -29,7 +29,7 @@ function queryValue(query: Record<string, unknown>, name: string): string | unde
 }
 
 /** since/until from the query string; the last 30 days when absent; the range is [since, until). */
-function parseReportRange(query: Record<string, unknown>): TimeRange {
+export function parseReportRange(query: Record<string, unknown>): TimeRange {
   const range = resolveReportRange(parseTime('since', queryValue(query, 'since')), parseTime('until', queryValue(query, 'until')), new Date());
   if (range.since >= range.until) throw badRequest('"since" must be before "until"');
   return range;
