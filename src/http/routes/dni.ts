@@ -68,7 +68,7 @@ function requireAllowedOrigin(allowed: readonly string[]): RequestHandler {
     if (origin !== undefined && origins.has(origin)) return next();
     next(new HttpError('origin_not_allowed', origins.size === 0
       ? 'no website may ask for numbers: set DNI_ALLOWED_ORIGINS'
-      : `origin ${origin ?? '(none)'} is not in DNI_ALLOWED_ORIGINS`));
+      : `origin ${origin?.slice(0, 200) ?? '(none)'} is not in DNI_ALLOWED_ORIGINS`));
   };
 }
 
