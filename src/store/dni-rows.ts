@@ -1,4 +1,5 @@
-// The visit columns a hold is read with, the same in SQLite and PostgreSQL, and their mapper.
+// What SQLite and PostgreSQL share for dynamic number insertion: the visit columns a hold is
+// read with and their mapper, and the sweep that finds a pool's peak of live holds.
 
 import type { VisitSource } from '../domain/attribution/visit-source.js';
 
@@ -21,3 +22,20 @@ export function visitSourceRowToSource(row: VisitSourceRow): VisitSource {
     gclid: row.gclid, referrer: row.referrer, landingPage: row.landing_page,
   };
 }
+
+/**
+ * CTE `peaks (pool_id, peak_live_holds)` for the range [$1, $2): per pool, the most holds live at
+ * once when a hold of the range began. A running sum over starts (+1) and ends (−1), an end
+ * first at the same instant since held_until is exclusive; memory-dni-store.ts sweeps the same.
+ */
+export const PEAK_LIVE_HOLDS = `
+  events AS (
+    SELECT pool_id, held_from AS at, 1 AS delta FROM dni_holds WHERE held_from < $2 AND held_until > $1
+    UNION ALL
+    SELECT pool_id, held_until AS at, -1 AS delta FROM dni_holds WHERE held_from < $2 AND held_until > $1
+  ), running AS (
+    SELECT pool_id, at, delta, sum(delta) OVER (PARTITION BY pool_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS live
+    FROM events
+  ), peaks AS (
+    SELECT pool_id, max(live) AS peak_live_holds FROM running WHERE delta = 1 AND at >= $1 GROUP BY pool_id
+  )`;

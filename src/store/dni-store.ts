@@ -32,9 +32,10 @@ export interface NumberAtTime {
 
 export interface PoolHoldStats {
   poolId: string;
+  /** Holds given in the range. */
   holds: number;
   reusedHolds: number;
-  /** Most holds of the pool live at once, counted when each hold began. */
+  /** Most holds of the pool live at once, looked at when each hold of the range began. */
   peakLiveHolds: number;
 }
 
@@ -45,11 +46,12 @@ export interface DniStore {
   /** False when there was no such pool. */
   deletePool(id: string): Promise<boolean>;
   /**
-   * In one transaction that excludes every other one on the same pool (other instances
-   * included): reads the pool's numbers and the visit's latest hold, lets `plan` decide, and
-   * records the outcome. Null when the pool does not exist or has no numbers.
+   * Reads the pool's numbers and the visit's latest hold, lets `rank` order what the visit may
+   * get, and records the first plan whose number is, when locked, as it was read: no other
+   * visit (of any instance) can take that number until this one's hold is committed. Null when
+   * the pool does not exist or `rank` offers nothing.
    */
-  holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null>;
+  holdNumber(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]): Promise<HoldResult | null>;
   /** A visit's sign of life: extends its latest hold if still live; null when there is none. */
   renewHold(visitId: string, now: Date): Promise<Hold | null>;
   /** For each entry, the holds live on that number at that time (any order). */

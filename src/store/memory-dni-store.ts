@@ -2,14 +2,13 @@
 // whole between two awaits and needs no lock.
 
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../domain/attribution/pools.js';
-import { holdEnd, maxCountedLiveHolds } from '../domain/attribution/pools.js';
+import { holdEnd } from '../domain/attribution/pools.js';
 import type { VisitSource } from '../domain/attribution/visit-source.js';
 import type { TimeRange } from './call-store.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from './dni-store.js';
 
 interface StoredHold extends Hold {
   reused: boolean;
-  liveHolds: number;
 }
 
 export class MemoryDniStore implements DniStore {
@@ -39,15 +38,16 @@ export class MemoryDniStore implements DniStore {
     return this.#pools.delete(id);
   }
 
-  async holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null> {
+  async holdNumber(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]): Promise<HoldResult | null> {
     const pool = this.#pools.get(request.poolId);
     if (!pool) return null;
     const known = request.visitId !== null && this.#visits.has(request.visitId);
     const visitId = known ? request.visitId! : request.newVisit.id;
     const visitHold = known ? this.#latestHoldOfVisit.get(visitId) ?? null : null;
     const numbers = pool.numbers.map((n) => ({ ...this.#numbers.get(n)! }));
-    const decision = plan({ numbers, visitHold: visitHold && { ...visitHold } });
-    if (decision === null) return null;
+    // One process, no await before the writes: the first plan is always still possible.
+    const decision = rank({ numbers, visitHold: visitHold && toHold(visitHold) })[0];
+    if (decision === undefined) return null;
     const { now } = request;
     const heldUntil = holdEnd(now, pool.holdSeconds);
     const state = this.#numbers.get(decision.number)!;
@@ -57,10 +57,9 @@ export class MemoryDniStore implements DniStore {
       return { hold: toHold(visitHold!), reused: false, replacesNumber: pool.replacesNumber };
     }
     if (!known) this.#visits.set(visitId, request.newVisit.source);
-    const live = Math.min(maxCountedLiveHolds(numbers.length), this.#holds.filter((h) => h.poolId === pool.id && h.heldUntil > now).length) + 1;
     const hold: StoredHold = {
       id: request.newHoldId, visitId, poolId: pool.id, number: decision.number, heldFrom: now, heldUntil,
-      reused: decision.reused, liveHolds: live,
+      reused: decision.reused,
     };
     this.#holds.push(hold);
     this.#latestHoldOfVisit.set(visitId, hold);
@@ -87,14 +86,18 @@ export class MemoryDniStore implements DniStore {
 
   async holdStats(range: TimeRange): Promise<PoolHoldStats[]> {
     const stats = new Map<string, PoolHoldStats>();
+    const statsOf = (poolId: string) => {
+      const row = stats.get(poolId) ?? { poolId, holds: 0, reusedHolds: 0, peakLiveHolds: 0 };
+      stats.set(poolId, row);
+      return row;
+    };
     for (const hold of this.#holds) {
       if (hold.heldFrom < range.since || hold.heldFrom >= range.until) continue;
-      const row = stats.get(hold.poolId) ?? { poolId: hold.poolId, holds: 0, reusedHolds: 0, peakLiveHolds: 0 };
+      const row = statsOf(hold.poolId);
       row.holds += 1;
       if (hold.reused) row.reusedHolds += 1;
-      row.peakLiveHolds = Math.max(row.peakLiveHolds, hold.liveHolds);
-      stats.set(hold.poolId, row);
     }
+    for (const [poolId, peak] of peakLiveHolds(this.#holds, range)) statsOf(poolId).peakLiveHolds = peak;
     return [...stats.values()];
   }
 
@@ -110,4 +113,24 @@ export class MemoryDniStore implements DniStore {
 function toHold(hold: StoredHold): Hold {
   const { id, visitId, poolId, number, heldFrom, heldUntil } = hold;
   return { id, visitId, poolId, number, heldFrom, heldUntil };
+}
+
+/**
+ * Per pool, the most holds live at once when a hold of the range began: a sweep over the holds'
+ * starts (+1) and ends (−1), an end before a start at the same instant (held_until is
+ * exclusive). The SQL stores run the same sweep as a window sum.
+ */
+function peakLiveHolds(holds: readonly Hold[], range: TimeRange): Map<string, number> {
+  const events = holds
+    .filter((h) => h.heldFrom < range.until && h.heldUntil > range.since)
+    .flatMap((h) => [{ poolId: h.poolId, at: h.heldFrom.getTime(), delta: 1 }, { poolId: h.poolId, at: h.heldUntil.getTime(), delta: -1 }])
+    .sort((a, b) => a.at - b.at || a.delta - b.delta);
+  const live = new Map<string, number>();
+  const peaks = new Map<string, number>();
+  for (const event of events) {
+    const now = (live.get(event.poolId) ?? 0) + event.delta;
+    live.set(event.poolId, now);
+    if (event.delta === 1 && event.at >= range.since.getTime()) peaks.set(event.poolId, Math.max(peaks.get(event.poolId) ?? 0, now));
+  }
+  return peaks;
 }

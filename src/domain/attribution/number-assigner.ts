@@ -1,9 +1,9 @@
 // Gives website visits their numbers: a visit keeps its number while held, and asks again when
-// its hold has ended. The rule is planHold's; the store makes it atomic per pool.
+// its hold has ended. The rule is rankHoldPlans'; the store makes taking a number atomic.
 
 import { randomBytes } from 'node:crypto';
 import type { DniStore } from '../../store/dni-store.js';
-import { planHold, type Hold } from './pools.js';
+import { rankHoldPlans, type Hold } from './pools.js';
 import type { VisitSource } from './visit-source.js';
 
 export type NumberRequestOutcome = ({ kind: 'held' } & NumberForVisit) | { kind: 'no_pool' } | { kind: 'refused' };
@@ -41,10 +41,11 @@ export class NumberAssigner {
     const result = await this.store.holdNumber(
       { poolId, visitId, newVisit: { id: newDniId(), source }, newHoldId, now },
       (state) => {
-        const plan = planHold(state, now);
-        if (plan?.kind !== 'assign' || mayTakeNewHold) return plan;
-        refused = true;
-        return null;
+        const plans = rankHoldPlans(state, now);
+        if (mayTakeNewHold) return plans;
+        const keep = plans.filter((plan) => plan.kind === 'keep');
+        refused = keep.length === 0 && plans.length > 0;
+        return keep;
       },
     );
     if (refused) return { kind: 'refused' };

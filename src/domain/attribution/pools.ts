@@ -40,7 +40,7 @@ export interface HoldWithSource extends Hold {
   source: VisitSource;
 }
 
-/** What the store knows under the pool's lock when a visit asks for a number. */
+/** What the store knows of a pool when a visit asks for a number. */
 export interface PoolState {
   numbers: PoolNumberState[];
   /** The visit's latest hold, if the visit is known. */
@@ -62,27 +62,22 @@ const byLeastRecentlySeen = (a: PoolNumberState, b: PoolNumberState) =>
 export const isHeld = (state: PoolNumberState, now: Date) => state.heldUntil !== null && state.heldUntil > now;
 
 /**
- * A visit keeps its number while held. Otherwise it gets the free number that rested longest
- * (a number just let go may still be called by its last visitor), and when none is free, the
- * least recently active one. Null when the pool has no numbers.
+ * What a visit may get, best first. It keeps its number while held. Otherwise it gets the free
+ * number that rested longest (a number just let go may still be called by its last visitor),
+ * and when none is free, the least recently active one. The store takes the first it can: on
+ * PostgreSQL another instance may take a number between this ranking and its lock.
  */
-export function planHold(state: PoolState, now: Date): HoldPlan | null {
+export function rankHoldPlans(state: PoolState, now: Date): HoldPlan[] {
+  const plans: HoldPlan[] = [];
   const hold = state.visitHold;
   if (hold !== null && hold.heldUntil > now) {
     const current = state.numbers.find((n) => n.number === hold.number);
-    if (current?.holdId === hold.id) return { kind: 'keep', number: hold.number };
+    if (current?.holdId === hold.id) plans.push({ kind: 'keep', number: hold.number });
   }
   const ordered = [...state.numbers].sort(byLeastRecentlySeen);
-  const free = ordered.find((n) => !isHeld(n, now));
-  if (free) return { kind: 'assign', number: free.number, reused: false };
-  const oldest = ordered[0];
-  return oldest ? { kind: 'assign', number: oldest.number, reused: true } : null;
+  for (const n of ordered) if (!isHeld(n, now)) plans.push({ kind: 'assign', number: n.number, reused: false });
+  for (const n of ordered) if (isHeld(n, now)) plans.push({ kind: 'assign', number: n.number, reused: true });
+  return plans;
 }
-
-/**
- * Live holds are counted when a hold begins (for the peak), up to this many per number of the
- * pool: enough to say how many numbers to add, and a flood of visits never makes the count slow.
- */
-export const maxCountedLiveHolds = (poolSize: number) => poolSize * 10;
 
 export const holdEnd = (now: Date, holdSeconds: number) => new Date(now.getTime() + holdSeconds * 1000);

@@ -91,8 +91,8 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
-    // As SQLite's 15: each pool number carries its latest hold. A visit asking for a number locks
-    // its pool's row first, so instances take turns per pool (postgres-dni-store.ts).
+    // As SQLite's 15: each pool number carries its latest hold, which a visit taking the number
+    // compares and locks (postgres-dni-store.ts).
     version: 12,
     name: 'number pools',
     sql: `
@@ -135,8 +135,7 @@ export const postgresMigrations: Migration[] = [
         number text COLLATE "C" NOT NULL,
         held_from timestamptz NOT NULL,
         held_until timestamptz NOT NULL,
-        reused boolean NOT NULL,
-        live_holds integer NOT NULL
+        reused boolean NOT NULL
       );
       CREATE INDEX dni_holds_by_number ON dni_holds (number, held_from);
       CREATE INDEX dni_holds_by_visit ON dni_holds (visit_id, held_from);

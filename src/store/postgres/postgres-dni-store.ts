@@ -1,13 +1,16 @@
-// Dynamic number insertion on PostgreSQL, for several instances on one database. Giving out a
-// number locks the pool's row first (SELECT … FOR UPDATE): transactions on one pool take turns,
-// each sees every hold the previous one committed, so no two live visits get one free number.
-// Renewals touch one number row each, conditionally, and need no pool lock.
+// Dynamic number insertion on PostgreSQL, for several instances on one database. A visit's
+// number is chosen from the pool's numbers as read, best first (rankHoldPlans), and then taken
+// by locking the first of them that is still as it was read (SELECT … FOR UPDATE SKIP LOCKED,
+// compared on its latest hold): a number another transaction holds locked is skipped, one it
+// changed no longer matches, so no two live visits get one free number, and visits to one pool
+// are given numbers side by side rather than in turn. Renewals update one number row each,
+// conditionally.
 
 import type pg from 'pg';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
-import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
+import { holdEnd } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
-import { VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
+import { PEAK_LIVE_HOLDS, VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
 interface PoolRow {
@@ -18,8 +21,11 @@ interface PoolRow {
   numbers: (string | null)[];
 }
 
-interface NumberStateRow {
-  number: string;
+interface PoolNumberRow {
+  hold_seconds: number;
+  replaces_number: string;
+  /** Null when the pool has no numbers. */
+  number: string | null;
   hold_id: string | null;
   held_until: Date | null;
   last_seen_at: Date | null;
@@ -66,17 +72,31 @@ const KEEP_HOLD = `
   WITH extended AS (UPDATE dni_holds SET held_until = $1 WHERE id = $2)
   UPDATE dni_pool_numbers SET held_until = $1, last_seen_at = $3 WHERE number = $4`;
 
-// One statement: the visit (when new), its hold with the count of the pool's live holds, and the
-// number's latest hold. The hold's foreign key is checked at the end of the statement, when the
-// visit is there.
+/** The pool (no row when there is none) and its numbers as they are now, unlocked. */
+const POOL_AND_NUMBERS = `
+  SELECT p.hold_seconds, p.replaces_number, n.number, n.hold_id, n.held_until, n.last_seen_at
+  FROM dni_pools p LEFT JOIN dni_pool_numbers n ON n.pool_id = p.id WHERE p.id = $1`;
+
+// The first number, in the ranking's order, that no other transaction has locked and whose
+// latest hold is still the one read: a row changed and committed meanwhile is re-read by
+// FOR UPDATE and no longer matches.
+const LOCK_FIRST_UNCHANGED = `
+  SELECT c.rank FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c (number, seen_hold, rank)
+  JOIN dni_pool_numbers n ON n.number = c.number AND n.pool_id = $3 AND n.hold_id IS NOT DISTINCT FROM c.seen_hold
+  ORDER BY c.rank LIMIT 1
+  FOR UPDATE OF n SKIP LOCKED`;
+
+/** Rankings tried before giving up: each is lost only to visits that took its every number meanwhile. */
+const MAX_RANKINGS = 5;
+
+// One statement: the visit (when new), its hold, and the number's latest hold. The hold's
+// foreign key is checked at the end of the statement, when the visit is there.
 const GIVE_HOLD = `
   WITH visit AS (
     INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
-    SELECT $2, $5, $9, $10, $11, $12, $13, $14, $15, $16 WHERE $17::boolean
+    SELECT $2, $5, $8, $9, $10, $11, $12, $13, $14, $15 WHERE $16::boolean
   ), hold AS (
-    INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
-    SELECT $1, $2, $3, $4, $5, $6, $7, count(*) + 1
-    FROM (SELECT 1 FROM dni_holds WHERE pool_id = $3 AND held_until > $5 LIMIT $8) AS live
+    INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused) VALUES ($1, $2, $3, $4, $5, $6, $7)
   )
   UPDATE dni_pool_numbers SET hold_id = $1, held_until = $6, last_seen_at = $5 WHERE number = $4`;
 
@@ -108,7 +128,6 @@ export class PostgresDniStore implements DniStore {
       const { rows: owned } = await client.query(
         'SELECT 1 FROM dni_pool_numbers WHERE number = ANY($1::text[]) AND pool_id <> $2', [pool.numbers, pool.id]);
       if (owned.length > 0) return false;
-      // Upserting the pool's row locks it: no number of the pool is handed out meanwhile.
       await client.query(`
         INSERT INTO dni_pools (id, campaign, replaces_number, hold_seconds) VALUES ($1, $2, $3, $4)
         ON CONFLICT (id) DO UPDATE SET campaign = excluded.campaign, replaces_number = excluded.replaces_number,
@@ -127,52 +146,51 @@ export class PostgresDniStore implements DniStore {
     return (rowCount ?? 0) > 0;
   }
 
-  /**
-   * The visit's own rows are read before the pool's lock (only that visit writes them); under
-   * the lock, three statements: lock, read the numbers, write. The numbers are read after the
-   * lock is granted, in a statement of their own, so they include what the previous holder of
-   * the lock committed.
-   */
-  async holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null> {
+  async holdNumber(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]): Promise<HoldResult | null> {
     const visit = request.visitId === null ? undefined : (await this.pool.query<VisitHoldRow>({
       name: 'dni-visit-and-latest-hold', text: VISIT_AND_LATEST_HOLD, values: [request.visitId],
     })).rows[0];
     const known = visit !== undefined;
     const visitId = known ? request.visitId! : request.newVisit.id;
     const visitHold = visit?.id ? holdRowToHold(visit as HoldRow) : null;
-    return this.transaction(async (client) => {
-      const { rows: pools } = await client.query<{ hold_seconds: number; replaces_number: string }>({
-        name: 'dni-lock-pool', text: 'SELECT hold_seconds, replaces_number FROM dni_pools WHERE id = $1 FOR UPDATE', values: [request.poolId],
-      });
-      const pool = pools[0];
+    for (let attempt = 0; attempt < MAX_RANKINGS; attempt++) {
+      const { rows } = await this.pool.query<PoolNumberRow>({ name: 'dni-pool-and-numbers', text: POOL_AND_NUMBERS, values: [request.poolId] });
+      const pool = rows[0];
       if (!pool) return null;
-      const { rows: numbers } = await client.query<NumberStateRow>({
-        name: 'dni-numbers-of-pool', text: 'SELECT number, hold_id, held_until, last_seen_at FROM dni_pool_numbers WHERE pool_id = $1',
-        values: [request.poolId],
-      });
-      const states: PoolNumberState[] = numbers.map((row) => ({
+      const states: PoolNumberState[] = rows.flatMap((row) => (row.number === null ? [] : [{
         number: row.number, holdId: row.hold_id, heldUntil: row.held_until, lastSeenAt: row.last_seen_at,
-      }));
-      const decision = plan({ numbers: states, visitHold });
-      if (decision === null) return null;
-      const { now } = request;
-      const heldUntil = holdEnd(now, pool.hold_seconds);
-      if (decision.kind === 'keep') {
-        await client.query({ name: 'dni-keep-hold', text: KEEP_HOLD, values: [heldUntil, visitHold!.id, now, decision.number] });
-        return { hold: { ...visitHold!, heldUntil }, reused: false, replacesNumber: pool.replaces_number };
-      }
-      const hold: Hold = { id: request.newHoldId, visitId, poolId: request.poolId, number: decision.number, heldFrom: now, heldUntil };
-      const s = request.newVisit.source;
-      await client.query({
-        name: 'dni-give-hold',
-        text: GIVE_HOLD,
-        values: [
-          hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused, maxCountedLiveHolds(states.length),
-          s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.referrer, s.landingPage, !known,
-        ],
+      }]));
+      const plans = rank({ numbers: states, visitHold });
+      if (plans.length === 0) return null;
+      const seenHold = new Map(states.map((state) => [state.number, state.holdId]));
+      const result = await this.transaction(async (client): Promise<HoldResult | undefined> => {
+        const { rows: locked } = await client.query<{ rank: string }>({
+          name: 'dni-lock-first-unchanged', text: LOCK_FIRST_UNCHANGED,
+          values: [plans.map((plan) => plan.number), plans.map((plan) => seenHold.get(plan.number) ?? null), request.poolId],
+        });
+        const decision = locked[0] && plans[Number(locked[0].rank) - 1];
+        if (!decision) return undefined;
+        const { now } = request;
+        const heldUntil = holdEnd(now, pool.hold_seconds);
+        if (decision.kind === 'keep') {
+          await client.query({ name: 'dni-keep-hold', text: KEEP_HOLD, values: [heldUntil, visitHold!.id, now, decision.number] });
+          return { hold: { ...visitHold!, heldUntil }, reused: false, replacesNumber: pool.replaces_number };
+        }
+        const hold: Hold = { id: request.newHoldId, visitId, poolId: request.poolId, number: decision.number, heldFrom: now, heldUntil };
+        const s = request.newVisit.source;
+        await client.query({
+          name: 'dni-give-hold',
+          text: GIVE_HOLD,
+          values: [
+            hold.id, visitId, hold.poolId, hold.number, now, heldUntil, decision.reused,
+            s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.referrer, s.landingPage, !known,
+          ],
+        });
+        return { hold, reused: decision.reused, replacesNumber: pool.replaces_number };
       });
-      return { hold, reused: decision.reused, replacesNumber: pool.replaces_number };
-    });
+      if (result !== undefined) return result;
+    }
+    throw new Error(`pool ${request.poolId}: every number was taken by other visits ${MAX_RANKINGS} times running`);
   }
 
   async renewHold(visitId: string, now: Date): Promise<Hold | null> {
@@ -197,8 +215,12 @@ export class PostgresDniStore implements DniStore {
 
   async holdStats(range: TimeRange): Promise<PoolHoldStats[]> {
     const { rows } = await this.pool.query<{ pool_id: string; holds: number; reused_holds: number; peak_live_holds: number }>(`
-      SELECT pool_id, count(*)::int AS holds, count(*) FILTER (WHERE reused)::int AS reused_holds, max(live_holds) AS peak_live_holds
-      FROM dni_holds WHERE held_from >= $1 AND held_from < $2 GROUP BY pool_id`, [range.since, range.until]);
+      WITH counts AS (
+        SELECT pool_id, count(*)::int AS holds, count(*) FILTER (WHERE reused)::int AS reused_holds
+        FROM dni_holds WHERE held_from >= $1 AND held_from < $2 GROUP BY pool_id
+      ), ${PEAK_LIVE_HOLDS}
+      SELECT c.pool_id, c.holds, c.reused_holds, coalesce(p.peak_live_holds, 0)::int AS peak_live_holds
+      FROM counts c LEFT JOIN peaks p ON p.pool_id = c.pool_id`, [range.since, range.until]);
     return rows.map((row) => ({ poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds }));
   }
 

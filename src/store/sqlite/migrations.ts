@@ -255,7 +255,7 @@ export const sqliteMigrations: Migration[] = [
   },
   {
     // Holds outlive their pool: calls are credited from them after the pool is gone. reused marks
-    // a hold given while its number was still held; live_holds counts the pool's live holds then.
+    // a hold given while its number was still held.
     version: 16,
     name: 'website visits, number holds and Google Ads exports',
     sql: `
@@ -278,8 +278,7 @@ export const sqliteMigrations: Migration[] = [
         number TEXT NOT NULL,
         held_from INTEGER NOT NULL,
         held_until INTEGER NOT NULL,
-        reused INTEGER NOT NULL,
-        live_holds INTEGER NOT NULL
+        reused INTEGER NOT NULL
       );
       CREATE INDEX dni_holds_by_number ON dni_holds (number, held_from);
       CREATE INDEX dni_holds_by_visit ON dni_holds (visit_id, held_from);

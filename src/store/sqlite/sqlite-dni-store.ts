@@ -3,7 +3,8 @@
 
 import type Database from 'better-sqlite3';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
-import { holdEnd, maxCountedLiveHolds } from '../../domain/attribution/pools.js';
+import { holdEnd } from '../../domain/attribution/pools.js';
+import { PEAK_LIVE_HOLDS } from '../dni-rows.js';
 import type { TimeRange } from '../call-store.js';
 import { VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
@@ -66,7 +67,7 @@ function holdSourceRowToHold(row: HoldSourceRow): HoldWithSource {
 export class SqliteDniStore implements DniStore {
   readonly #statements;
   readonly #savePool: Database.Transaction<(pool: NumberPool) => boolean>;
-  readonly #holdNumber: Database.Transaction<(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null) => HoldResult | null>;
+  readonly #holdNumber: Database.Transaction<(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]) => HoldResult | null>;
   readonly #renewHold: Database.Transaction<(visitId: string, now: number) => Hold | null>;
   readonly #markExported: Database.Transaction<(uuids: readonly string[], at: number) => void>;
 
@@ -93,11 +94,9 @@ export class SqliteDniStore implements DniStore {
       insertVisit: db.prepare(`
         INSERT INTO dni_visits (id, started_at, source, medium, campaign, term, content, gclid, referrer, landing_page)
         VALUES (@id, @startedAt, @source, @medium, @campaign, @term, @content, @gclid, @referrer, @landingPage)`),
-      liveHoldsOfPool: db.prepare<[string, number, number], number>(
-        'SELECT count(*) FROM (SELECT 1 FROM dni_holds WHERE pool_id = ? AND held_until > ? LIMIT ?)').pluck(),
       insertHold: db.prepare(`
-        INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused, live_holds)
-        VALUES (@id, @visitId, @poolId, @number, @heldFrom, @heldUntil, @reused, @liveHolds)`),
+        INSERT INTO dni_holds (id, visit_id, pool_id, number, held_from, held_until, reused)
+        VALUES (@id, @visitId, @poolId, @number, @heldFrom, @heldUntil, @reused)`),
       extendHold: db.prepare<[number, string]>('UPDATE dni_holds SET held_until = ? WHERE id = ?'),
       setNumberHold: db.prepare<[string, number, number, string]>(
         'UPDATE dni_pool_numbers SET hold_id = ?, held_until = ?, last_seen_at = ? WHERE number = ?'),
@@ -106,9 +105,13 @@ export class SqliteDniStore implements DniStore {
         SELECT h.*, ${VISIT_SOURCE_COLUMNS}
         FROM dni_holds h JOIN dni_visits v ON v.id = h.visit_id
         WHERE h.number = ? AND h.held_from <= ? AND h.held_until > ?`),
-      holdStats: db.prepare<[number, number], { pool_id: string; holds: number; reused_holds: number; peak_live_holds: number }>(`
-        SELECT pool_id, count(*) AS holds, sum(reused) AS reused_holds, max(live_holds) AS peak_live_holds
-        FROM dni_holds WHERE held_from >= ? AND held_from < ? GROUP BY pool_id`),
+      holdStats: db.prepare<{ since: number; until: number }, { pool_id: string; holds: number; reused_holds: number; peak_live_holds: number }>(`
+        WITH counts AS (
+          SELECT pool_id, count(*) AS holds, sum(reused) AS reused_holds
+          FROM dni_holds WHERE held_from >= @since AND held_from < @until GROUP BY pool_id
+        ), ${PEAK_LIVE_HOLDS.replaceAll('$1', '@since').replaceAll('$2', '@until')}
+        SELECT c.pool_id, c.holds, c.reused_holds, coalesce(p.peak_live_holds, 0) AS peak_live_holds
+        FROM counts c LEFT JOIN peaks p ON p.pool_id = c.pool_id`),
       exported: db.prepare<[string], string>(
         'SELECT call_uuid FROM dni_conversion_exports WHERE call_uuid IN (SELECT value FROM json_each(?))').pluck(),
       markExported: db.prepare<[string, number]>(
@@ -125,16 +128,16 @@ export class SqliteDniStore implements DniStore {
       return true;
     });
 
-    this.#holdNumber = db.transaction((request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): HoldResult | null => {
+    this.#holdNumber = db.transaction((request: HoldRequest, rank: (state: PoolState) => HoldPlan[]): HoldResult | null => {
       const pool = s.findPool.get(request.poolId);
       if (!pool) return null;
       const known = request.visitId !== null && s.visitExists.get(request.visitId) !== undefined;
       const visitId = known ? request.visitId! : request.newVisit.id;
       const latest = known ? s.latestHoldOfVisit.get(visitId) : undefined;
       const visitHold = latest ? holdRowToHold(latest) : null;
-      const numbers = s.numbersOfPool.all(pool.id).map(stateRowToState);
-      const decision = plan({ numbers, visitHold });
-      if (decision === null) return null;
+      // Inside one write transaction nothing changes between reading and writing: the first plan stands.
+      const decision = rank({ numbers: s.numbersOfPool.all(pool.id).map(stateRowToState), visitHold })[0];
+      if (decision === undefined) return null;
       const now = request.now.getTime();
       const heldUntil = holdEnd(request.now, pool.hold_seconds).getTime();
       if (decision.kind === 'keep') {
@@ -146,7 +149,7 @@ export class SqliteDniStore implements DniStore {
       const hold: HoldRow = { id: request.newHoldId, visit_id: visitId, pool_id: pool.id, number: decision.number, held_from: now, held_until: heldUntil };
       s.insertHold.run({
         id: hold.id, visitId, poolId: pool.id, number: hold.number, heldFrom: now, heldUntil,
-        reused: decision.reused ? 1 : 0, liveHolds: s.liveHoldsOfPool.get(pool.id, now, maxCountedLiveHolds(numbers.length))! + 1,
+        reused: decision.reused ? 1 : 0,
       });
       s.setNumberHold.run(hold.id, heldUntil, now, hold.number);
       return { hold: holdRowToHold(hold), reused: decision.reused, replacesNumber: pool.replaces_number };
@@ -181,8 +184,8 @@ export class SqliteDniStore implements DniStore {
     return this.#statements.deletePool.run(id).changes > 0;
   }
 
-  async holdNumber(request: HoldRequest, plan: (state: PoolState) => HoldPlan | null): Promise<HoldResult | null> {
-    return this.#holdNumber.immediate(request, plan);
+  async holdNumber(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]): Promise<HoldResult | null> {
+    return this.#holdNumber.immediate(request, rank);
   }
 
   async renewHold(visitId: string, now: Date): Promise<Hold | null> {
@@ -194,7 +197,7 @@ export class SqliteDniStore implements DniStore {
   }
 
   async holdStats(range: TimeRange): Promise<PoolHoldStats[]> {
-    return this.#statements.holdStats.all(range.since.getTime(), range.until.getTime()).map((row) => ({
+    return this.#statements.holdStats.all({ since: range.since.getTime(), until: range.until.getTime() }).map((row) => ({
       poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds,
     }));
   }
