@@ -24,18 +24,19 @@ export function visitSourceRowToSource(row: VisitSourceRow): VisitSource {
 }
 
 /**
- * CTE `peaks (pool_id, peak_live_holds)` for the range [$1, $2): per pool, the most holds live at
- * once when a hold of the range began. A running sum over starts (+1) and ends (−1), an end
- * first at the same instant since held_until is exclusive; memory-dni-store.ts sweeps the same.
+ * CTE `peaks (pool_id, peak_live_holds)` for the range [since, until) given as placeholders: per
+ * pool, the most holds live at once when a hold of the range began. A running sum over starts
+ * (+1) and ends (−1), an end first at the same instant since held_until is exclusive;
+ * memory-dni-store.ts sweeps the same.
  */
-export const PEAK_LIVE_HOLDS = `
+export const peakLiveHoldsCte = (since: string, until: string) => `
   events AS (
-    SELECT pool_id, held_from AS at, 1 AS delta FROM dni_holds WHERE held_from < $2 AND held_until > $1
+    SELECT pool_id, held_from AS at, 1 AS delta FROM dni_holds WHERE held_from < ${until} AND held_until > ${since}
     UNION ALL
-    SELECT pool_id, held_until AS at, -1 AS delta FROM dni_holds WHERE held_from < $2 AND held_until > $1
+    SELECT pool_id, held_until AS at, -1 AS delta FROM dni_holds WHERE held_from < ${until} AND held_until > ${since}
   ), running AS (
     SELECT pool_id, at, delta, sum(delta) OVER (PARTITION BY pool_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS live
     FROM events
   ), peaks AS (
-    SELECT pool_id, max(live) AS peak_live_holds FROM running WHERE delta = 1 AND at >= $1 GROUP BY pool_id
+    SELECT pool_id, max(live) AS peak_live_holds FROM running WHERE delta = 1 AND at >= ${since} GROUP BY pool_id
   )`;

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
 import { holdEnd } from '../../domain/attribution/pools.js';
 import type { TimeRange } from '../call-store.js';
-import { PEAK_LIVE_HOLDS, VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
+import { VISIT_SOURCE_COLUMNS, peakLiveHoldsCte, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
 interface PoolRow {
@@ -218,7 +218,7 @@ export class PostgresDniStore implements DniStore {
       WITH counts AS (
         SELECT pool_id, count(*)::int AS holds, count(*) FILTER (WHERE reused)::int AS reused_holds
         FROM dni_holds WHERE held_from >= $1 AND held_from < $2 GROUP BY pool_id
-      ), ${PEAK_LIVE_HOLDS}
+      ), ${peakLiveHoldsCte('$1', '$2')}
       SELECT c.pool_id, c.holds, c.reused_holds, coalesce(p.peak_live_holds, 0)::int AS peak_live_holds
       FROM counts c LEFT JOIN peaks p ON p.pool_id = c.pool_id`, [range.since, range.until]);
     return rows.map((row) => ({ poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds }));

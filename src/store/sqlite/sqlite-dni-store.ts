@@ -4,9 +4,8 @@
 import type Database from 'better-sqlite3';
 import type { Hold, HoldPlan, HoldWithSource, NumberPool, PoolNumberState, PoolState } from '../../domain/attribution/pools.js';
 import { holdEnd } from '../../domain/attribution/pools.js';
-import { PEAK_LIVE_HOLDS } from '../dni-rows.js';
 import type { TimeRange } from '../call-store.js';
-import { VISIT_SOURCE_COLUMNS, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
+import { VISIT_SOURCE_COLUMNS, peakLiveHoldsCte, visitSourceRowToSource, type VisitSourceRow } from '../dni-rows.js';
 import type { DniStore, HoldRequest, HoldResult, NumberAtTime, PoolHoldStats } from '../dni-store.js';
 
 interface PoolRow {
@@ -109,7 +108,7 @@ export class SqliteDniStore implements DniStore {
         WITH counts AS (
           SELECT pool_id, count(*) AS holds, sum(reused) AS reused_holds
           FROM dni_holds WHERE held_from >= @since AND held_from < @until GROUP BY pool_id
-        ), ${PEAK_LIVE_HOLDS.replaceAll('$1', '@since').replaceAll('$2', '@until')}
+        ), ${peakLiveHoldsCte('@since', '@until')}
         SELECT c.pool_id, c.holds, c.reused_holds, coalesce(p.peak_live_holds, 0) AS peak_live_holds
         FROM counts c LEFT JOIN peaks p ON p.pool_id = c.pool_id`),
       exported: db.prepare<[string], string>(
