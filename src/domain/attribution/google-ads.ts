@@ -10,16 +10,6 @@ export function isQualifiedCall(call: CallRecord, qualifiedCallSeconds: number):
   return call.outcome === 'answered' && (call.durationSeconds ?? 0) >= qualifiedCallSeconds;
 }
 
-/** True for an IANA time zone name this runtime knows. */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `yyyy-MM-dd HH:mm:ss`, the wall-clock time in `timeZone`, as Google's template writes it. */
 export function googleAdsTime(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-US', {

@@ -6,9 +6,8 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { attributeCalls } from '../../domain/attribution/call-attribution.js';
-import {
-  GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime, isQualifiedCall, isTimeZone,
-} from '../../domain/attribution/google-ads.js';
+import { GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime, isQualifiedCall } from '../../domain/attribution/google-ads.js';
+import { isTimeZone } from '../../domain/time-zone.js';
 import { countBySource, sizePools } from '../../domain/attribution/pool-sizing.js';
 import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/pools.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
@@ -16,17 +15,15 @@ import type { CallRecord } from '../../domain/calls.js';
 import type { CallQuery, CallStore, TimeRange } from '../../store/call-store.js';
 import { csvLine } from '../csv.js';
 import { HttpError, badRequest } from '../http-error.js';
-import { describeIssue } from '../zod-issue.js';
-import { MAX_PAGE_SIZE, NO_CONTROL_CHARACTERS, parseNumberParam } from './admin-query.js';
+import { MAX_PAGE_SIZE, parseNumberParam } from './admin-query.js';
 import { POOL_ID } from './dni.js';
 import { parseReportRange } from './reports.js';
+import { describeIssue, printable } from './route-body.js';
 
 /** Pools are sized from at most this many of the range's latest calls, so the view stays quick. */
 const MAX_CALLS_EXAMINED = 10_000;
 const MAX_POOL_NUMBERS = 1000;
 const MAX_HOLD_MINUTES = 24 * 60;
-
-const printable = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
 
 const poolBodySchema = z.strictObject({
   campaign: printable(100).nullable().optional(),
@@ -127,7 +124,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     if (!parsed.success) throw badRequest(describeIssue(parsed.error));
     const q = parsed.data;
     const range = parseReportRange(req.query);
-    const timeZone = q.tz ?? 'UTC';
+    const timeZone = q.tz ?? config.timeZone;
     const exportedAt = new Date();
     res.status(200).set({
       'content-type': 'text/csv; charset=utf-8',

@@ -11,8 +11,8 @@ import type { NumberAssigner } from '../../domain/attribution/number-assigner.js
 import { visitSourceFrom } from '../../domain/attribution/visit-source.js';
 import { AddressLimiter, clientAddress } from '../../security/address-limiter.js';
 import { HttpError, badRequest } from '../http-error.js';
-import { describeIssue } from '../zod-issue.js';
 import { NO_CONTROL_CHARACTERS } from './admin-query.js';
+import { describeIssue } from './route-body.js';
 
 /** Read from src/ as the dashboard's assets are (tsc copies no .js): see dashboard.ts. */
 const SNIPPET_PATH = fileURLToPath(new URL('../../../src/dni/dni.js', import.meta.url));
@@ -55,6 +55,7 @@ function parseVisitRequest(body: unknown) {
   } catch {
     throw badRequest('the body is not valid JSON');
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('"body" must be a JSON object such as {"pool": "website"}');
   const parsed = visitRequestSchema.safeParse(json);
   if (!parsed.success) throw badRequest(describeIssue(parsed.error));
   return parsed.data;
