@@ -117,6 +117,11 @@ const originList = z.preprocess(
     }),
 );
 
+/** The database alone, for commands that need nothing else (`npm run import`); throws ConfigError. */
+export function loadDatabaseLocation(env: Record<string, string | undefined>): DatabaseLocation {
+  return parseDatabaseUrl(emptyAsUndefined(env.DATABASE_URL) as string | undefined);
+}
+
 function parseAccessLog(raw: string | undefined): AccessLogTarget {
   if (raw === undefined || raw === 'stdout') return { kind: 'stdout' };
   if (raw === 'off') return { kind: 'off' };

@@ -2,7 +2,8 @@
 // its legs, and the lifecycle derived from them.
 
 /** `blocked`: the caller was on a block list and never connected; neither answered nor missed. */
-export type CallOutcome = 'in_progress' | 'answered' | 'missed' | 'blocked';
+export const CALL_OUTCOMES = ['in_progress', 'answered', 'missed', 'blocked'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 /** What the answer webhook learns: who called which number, and where the call was sent. */
 export interface InboundCall {

@@ -11,7 +11,10 @@ const MAX_FIELD_LENGTH = 512;
 const MAX_FIELDS = 64;
 
 const text = z.string().max(MAX_FIELD_LENGTH);
-const id = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'must be an identifier');
+/** A Vonage uuid or conversation uuid. */
+export const vonageId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'must be an identifier');
+/** A Vonage call status as an event reports it (`answered`, `completed`, …). */
+export const callStatus = z.string().regex(/^[a-z_]{1,32}$/, 'must be a Vonage call status');
 
 /** Query strings and JSON bodies alike must be a flat object of short scalars. */
 function assertFlatPayload(payload: unknown): asserts payload is Record<string, unknown> {
@@ -39,8 +42,8 @@ const answerSchema = z.object({
   to: text.optional(),
   from: text.optional(),
   from_user: text.optional(),
-  uuid: id.optional(),
-  conversation_uuid: id.optional(),
+  uuid: vonageId.optional(),
+  conversation_uuid: vonageId.optional(),
 });
 
 /** What the answer webhook carries, as the tracker needs it. */
@@ -71,10 +74,10 @@ const LATEST_EVENT_MS = Date.UTC(2100, 0, 1);
 const scalar = z.union([z.string().max(MAX_FIELD_LENGTH), z.number()]);
 
 const eventSchema = z.object({
-  uuid: id.optional(),
-  call_uuid: id.optional(),
-  conversation_uuid: id.optional(),
-  status: z.string().regex(/^[a-z_]{1,32}$/, 'must be a Vonage call status'),
+  uuid: vonageId.optional(),
+  call_uuid: vonageId.optional(),
+  conversation_uuid: vonageId.optional(),
+  status: callStatus,
   direction: text.optional(),
   to: text.optional(),
   timestamp: text.optional(),

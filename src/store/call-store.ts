@@ -71,9 +71,10 @@ export interface CallStore {
   recordEvents(events: readonly CallEvent[]): Promise<void>;
   /**
    * Bulk path for complete records (imports, benchmark fills): inserts calls with their
-   * lifecycle as given, skipping uuids already stored. Not used by the webhooks.
+   * lifecycle as given, skipping uuids already stored. Not used by the webhooks. Resolves to
+   * the number of calls stored (the others were there already).
    */
-  importCalls(calls: readonly CallRecord[]): Promise<void>;
+  importCalls(calls: readonly CallRecord[]): Promise<number>;
   findCall(uuid: string): Promise<CallRecord | null>;
   listCalls(query: CallQuery): Promise<CallPage>;
 

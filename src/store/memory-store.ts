@@ -57,11 +57,14 @@ export class MemoryStore implements CallStore {
     if (call.conversationUuid !== null) append(this.#callsByConversation, call.conversationUuid, call);
   }
 
-  async importCalls(calls: readonly CallRecord[]): Promise<void> {
+  async importCalls(calls: readonly CallRecord[]): Promise<number> {
+    let stored = 0;
     for (const record of calls) {
       if (this.#callsByUuid.has(record.uuid)) continue;
+      stored += 1;
       this.#add({ attempts: [], answeredBy: null, ...record, blocked: record.outcome === 'blocked' });
     }
+    return stored;
   }
 
   async recordEvents(events: readonly CallEvent[]): Promise<void> {

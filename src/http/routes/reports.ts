@@ -2,8 +2,8 @@
 // every call matching the /api/calls filters as CSV. Mounted behind requireAdmin.
 
 import { Router, type Response } from 'express';
-import type { CallRecord } from '../../domain/calls.js';
 import type { Config } from '../../config.js';
+import { CALL_CSV_HEADER, callCsvLine } from '../call-csv.js';
 import { csvLine, type CsvCell } from '../csv.js';
 import { badRequest } from '../http-error.js';
 import {
@@ -15,11 +15,6 @@ import { MAX_PAGE_SIZE, parseCallQuery, parseTime } from './admin-query.js';
 const REPORT_COLUMNS = [
   'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
   'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
-] as const;
-
-const CALL_COLUMNS = [
-  'startedAt', 'trackingNumber', 'campaign', 'caller', 'outcome', 'durationSeconds', 'answeredAt', 'endedAt',
-  'forwardTo', 'inboundStatus', 'forwardedStatus', 'uuid', 'conversationUuid',
 ] as const;
 
 function queryValue(query: Record<string, unknown>, name: string): string | undefined {
@@ -46,14 +41,6 @@ function reportRowCells(row: ReportRow): CsvCell[] {
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
     row.totalDurationSeconds, row.qualifiedCalls,
-  ];
-}
-
-function callCells(call: CallRecord): CsvCell[] {
-  return [
-    call.startedAt.toISOString(), call.trackingNumber, call.campaign, call.caller, call.outcome, call.durationSeconds,
-    call.answeredAt?.toISOString() ?? null, call.endedAt?.toISOString() ?? null, call.forwardTo,
-    call.inboundStatus, call.forwardedStatus, call.uuid, call.conversationUuid,
   ];
 }
 
@@ -108,10 +95,10 @@ export function reportRoutes(store: CallStore, config: Readonly<Config>): Router
     // Every matching call, page after page: `limit` sizes /api/calls pages and means nothing here.
     const query = { ...parseCallQuery({ ...req.query, limit: undefined }), limit: MAX_PAGE_SIZE };
     startCsv(res, 'calls.csv');
-    res.write(csvLine(CALL_COLUMNS));
+    res.write(CALL_CSV_HEADER);
     while (!res.destroyed) {
       const page = await store.listCalls(query);
-      if (!res.write(page.calls.map((call) => csvLine(callCells(call))).join(''))) await writable(res);
+      if (!res.write(page.calls.map(callCsvLine).join(''))) await writable(res);
       if (!page.nextCursor) break;
       query.cursor = page.nextCursor;
     }

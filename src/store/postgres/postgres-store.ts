@@ -426,10 +426,10 @@ export class PostgresStore implements CallStore {
     await this.#refreshCallsConcerned(rows.map((row) => row.uuid), rows.flatMap((row) => row.conversation_uuid ?? []));
   }
 
-  async importCalls(calls: readonly CallRecord[]): Promise<void> {
-    if (calls.length === 0) return;
+  async importCalls(calls: readonly CallRecord[]): Promise<number> {
+    if (calls.length === 0) return 0;
     const batch = uniqueByUuid(calls);
-    await this.#pool.query(withTimeout({
+    const { rowCount } = await this.#pool.query(withTimeout({
       text: IMPORT_CALLS,
       values: [
         batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
@@ -439,6 +439,7 @@ export class PostgresStore implements CallStore {
         batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
       ],
     }, REPORT_TIMEOUT_MS));
+    return rowCount ?? 0;
   }
 
   /** Events follow the same order as calls (see recordCalls): committed first, then folded in. */

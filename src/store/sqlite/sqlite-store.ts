@@ -121,7 +121,7 @@ export class SqliteStore implements CallStore {
   readonly #statements;
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
-  readonly #importCalls: (calls: readonly CallRecord[]) => void;
+  readonly #importCalls: (calls: readonly CallRecord[]) => number;
   readonly #reports: SqliteReports;
   readonly #callList: SqliteCallList;
   readonly #rollup: CallRollupWriter;
@@ -222,13 +222,13 @@ export class SqliteStore implements CallStore {
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
         { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null }));
-      this.#rollup.insertBatch(batch, (call) => this.#statements.importCall.run({
+      return this.#rollup.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
         endedAt: call.endedAt?.getTime() ?? null,
         attempts: JSON.stringify(call.attempts ?? []),
         answeredBy: call.answeredBy ?? null,
-      }).changes > 0);
+      }).changes > 0).length;
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
       // Each call once per batch, after all its events are in: its lifecycle depends only on them.
@@ -285,8 +285,8 @@ export class SqliteStore implements CallStore {
     this.#insertCalls(calls);
   }
 
-  async importCalls(calls: readonly CallRecord[]): Promise<void> {
-    this.#importCalls(calls);
+  async importCalls(calls: readonly CallRecord[]): Promise<number> {
+    return this.#importCalls(calls);
   }
 
   async recordEvents(events: readonly CallEvent[]): Promise<void> {

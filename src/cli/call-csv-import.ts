@@ -1,0 +1,120 @@
+// Reads a calls CSV (as /api/calls.csv writes it) into a store through its bulk path, streaming
+// the file in batches so that memory stays flat however long the history. Unless told to skip
+// invalid records, the whole file is checked first and nothing is written if any record is bad.
+
+import { parse, CsvError } from 'csv-parse';
+import { createReadStream, statSync } from 'node:fs';
+import type { CallRecord } from '../domain/calls.js';
+import { checkCallCsvHeader, parseCallCsvRecord } from '../http/call-csv.js';
+import { readCell } from '../http/csv.js';
+import type { CallStore } from '../store/call-store.js';
+
+/** Calls per importCalls: one transaction each, large enough that its overhead is spread thin. */
+const BATCH_SIZE = 2000;
+/** Bad records listed by line; the rest are only counted. */
+const MAX_LISTED_PROBLEMS = 20;
+
+export interface RecordProblem {
+  /** Line of the file the record starts on, counting the header as line 1. */
+  line: number;
+  reason: string;
+}
+
+export interface ImportSummary {
+  /** Records read, header excluded. */
+  read: number;
+  imported: number;
+  alreadyStored: number;
+  invalid: number;
+  /** The first bad records, in file order. */
+  problems: RecordProblem[];
+  /** False when bad records stopped the import before anything was written. */
+  written: boolean;
+}
+
+export type ImportPhase = 'checking' | 'importing';
+
+export interface ImportOptions {
+  /** Import the valid records and count the others, instead of writing nothing. */
+  skipInvalid: boolean;
+  onProgress?: (phase: ImportPhase, bytesRead: number, totalBytes: number) => void;
+}
+
+/** A file that cannot be read as a calls CSV at all: a wrong header, broken quoting. */
+export class CallCsvError extends Error {
+  override name = 'CallCsvError';
+}
+
+interface ReadRecord {
+  line: number;
+  cells: (string | null)[];
+}
+
+/** The file's records after the header, each with the line it starts on. */
+async function* readRecords(path: string, onBytes: (bytesRead: number) => void): AsyncGenerator<ReadRecord> {
+  const file = createReadStream(path);
+  const parser = file.pipe(parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    cast: (value, context) => readCell(value, context.quoting),
+  }));
+  file.on('error', (error) => parser.destroy(error));
+  let header = true;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
+      // info.lines is the line the record ends on; a line break inside a quoted cell (which no
+      // valid record has) makes it span several.
+      const line = info.lines - record.reduce((breaks, cell) => breaks + (cell?.split('\n').length ?? 1) - 1, 0);
+      onBytes(file.bytesRead);
+      if (header) {
+        const problem = checkCallCsvHeader(record);
+        if (problem !== null) throw new CallCsvError(`line ${line}: ${problem}`);
+        header = false;
+        continue;
+      }
+      yield { line, cells: record };
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw new CallCsvError(error.message);
+    throw error;
+  }
+  if (header) throw new CallCsvError('the file is empty: it has no header line');
+}
+
+/** One pass over the file; writes the valid calls when given a store. */
+async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: number) => void): Promise<ImportSummary> {
+  const summary: ImportSummary = { read: 0, imported: 0, alreadyStored: 0, invalid: 0, problems: [], written: store !== null };
+  let batch: CallRecord[] = [];
+  const flush = async () => {
+    if (store === null || batch.length === 0) return;
+    const stored = await store.importCalls(batch);
+    summary.imported += stored;
+    summary.alreadyStored += batch.length - stored;
+    batch = [];
+  };
+  for await (const { line, cells } of readRecords(path, onBytes)) {
+    summary.read += 1;
+    const parsed = parseCallCsvRecord(cells);
+    if ('reason' in parsed) {
+      summary.invalid += 1;
+      if (summary.problems.length < MAX_LISTED_PROBLEMS) summary.problems.push({ line, reason: parsed.reason });
+      continue;
+    }
+    batch.push(parsed.call);
+    if (batch.length === BATCH_SIZE) await flush();
+  }
+  await flush();
+  return summary;
+}
+
+export async function importCallCsv(path: string, store: CallStore, options: ImportOptions): Promise<ImportSummary> {
+  const totalBytes = statSync(path).size;
+  const progress = (phase: ImportPhase) => (bytesRead: number) => options.onProgress?.(phase, bytesRead, totalBytes);
+  if (!options.skipInvalid) {
+    const check = await pass(path, null, progress('checking'));
+    if (check.invalid > 0) return check;
+  }
+  return pass(path, store, progress('importing'));
+}
