@@ -1,18 +1,18 @@
-// A/B comparison of builds of the call-tracker under the answer-webhook load, for profiling work:
-// `tsx bench/ab.ts <name>=<build dir> …` starts one server per build (SQLite, access log to a
-// file, the bench's 20 numbers with campaigns; "bare" names bench/bare-express), warms each up,
-// then drives them in interleaved rounds and prints server CPU per answer and req/s for each.
-// A build dir holds `src/server.js` as `tsc -p bench/tsconfig.json --outDir <dir>` emits it; it
-// must sit inside the project so that node_modules resolve. Not part of `npm run bench`.
+// A/B comparison of builds of the call-tracker under the bench's answer-webhook load, for
+// profiling work: `tsx bench/ab.ts <name>=<build dir> …` starts one server per build (SQLite,
+// access log to a file; a dir named "bare" or "tutorial" runs that baseline instead), warms each
+// up, then drives them in interleaved rounds and prints server CPU per answer and req/s for each.
+// A build dir holds `server.js` as `tsc -p tsconfig.build.json --outDir <dir>` emits it; it must
+// sit inside the project so that node_modules resolve. Not part of `npm run bench`.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { answerWebhookPaths, driveLoad, percentile } from './load.js';
-import { ADMIN_TOKEN, PROJECT_ROOT, configureNumbers, startServer, type Entrypoints, type ServerProcess } from './processes.js';
+import { ADMIN_TOKEN, buildBaselines, startServer, type Entrypoints, type ServerProcess } from './processes.js';
 
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
-const roundSeconds = Number(process.env.AB_SECONDS ?? 3);
+const roundSeconds = Number(process.env.AB_SECONDS ?? 5);
 const connections = 50;
 
 const variants = process.argv.slice(2).map((arg) => {
@@ -24,17 +24,13 @@ if (variants.length < 2) throw new Error('usage: tsx bench/ab.ts a=<build dir> b
 
 const work = mkdtempSync(join(tmpdir(), 'call-tracker-ab-'));
 const servers: { name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number }[] = [];
+const { warnings, ...baselines } = buildBaselines();
+if (warnings) throw new Error(`the baselines do not compile:\n${warnings}`);
 try {
   for (const { name, dir } of variants) {
-    const bare = dir.endsWith('bare');
-    const entrypoints: Entrypoints = {
-      runtime: 'compiled',
-      server: join(dir, 'src', 'server.js'),
-      bare: join(PROJECT_ROOT, 'bench', '.cache', 'build', 'bench', 'bare-express.js'),
-      probe: join(PROJECT_ROOT, 'bench', '.cache', 'build', 'bench', 'memory-probe.js'),
-      buildWarnings: null,
-    };
-    const env: Record<string, string> = bare ? {} : {
+    const baseline = basename(dir) === 'bare' ? 'bare' : basename(dir) === 'tutorial' ? 'tutorial' : null;
+    const entrypoints: Entrypoints = { runtime: 'compiled', server: join(dir, 'server.js'), ...baselines, buildWarnings: null };
+    const env: Record<string, string> = baseline ? {} : {
       PROXY_TO_NUMBER: '447700900000',
       // AB_DATABASE_URL: every build on this database (PostgreSQL) instead of a SQLite file each.
       DATABASE_URL: process.env.AB_DATABASE_URL ?? `sqlite:${join(work, `${name}.db`)}`,
@@ -42,13 +38,12 @@ try {
       ACCESS_LOG: process.env.AB_ACCESS_LOG ?? join(work, `${name}-access.log`),
       SPOOL_PATH: join(work, `${name}-spool.ndjson`),
     };
-    const server = await startServer(entrypoints, { name, entry: bare ? 'bare' : 'server', env, cwd: work, logPath: join(work, `${name}.log`),
+    const server = await startServer(entrypoints, { name, entry: baseline ?? 'server', env, cwd: work, logPath: join(work, `${name}.log`),
       // AB_PROF=<dir>: each server writes a CPU profile there when it stops; AB_NODE_ARGS: more options.
       nodeArgs: [
         ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
-    if (!bare) await configureNumbers(server);
     servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0 });
   }
   const nextPath = answerWebhookPaths();

@@ -10,10 +10,11 @@ import type { CallOutcome, CallRecord } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { seededRandom } from '../test/helpers/call-flows.js';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
 /** Bump when the generated data changes: cached files of another version are filled again. */
-export const FILL_VERSION = 1;
+export const FILL_VERSION = 2;
 
 const DAY_MS = 86_400_000;
 const BUSINESS_PHONE = '447700900000';
@@ -95,7 +96,8 @@ function callsPerDay(plan: FillPlan, firstDay: number): number[] {
 
 /** The calls of the plan in batches, oldest first, as they would have arrived. */
 export function* generateCalls(plan: FillPlan, batchSize: number): Generator<CallRecord[]> {
-  const random = seededRandom(plan.seed);
+  const generator = xoroshiro128plus(plan.seed);
+  const random = () => uniformFloat64(generator);
   const endMs = plan.endAt.getTime();
   // The last day is the one endAt falls in (a partial day), the first plan.days - 1 days before it.
   const firstDay = Math.floor((endMs - 1) / DAY_MS) * DAY_MS - (plan.days - 1) * DAY_MS;
@@ -198,6 +200,11 @@ export async function fillStore(store: CallStore, plan: FillPlan, batchSize = 50
   return imported;
 }
 
+/** The report benchmark's history: `calls` calls over 90 days up to the hour of `now`, whose last calls are still in progress. */
+export function reportPlan(calls: number, now = new Date()): FillPlan {
+  return { calls, days: 90, endAt: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000), seed: 20_261_124 };
+}
+
 export interface FilledDatabase {
   path: string;
   /** Seconds spent filling; null when the cached file was used. */
@@ -222,8 +229,7 @@ export async function filledSqliteDatabase(cacheDir: string, calls: number, now 
 
   mkdirSync(cacheDir, { recursive: true });
   for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { force: true });
-  // History up to the hour of the fill; its last calls are still in progress.
-  const plan: FillPlan = { calls, days: 90, endAt: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000), seed: 20_261_124 };
+  const plan = reportPlan(calls, now);
   const partial = `${path}.partial`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
   const started = performance.now();
@@ -247,7 +253,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   const calls = Number(count);
   const store = openSqliteStore(target);
   const started = performance.now();
-  const imported = await fillStore(store, { calls, days: 90, endAt: new Date(), seed: 20_261_124 });
+  const imported = await fillStore(store, reportPlan(calls));
   await store.close();
   process.stdout.write(`${imported} calls in ${((performance.now() - started) / 1000).toFixed(1)} s into ${target}\n`);
 }

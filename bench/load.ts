@@ -1,26 +1,26 @@
 // Drives answer webhooks at servers with autocannon over loopback, the way Vonage sends them by
-// default (GET, fields in the query string), each request with a uuid of its own.
+// default (GET, fields in the query string), shaped like real traffic: every request a call of
+// its own, with random uuids, a new caller, and one of many tracking numbers.
 
 import autocannon from 'autocannon';
-import { randomBytes } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 
-/** The tracking numbers the generated calls are made to; the bench gives them campaigns. */
-export const BENCH_TRACKING_NUMBERS = Array.from({ length: 20 }, (_, i) => `4420794601${String(i).padStart(2, '0')}`);
+/** Distinct tracking numbers the calls are made to; the bench configures none of them. */
+const TRACKING_NUMBERS = 1000;
 
 /**
- * Paths of answer webhooks, one new call each: a fresh uuid (unique across runs too, for a
- * PostgreSQL database that outlives the run), its conversation, a tracking number and a caller,
- * about a third of them repeat callers and one in 25 withheld.
+ * Paths of answer webhooks, one new call each: random uuids (as Vonage's are; unique across
+ * runs too, for a PostgreSQL database that outlives the run), a caller never seen before in
+ * the run, and the next of TRACKING_NUMBERS numbers.
  */
 export function answerWebhookPaths(): () => string {
-  const run = randomBytes(4).toString('hex');
+  const firstCaller = randomInt(1e8);
   let counter = 0;
   return () => {
     counter += 1;
-    const uuid = `${run}-${(counter >>> 16).toString(16).padStart(4, '0')}-4000-8000-${counter.toString(16).padStart(12, '0')}`;
-    const to = BENCH_TRACKING_NUMBERS[counter % BENCH_TRACKING_NUMBERS.length]!;
-    const from = counter % 25 === 0 ? 'Unknown' : `4477009${String(counter % 3 === 0 ? counter % 5000 : counter).padStart(5, '0')}`;
-    return `/track-call?from=${from}&to=${to}&uuid=${uuid}&conversation_uuid=CON-${uuid}` +
+    const to = `4420794${String(counter % TRACKING_NUMBERS).padStart(5, '0')}`;
+    const from = `447${String((firstCaller + counter) % 1e9).padStart(9, '0')}`;
+    return `/track-call?from=${from}&to=${to}&uuid=${randomUUID()}&conversation_uuid=CON-${randomUUID()}` +
       '&region_url=https%3A%2F%2Fapi-eu-1.vonage.com&endpoint_type=phone';
   };
 }

@@ -1,6 +1,6 @@
 // Builds the code under test and runs each benchmarked server in a process of its own: the
-// call-tracker as production runs it (compiled, `node src/server.js`) and the bare Express
-// baseline, both started, probed and stopped the same way.
+// call-tracker as `npm start` runs it (`node dist/server.js`, compiled by `npm run build`), the
+// bare Express baseline and the tutorial's server, all started, probed and stopped the same way.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
@@ -8,12 +8,11 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_TRACKING_NUMBERS } from './load.js';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 /** The admin token every benchmarked call-tracker is started with. */
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
-const BUILD_DIR = join(PROJECT_ROOT, 'bench', '.cache', 'build');
+const BASELINE_BUILD_DIR = join(PROJECT_ROOT, 'bench', '.cache', 'build');
 
 /** How the servers' code is run: compiled JavaScript (production) or TypeScript through tsx (smoke runs). */
 export type Runtime = 'compiled' | 'tsx';
@@ -22,34 +21,53 @@ export interface Entrypoints {
   runtime: Runtime;
   server: string;
   bare: string;
+  tutorial: string;
   probe: string;
-  /** tsc's complaints, when the build emitted code in spite of type errors. */
+  /** tsc's complaints, when a build emitted code in spite of type errors. */
   buildWarnings: string | null;
 }
 
-/** Compiles src/ and the baseline with tsc, like `npm run build` does for production. */
+/** Runs tsc on a project; returns its complaints, or null when it had none. */
+function compile(project: string): string | null {
+  const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8', cwd: PROJECT_ROOT });
+  return built.status === 0 ? null : `${built.stdout}${built.stderr}${built.error ?? ''}`.trim();
+}
+
+/** Compiles the baselines and the probe (bench/tsconfig.json). */
+export function buildBaselines(): Pick<Entrypoints, 'bare' | 'tutorial' | 'probe'> & { warnings: string | null } {
+  return {
+    bare: join(BASELINE_BUILD_DIR, 'bench', 'bare-express.js'),
+    tutorial: join(BASELINE_BUILD_DIR, 'bench', 'tutorial-server.js'),
+    probe: join(BASELINE_BUILD_DIR, 'bench', 'memory-probe.js'),
+    warnings: compile(join(PROJECT_ROOT, 'bench', 'tsconfig.json')),
+  };
+}
+
+/** Compiles src/ as `npm run build` does for production (into dist/), and the baselines. */
 export function buildEntrypoints(runtime: Runtime): Entrypoints {
   if (runtime === 'tsx') {
     return {
       runtime,
       server: join(PROJECT_ROOT, 'src', 'server.ts'),
       bare: join(PROJECT_ROOT, 'bench', 'bare-express.ts'),
+      tutorial: join(PROJECT_ROOT, 'bench', 'tutorial-server.ts'),
       probe: join(PROJECT_ROOT, 'bench', 'memory-probe.ts'),
       buildWarnings: null,
     };
   }
-  const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', join(PROJECT_ROOT, 'bench', 'tsconfig.json')], { encoding: 'utf8' });
+  const serverWarnings = compile(join(PROJECT_ROOT, 'tsconfig.build.json'));
+  const { warnings: baselineWarnings, ...baselines } = buildBaselines();
+  const warnings = [serverWarnings, baselineWarnings].filter((w) => w !== null);
   const entrypoints: Entrypoints = {
     runtime,
-    server: join(BUILD_DIR, 'src', 'server.js'),
-    bare: join(BUILD_DIR, 'bench', 'bare-express.js'),
-    probe: join(BUILD_DIR, 'bench', 'memory-probe.js'),
-    buildWarnings: built.status === 0 ? null : `${built.stdout}${built.stderr}`.trim(),
+    server: join(PROJECT_ROOT, 'dist', 'server.js'),
+    ...baselines,
+    buildWarnings: warnings.length > 0 ? warnings.join('\n') : null,
   };
   // tsc emits in spite of type errors; only a build that produced nothing stops the run.
-  if (!existsSync(entrypoints.server) || !existsSync(entrypoints.bare)) {
-    throw new Error(`the build failed:\n${entrypoints.buildWarnings ?? built.error ?? ''}`);
+  if (![entrypoints.server, entrypoints.bare, entrypoints.tutorial, entrypoints.probe].every((file) => existsSync(file))) {
+    throw new Error(`the build failed:\n${entrypoints.buildWarnings ?? ''}`);
   }
   return entrypoints;
 }
@@ -89,7 +107,7 @@ export interface ServerProcess {
 
 export interface ServerSpec {
   name: string;
-  entry: 'server' | 'bare';
+  entry: 'server' | 'bare' | 'tutorial';
   /** Environment for the server; PORT is added. Nothing else is inherited but PATH and HOME. */
   env: Record<string, string>;
   /** Working directory: keeps a developer's .env out of the run. */
@@ -111,7 +129,7 @@ export async function startServer(entrypoints: Entrypoints, spec: ServerSpec): P
   nodeArgs.push('--import', pathToFileURL(entrypoints.probe).href, entrypoints[spec.entry]);
   const child = spawn(process.execPath, nodeArgs, {
     cwd: spec.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...spec.env, PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...spec.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const logFile = createWriteStream(spec.logPath);
@@ -179,17 +197,4 @@ function ask<T>(child: ChildProcess, question: string, kind: string): Promise<T>
     child.on('message', onMessage);
     child.send(question);
   });
-}
-
-/** Gives the benchmark's tracking numbers campaigns, as a real deployment has. */
-export async function configureNumbers(server: ServerProcess): Promise<void> {
-  for (const [i, number] of BENCH_TRACKING_NUMBERS.entries()) {
-    const res = await fetch(`${server.url}/api/numbers/${number}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ campaign: `Campaign ${i + 1}` }),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`${server.name}: PUT /api/numbers answered ${res.status}`);
-  }
 }
