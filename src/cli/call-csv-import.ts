@@ -83,13 +83,12 @@ async function* readRecords(path: string, onBytes: (bytesRead: number) => void):
   if (header) throw new CallCsvError('the file is empty: it has no header line');
 }
 
-/** One pass over the file; writes the valid calls when given a store. */
+/** One pass over the file; writes the valid calls when given a store, only checks them otherwise. */
 async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: number) => void): Promise<ImportSummary> {
   const summary: ImportSummary = { read: 0, imported: 0, alreadyStored: 0, invalid: 0, problems: [], written: store !== null };
   let batch: CallRecord[] = [];
-  const flush = async () => {
-    if (store === null || batch.length === 0) return;
-    const stored = await store.importCalls(batch);
+  const flush = async (into: CallStore) => {
+    const stored = await into.importCalls(batch);
     summary.imported += stored;
     summary.alreadyStored += batch.length - stored;
     batch = [];
@@ -100,12 +99,12 @@ async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: 
     if ('reason' in parsed) {
       summary.invalid += 1;
       if (summary.problems.length < MAX_LISTED_PROBLEMS) summary.problems.push({ line, reason: parsed.reason });
-      continue;
+    } else if (store !== null) {
+      batch.push(parsed.call);
+      if (batch.length === BATCH_SIZE) await flush(store);
     }
-    batch.push(parsed.call);
-    if (batch.length === BATCH_SIZE) await flush();
   }
-  await flush();
+  if (store !== null && batch.length > 0) await flush(store);
   return summary;
 }
 

@@ -60,7 +60,7 @@ function progressBar(): { update: (phase: ImportPhase, bytesRead: number, totalB
     update: (phase, bytesRead, totalBytes) => {
       if (phase !== current) {
         bar?.stop();
-        bar = new SingleBar({ format: `${phase.padEnd(9)} [{bar}] {percentage}% | {eta_formatted} left`, stream: process.stderr });
+        bar = new SingleBar({ format: `${phase.padEnd(9)} [{bar}] {percentage}% | {duration_formatted}`, stream: process.stderr });
         bar.start(totalBytes, 0);
         current = phase;
       }
