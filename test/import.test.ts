@@ -157,7 +157,7 @@ for (const backend of BACKENDS) {
       const run = await runImport([badPath, '--database', target]);
       assert.equal(run.code, 1);
       assert.match(run.stderr, /^line 3: "outcome" /m);
-      assert.match(run.stderr, /^line 6: "caller" must be a caller number/m);
+      assert.match(run.stderr, /^line 6: "caller" must be a phone number in E\.164 digits without "\+", or empty when withheld$/m);
       assert.match(run.stderr, new RegExp(`2 of ${HISTORY.length} records are invalid: nothing was imported`));
       assert.equal(dataLines(await exportCalls(target)).length, 0);
 

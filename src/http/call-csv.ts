@@ -11,22 +11,22 @@ import { callStatus, vonageId } from './webhook-payloads.js';
 const time = z.iso.datetime({ error: 'must be an ISO 8601 UTC time such as 2026-11-02T09:30:00.000Z' }).transform((text) => new Date(text));
 
 /** Digits as the store keeps them: the form the given parser gives back unchanged. */
-const digits = (parse: (raw: string) => string | null, what: string) =>
-  z.string().refine((text) => parse(text) === text, `must be ${what} as E.164 digits without "+"`);
+const digits = (parse: (raw: string) => string | null, whenEmpty = '') =>
+  z.string().refine((text) => parse(text) === text, `must be a phone number in E.164 digits without "+"${whenEmpty}`);
 
 const wholeSeconds = z.string().regex(/^\d{1,9}$/, 'must be a whole number of seconds').transform(Number);
 
 /** One record of the calls CSV; the keys, in this order, are the header. */
 const callCsvRecord = z.strictObject({
   startedAt: time,
-  trackingNumber: digits(parseTrackingNumber, 'a tracking number').nullable(),
+  trackingNumber: digits(parseTrackingNumber, ', or empty when Vonage sent none').nullable(),
   campaign: z.string().regex(NO_CONTROL_CHARACTERS, 'must not contain control characters').nullable(),
-  caller: digits(parseCallerId, 'a caller number, or empty when withheld').nullable(),
+  caller: digits(parseCallerId, ', or empty when withheld').nullable(),
   outcome: z.enum(CALL_OUTCOMES),
   durationSeconds: wholeSeconds.nullable(),
   answeredAt: time.nullable(),
   endedAt: time.nullable(),
-  forwardTo: digits(normalisePhoneNumber, 'a phone number'),
+  forwardTo: digits(normalisePhoneNumber),
   inboundStatus: callStatus.nullable(),
   forwardedStatus: callStatus.nullable(),
   uuid: vonageId,
