@@ -26,7 +26,10 @@ function call(uuid: string, minutes: number, overrides: Partial<CallRecord> = {}
   };
 }
 
-/** Every kind of cell the export writes: formula-like and quoted text, withheld callers, empty vs null, each outcome. */
+/**
+ * Every kind of cell the export writes: formula-like and quoted text, withheld callers, empty vs
+ * null, each outcome, the destinations rung.
+ */
 const HISTORY: CallRecord[] = [
   call('c-answered', 0),
   call('c-missed', 1, { outcome: 'missed', answeredAt: null, durationSeconds: 0, forwardedStatus: 'busy' }),
@@ -43,6 +46,17 @@ const HISTORY: CallRecord[] = [
   call('c-empty-campaign', 12, { campaign: '' }),
   call('c-no-number', 13, { trackingNumber: null, conversationUuid: null }),
   call('c-unicode', 14, { campaign: 'Café – Zürich 🚀' }),
+  call('c-blocked', 15, {
+    outcome: 'blocked', answeredAt: null, durationSeconds: null, forwardedStatus: null, blocked: true, attempts: [], answeredBy: null,
+  }),
+  call('c-failover', 16, {
+    attempts: [
+      { destination: '447700900001', status: 'busy', answered: false },
+      { destination: '447700900002', status: 'completed', answered: true },
+    ],
+    answeredBy: '447700900002',
+  }),
+  call('c-one-attempt', 17, { attempts: [{ destination: null, status: 'completed', answered: true }], answeredBy: null }),
 ];
 
 interface Run {
@@ -130,6 +144,7 @@ for (const backend of BACKENDS) {
     test('export, import, export again gives the same file, every cell included', async () => {
       assert.equal(dataLines(exported).length, HISTORY.length);
       assert.ok(exported.includes(',"\'=HYPERLINK(""http://evil.example"")",'), 'the export escapes formula-like text');
+      assert.ok(exported.includes(',447700900002,"[{""destination"":""447700900001"",""status"":""busy"",""answered"":false},'), 'the export lists the attempts');
       const target = await backend.fresh();
       const run = await runImport([csvPath, '--database', target]);
       assert.equal(run.code, 0, run.stderr);

@@ -167,7 +167,7 @@ describe('the report API', () => {
     const [header, ...records] = parseCsv(await res.text());
     assert.deepEqual(header, [
       'startedAt', 'trackingNumber', 'campaign', 'caller', 'outcome', 'durationSeconds', 'answeredAt', 'endedAt',
-      'forwardTo', 'inboundStatus', 'forwardedStatus', 'uuid', 'conversationUuid',
+      'forwardTo', 'inboundStatus', 'forwardedStatus', 'uuid', 'conversationUuid', 'answeredBy', 'attempts',
     ]);
     assert.equal(records.length, BULK_CALLS);
     assert.equal(new Set(records.map((r) => r[11])).size, BULK_CALLS);

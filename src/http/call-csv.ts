@@ -16,11 +16,28 @@ const digits = (parse: (raw: string) => string | null, whenEmpty = '') =>
 
 const wholeSeconds = z.string().regex(/^\d{1,9}$/, 'must be a whole number of seconds').transform(Number);
 
+const text = z.string().regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+
+const attempt = z.strictObject({ destination: text.nullable(), status: text.nullable(), answered: z.boolean() });
+
+/** The destinations rung, as a JSON list in one cell. */
+const attempts = z
+  .string()
+  .transform((json, ctx) => {
+    try {
+      return JSON.parse(json) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON list such as [{"destination":"447700900000","status":"completed","answered":true}]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(attempt));
+
 /** One record of the calls CSV; the keys, in this order, are the header. */
 const callCsvRecord = z.strictObject({
   startedAt: time,
   trackingNumber: digits(parseTrackingNumber, ', or empty when Vonage sent none').nullable(),
-  campaign: z.string().regex(NO_CONTROL_CHARACTERS, 'must not contain control characters').nullable(),
+  campaign: text.nullable(),
   caller: digits(parseCallerId, ', or empty when withheld').nullable(),
   outcome: z.enum(CALL_OUTCOMES),
   durationSeconds: wholeSeconds.nullable(),
@@ -31,19 +48,33 @@ const callCsvRecord = z.strictObject({
   forwardedStatus: callStatus.nullable(),
   uuid: vonageId,
   conversationUuid: vonageId.nullable(),
+  answeredBy: text.nullable(),
+  attempts,
 });
 
 export const CALL_CSV_COLUMNS = callCsvRecord.keyof().options;
 
 export const CALL_CSV_HEADER = csvLine(CALL_CSV_COLUMNS);
 
-function toCell(value: CallRecord[keyof CallRecord]): CsvCell {
-  return value instanceof Date ? value.toISOString() : value;
+type CallCsvColumn = (typeof CALL_CSV_COLUMNS)[number];
+
+function cellOf(call: CallRecord, column: CallCsvColumn): CsvCell {
+  switch (column) {
+    case 'answeredBy':
+      return call.answeredBy ?? null;
+    case 'attempts':
+      // Keys in one order, whatever order the store gave them back in (jsonb sorts them).
+      return JSON.stringify((call.attempts ?? []).map(({ destination, status, answered }) => ({ destination, status, answered })));
+    default: {
+      const value = call[column];
+      return value instanceof Date ? value.toISOString() : value;
+    }
+  }
 }
 
 /** One call as a line of the calls CSV. */
 export function callCsvLine(call: CallRecord): string {
-  return csvLine(CALL_CSV_COLUMNS.map((column) => toCell(call[column])));
+  return csvLine(CALL_CSV_COLUMNS.map((column) => cellOf(call, column)));
 }
 
 /** The reason a header is not the calls CSV's, or null when it is. */
