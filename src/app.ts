@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const admin = requireAdmin(config.adminToken);
   app.use(['/tracked-calls', '/api', '/dashboard'], admin);
-  app.use(adminApiRoutes(store, directory));
+  app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));

@@ -299,7 +299,7 @@ describe('the dashboard', () => {
     assert.equal(await page.locator('button[name="days"][aria-pressed="true"]').count(), 0);
 
     const href = await page.locator('#report-csv').getAttribute('href');
-    assert.equal(href, `/api/report.csv?since=${encodeURIComponent(`${busiest}T00:00:00Z`)}&until=${encodeURIComponent(`${utcDay(Date.parse(busiest) + DAY_MS)}T00:00:00Z`)}`);
+    assert.equal(href, `/api/report.csv?since=${busiest}&until=${utcDay(Date.parse(busiest) + DAY_MS)}&tz=UTC`);
 
     // Back returns to the 90 days.
     await page.goBack();
@@ -307,6 +307,31 @@ describe('the dashboard', () => {
     await waitForFigures(page);
     assert.equal(await kpi(page, 'calls'), String(ninety.length));
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+  });
+
+  test('with TIMEZONE set, the dashboard names the zone and its days are that zone\'s days', async () => {
+    const zone = 'Asia/Kathmandu';
+    const zoned = await startTestService({ TIMEZONE: zone }, service.store);
+    try {
+      const localDay = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+      const perDay = new Map<string, number>();
+      for (const c of calls) perDay.set(localDay(c.startedAt.getTime()), (perDay.get(localDay(c.startedAt.getTime())) ?? 0) + 1);
+      const [busiest, count] = [...perDay.entries()].sort((a, b) => b[1] - a[1])[0]!;
+      const context = await browser.newContext({ viewport: LAPTOP, reducedMotion: 'reduce', httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
+      contexts.push(context);
+      const page = await context.newPage();
+      const problems = watchPageProblems(page);
+      await page.goto(`${zoned.url}/dashboard?from=${busiest}&to=${busiest}`);
+      await waitForFigures(page);
+      assert.equal(await kpi(page, 'calls'), String(count));
+      assert.match(await page.locator('#range-label').innerText(), /Asia\/Kathmandu/);
+      assert.match(await page.locator('#heatmap-panel .panel-hint').innerText(), /Asia\/Kathmandu/);
+      const href = await page.locator('#report-csv').getAttribute('href');
+      assert.match(href ?? '', /tz=Asia%2FKathmandu/);
+      assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+    } finally {
+      await zoned.stop();
+    }
   });
 
   test('the CSV buttons download the report and the calls of the range shown', async () => {

@@ -141,9 +141,53 @@ describe('the report API', () => {
   test('calls per day are grouped by UTC day and campaign, sorted by day then campaign', async () => {
     const report = await (await get('/api/report/daily?since=2019-12-31&until=2020-01-03')).json();
     assert.deepEqual(report, {
-      since: '2019-12-31T00:00:00.000Z', until: '2020-01-03T00:00:00.000Z',
+      since: '2019-12-31T00:00:00.000Z', until: '2020-01-03T00:00:00.000Z', timezone: 'UTC',
       days: [{ day: '2020-01-01', campaign: 'Bulk, "quoted"', calls: BULK_CALLS, answered: BULK_CALLS, missed: 0 }],
     });
+  });
+
+  test('tz= sets the days of the report and the meaning of bare dates', async () => {
+    // New York is UTC-5 in January: the bulk calls (00:00-01:37 UTC) fall on the evening of 31 December.
+    const report = await (await get('/api/report/daily?since=2019-12-31&until=2020-01-03&tz=America/New_York')).json();
+    assert.deepEqual(report, {
+      since: '2019-12-31T05:00:00.000Z', until: '2020-01-03T05:00:00.000Z', timezone: 'America/New_York',
+      days: [{ day: '2019-12-31', campaign: 'Bulk, "quoted"', calls: BULK_CALLS, answered: BULK_CALLS, missed: 0 }],
+    });
+    const grid = await (await get('/api/report/hour-of-week?since=2019-12-31&until=2020-01-03&tz=america/new_york')).json();
+    assert.equal(grid.timezone, 'America/New_York');
+    // Tuesday 31 December, 19:00 and 20:00 local.
+    assert.equal(grid.counts[2][19] + grid.counts[2][20], BULK_CALLS);
+  });
+
+  for (const path of ['/api/report', '/api/report.csv', '/api/report/daily', '/api/report/hour-of-week', '/api/calls.csv']) {
+    test(`${path} refuses an unknown time zone with a clear 400`, async () => {
+      const res = await get(`${path}?tz=Mars/Olympus_Mons`);
+      assert.equal(res.status, 400);
+      assert.match((await res.json()).message, /"tz" must be an IANA time zone.*Mars\/Olympus_Mons/);
+    });
+  }
+
+  test('groupBy=number gives one row per tracking number and campaign, with the same figures', async () => {
+    const query = 'since=2019-12-31&until=2100-01-01';
+    const byCampaign = await (await get(`/api/report?${query}`)).json();
+    const byNumber = await (await get(`/api/report?${query}&groupBy=number`)).json();
+    assert.equal(byNumber.groupBy, 'number');
+    assert.deepEqual(byNumber.totals, byCampaign.totals);
+    assert.deepEqual(byNumber.rows.map((r: { trackingNumber: string; campaign: string | null; calls: number }) => [r.trackingNumber, r.campaign, r.calls]), [
+      ['442071234999', 'Bulk, "quoted"', BULK_CALLS],
+      ['442071234001', 'Radio', 3],
+      ['442071234002', '=HYPERLINK("http://evil")', 1],
+      ['442071234003', null, 1],
+    ]);
+    const csv = parseCsv(await (await get(`/api/report.csv?${query}&groupBy=number`)).text());
+    assert.deepEqual(csv[0]!.slice(0, 3), ['trackingNumber', 'campaign', 'calls']);
+    assert.deepEqual(csv[1]!.slice(0, 3), ['442071234999', 'Bulk, "quoted"', String(BULK_CALLS)]);
+  });
+
+  test('an unknown groupBy is refused with a 400', async () => {
+    const res = await get('/api/report?groupBy=caller');
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).message, /"groupBy" must be one of campaign, number/);
   });
 
   test('the hour-of-week grid counts calls by UTC weekday (Sunday first) and hour', async () => {

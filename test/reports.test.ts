@@ -126,6 +126,20 @@ async function fillStore(store: CallStore, generated: Generated, seed: number): 
   }
 }
 
+/** The zones every report is checked in: whole-hour, half-hour and 45-minute offsets, DST. */
+const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Adelaide'];
+const WEEKDAY_NUMBERS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Local day, weekday (Sunday = 0) and hour of an instant, read from Intl directly. */
+function localTime(ms: number, zone: string): { day: string; weekday: number; hour: number } {
+  const parts: Record<string, string> = {};
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', weekday: 'short',
+  });
+  for (const part of format.formatToParts(ms)) parts[part.type] = part.value;
+  return { day: `${parts.year}-${parts.month}-${parts.day}`, weekday: WEEKDAY_NUMBERS[parts.weekday!]!, hour: Number(parts.hour) };
+}
+
 const compareCampaigns = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
 const earlier = (a: TrueCall, b: TrueCall) => a.startedAt - b.startedAt || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 
@@ -148,12 +162,17 @@ function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set
   };
 }
 
-function expectedReport(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+function expectedFirstCalls(truth: TrueCall[]) {
   const firstCalls = new Set<TrueCall>();
   const seen = new Set<string>();
   for (const call of [...truth].sort(earlier)) {
     if (call.caller !== null && !seen.has(call.caller)) firstCalls.add(call), seen.add(call.caller);
   }
+  return { firstCalls };
+}
+
+function expectedReport(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+  const { firstCalls } = expectedFirstCalls(truth);
   const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
   const campaigns = [...new Set(inRange.map((c) => c.campaign))];
   const rows = campaigns
@@ -162,10 +181,10 @@ function expectedReport(truth: TrueCall[], since: number, until: number, qualifi
   return { rows, totals: expectedRow(null, inRange, firstCalls, qualifiedCallSeconds) };
 }
 
-function expectedDaily(truth: TrueCall[], since: number, until: number) {
+function expectedDaily(truth: TrueCall[], since: number, until: number, zone: string) {
   const days = new Map<string, { day: string; campaign: string | null; calls: number; answered: number; missed: number }>();
   for (const call of truth.filter((c) => c.startedAt >= since && c.startedAt < until)) {
-    const day = new Date(call.startedAt).toISOString().slice(0, 10);
+    const { day } = localTime(call.startedAt, zone);
     const key = JSON.stringify([day, call.campaign]);
     const row = days.get(key) ?? { day, campaign: call.campaign, calls: 0, answered: 0, missed: 0 };
     row.calls += 1;
@@ -176,13 +195,26 @@ function expectedDaily(truth: TrueCall[], since: number, until: number) {
   return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : compareCampaigns(a.campaign, b.campaign)));
 }
 
-function expectedHourOfWeek(truth: TrueCall[], since: number, until: number): number[][] {
+function expectedHourOfWeek(truth: TrueCall[], since: number, until: number, zone: string): number[][] {
   const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   for (const call of truth.filter((c) => c.startedAt >= since && c.startedAt < until)) {
-    const time = new Date(call.startedAt);
-    counts[time.getUTCDay()]![time.getUTCHours()]! += 1;
+    const { weekday, hour } = localTime(call.startedAt, zone);
+    counts[weekday]![hour]! += 1;
   }
   return counts;
+}
+
+/** Number rows: one per tracking number and campaign, sorted by calls, number, campaign. */
+function expectedNumberRows(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+  const { firstCalls } = expectedFirstCalls(truth);
+  const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
+  const pairs = [...new Map(inRange.map((c) => [JSON.stringify([c.trackingNumber, c.campaign]), c])).values()];
+  return pairs
+    .map((pair) => ({
+      trackingNumber: pair.trackingNumber,
+      ...expectedRow(pair.campaign, inRange.filter((c) => c.trackingNumber === pair.trackingNumber && c.campaign === pair.campaign), firstCalls, qualifiedCallSeconds),
+    }))
+    .sort((a, b) => b.calls - a.calls || (a.trackingNumber < b.trackingNumber ? -1 : a.trackingNumber > b.trackingNumber ? 1 : 0) || compareCampaigns(a.campaign, b.campaign));
 }
 
 const generated = generateCalls(SEED);
@@ -199,6 +231,18 @@ const RANGES: [string, number, number][] = [
   ['within one hour', WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 60_000, WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 59 * 60_000],
   ['after the reassignment', REASSIGNED_AT, WINDOW_START + WINDOW_DAYS * DAY_MS],
   ['one millisecond holding a call', at(100), at(100) + 1],
+];
+
+/**
+ * Local days asked for with bare dates, and where they begin and end (written out by hand): New
+ * York's 23-hour day as DST starts, Kathmandu's +5:45, Kolkata's +5:30, Adelaide's +10:30.
+ */
+const LOCAL_DAYS: { zone: string; since: string; until: string; from: number; to: number }[] = [
+  { zone: 'America/New_York', since: '2026-03-08', until: '2026-03-09', from: Date.UTC(2026, 2, 8, 5), to: Date.UTC(2026, 2, 9, 4) },
+  { zone: 'America/New_York', since: '2026-03-02', until: '2026-03-09', from: Date.UTC(2026, 2, 2, 5), to: Date.UTC(2026, 2, 9, 4) },
+  { zone: 'Asia/Kathmandu', since: '2026-03-03', until: '2026-03-06', from: Date.UTC(2026, 2, 2, 18, 15), to: Date.UTC(2026, 2, 5, 18, 15) },
+  { zone: 'Asia/Kolkata', since: '2026-03-04', until: '2026-03-05', from: Date.UTC(2026, 2, 3, 18, 30), to: Date.UTC(2026, 2, 4, 18, 30) },
+  { zone: 'Australia/Adelaide', since: '2026-03-02', until: '2026-03-07', from: Date.UTC(2026, 2, 1, 13, 30), to: Date.UTC(2026, 2, 6, 13, 30) },
 ];
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -230,23 +274,29 @@ after(async () => {
 for (const backend of BACKENDS) {
   describe(`report figures (${backend.name} store)`, { skip: backend.skip }, () => {
     let store: CallStore;
+    /** One service per zone, each with TIMEZONE set to it, all over the one store. */
+    const services = new Map<string, TestService>();
     let service: TestService;
     before(async () => {
       store = await backend.open();
       await fillStore(store, generated, SEED + 1);
-      service = await startTestService({ QUALIFIED_CALL_SECONDS: '60' }, store);
+      for (const zone of ZONES) services.set(zone, await startTestService({ QUALIFIED_CALL_SECONDS: '60', TIMEZONE: zone }, store));
+      service = services.get('UTC')!;
     });
     after(async () => {
-      await service.stop();
+      for (const running of services.values()) await running.stop();
       await store.close();
     });
 
-    const get = async (path: string, since: number, until: number) => {
-      const query = new URLSearchParams({ since: new Date(since).toISOString(), until: new Date(until).toISOString() });
-      const res = await fetch(`${service.url}${path}?${query}`, { headers: service.admin });
+    const getIn = async (zone: string, path: string, since: number | string, until: number | string, extra: Record<string, string> = {}) => {
+      const time = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
+      const query = new URLSearchParams({ since: time(since), until: time(until), ...extra });
+      const running = services.get(zone)!;
+      const res = await fetch(`${running.url}${path}?${query}`, { headers: running.admin });
       assert.equal(res.status, 200);
       return res.json();
     };
+    const get = (path: string, since: number, until: number) => getIn('UTC', path, since, until);
 
     test('the seeded mix holds what the figures must handle', () => {
       assert.ok(truth.some((c) => c.caller === null), 'withheld callers');
@@ -256,6 +306,8 @@ for (const backend of BACKENDS) {
       assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');
       const reassigned = truth.filter((c) => c.trackingNumber === '442080000004');
       assert.deepEqual(new Set(reassigned.map((c) => c.campaign)), new Set(['Radio', 'Web']));
+      const dstDay = LOCAL_DAYS[0]!;
+      assert.ok(truth.some((c) => c.startedAt >= dstDay.from && c.startedAt < dstDay.to), 'calls on the day DST starts in New York');
     });
 
     for (const [label, since, until] of RANGES) {
@@ -266,16 +318,41 @@ for (const backend of BACKENDS) {
         assert.deepEqual({ rows: report.rows, totals: report.totals }, expected);
       });
 
-      test(`calls per day and the hour-of-week grid match the calls over a range ${label}`, async () => {
-        assert.deepEqual((await get('/api/report/daily', since, until)).days, expectedDaily(truth, since, until));
-        assert.deepEqual((await get('/api/report/hour-of-week', since, until)).counts, expectedHourOfWeek(truth, since, until));
+      test(`the report by tracking number matches the definitions over a range ${label}`, async () => {
+        const report = await getIn('UTC', '/api/report', since, until, { groupBy: 'number' });
+        assert.deepEqual({ rows: report.rows, totals: report.totals }, {
+          rows: expectedNumberRows(truth, since, until, 60), totals: expectedReport(truth, since, until, 60).totals,
+        });
+      });
+
+      for (const zone of ZONES) {
+        test(`calls per day and the hour-of-week grid match the calls over a range ${label}, TIMEZONE=${zone}`, async () => {
+          assert.deepEqual((await getIn(zone, '/api/report/daily', since, until)).days, expectedDaily(truth, since, until, zone));
+          const grid = await getIn(zone, '/api/report/hour-of-week', since, until);
+          assert.equal(grid.timezone, zone);
+          assert.deepEqual(grid.counts, expectedHourOfWeek(truth, since, until, zone));
+        });
+      }
+    }
+
+    for (const day of LOCAL_DAYS) {
+      test(`bare dates are local days: ${day.since} to ${day.until} in ${day.zone}, by TIMEZONE and by tz=`, async () => {
+        const expected = expectedReport(truth, day.from, day.to, 60);
+        for (const [zone, extra] of [[day.zone, {}], ['UTC', { tz: day.zone }]] as const) {
+          const report = await getIn(zone, '/api/report', day.since, day.until, extra);
+          assert.deepEqual([report.since, report.until], [new Date(day.from).toISOString(), new Date(day.to).toISOString()]);
+          assert.deepEqual({ rows: report.rows, totals: report.totals }, expected);
+          const daily = await getIn(zone, '/api/report/daily', day.since, day.until, extra);
+          assert.deepEqual(daily.days, expectedDaily(truth, day.from, day.to, day.zone));
+          assert.deepEqual(new Set(daily.days.map((d: { day: string }) => d.day)).size <= (day.to - day.from) / (23 * HOUR_MS), true);
+        }
       });
     }
 
     test('qualified calls follow the threshold each report asks for', async () => {
       const [, since, until] = RANGES[2]!;
       for (const seconds of [0, 30, 60, 121, 60]) {
-        const report = await buildCampaignReport(store, { since: new Date(since), until: new Date(until) }, seconds);
+        const report = await buildCampaignReport(store.reports, { since: new Date(since), until: new Date(until) }, { qualifiedCallSeconds: seconds, groupBy: 'campaign', timezone: 'UTC' });
         const expected = expectedReport(truth, since, until, seconds);
         assert.deepEqual(report.rows.map((r) => [r.campaign, r.qualifiedCalls]), expected.rows.map((r) => [r.campaign, r.qualifiedCalls]));
       }
@@ -306,6 +383,20 @@ for (const backend of BACKENDS) {
       assert.equal((await get('/api/report', ...range)).totals.firstTimeCallers, 0);
       assert.equal((await get('/api/report', range[0] - DAY_MS, range[1])).totals.firstTimeCallers, 1);
       assert.equal((await get('/api/report', range[0] - DAY_MS, range[1])).totals.uniqueCallers, 1);
+    });
+
+    test('the 25-hour day when New York leaves DST counts its repeated hour once per call, on one local day', async () => {
+      // 1 November 2026: 01:00-02:00 happens twice, first EDT (05:xxZ) then EST (06:xxZ).
+      const starts = [Date.UTC(2026, 10, 1, 4, 30), Date.UTC(2026, 10, 1, 5, 30), Date.UTC(2026, 10, 1, 6, 30), Date.UTC(2026, 10, 2, 4, 59)];
+      await store.importCalls(starts.map((ms, i) => ({
+        ...generated.inbound[0]!, uuid: `fall-back-${i}`, conversationUuid: `CON-fall-back-${i}`, caller: null, startedAt: new Date(ms),
+        outcome: 'missed' as const, answeredAt: null, endedAt: null, durationSeconds: 0, inboundStatus: null, forwardedStatus: null,
+      })));
+      const daily = await getIn('America/New_York', '/api/report/daily', '2026-11-01', '2026-11-02');
+      assert.deepEqual([daily.since, daily.until], ['2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+      assert.deepEqual(daily.days.map((d: { day: string; calls: number }) => [d.day, d.calls]), [['2026-11-01', 4]]);
+      const grid = await getIn('America/New_York', '/api/report/hour-of-week', '2026-11-01', '2026-11-02');
+      assert.deepEqual([grid.counts[0][0], grid.counts[0][1], grid.counts[0][23]], [1, 2, 1]);
     });
   });
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { CallRecord } from '../src/domain/calls.js';
+import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
 import type { CallStore, TimeRange } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
@@ -55,15 +56,19 @@ const RANGES: TimeRange[] = [
 async function reports(store: CallStore) {
   const figures = [];
   for (const range of RANGES) {
-    const byCampaign = (await store.campaignTotals({ ...range, qualifiedCallSeconds: 45 }))
-      .sort((a, b) => String(a.campaign).localeCompare(String(b.campaign)));
-    const daily = (await store.dailyCounts(range)).sort((a, b) => `${a.day}${a.campaign}`.localeCompare(`${b.day}${b.campaign}`));
-    figures.push({ byCampaign, distinct: await store.countDistinctCallers(range), daily, hours: await store.hourOfWeekCounts(range) });
+    for (const timezone of ['UTC', 'Asia/Kathmandu']) {
+      figures.push({
+        byCampaign: await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 45, groupBy: 'campaign', timezone }),
+        byNumber: await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 45, groupBy: 'number', timezone }),
+        daily: await buildDailyReport(store.reports, range, timezone),
+        hours: await buildHourOfWeekReport(store.reports, range, timezone),
+      });
+    }
   }
   return figures;
 }
 
-describe('upgrading a SQLite file to the report rollups', () => {
+describe('upgrading a SQLite file to the report buckets', () => {
   let dir: string;
   let upgraded: CallStore;
   const reference = new MemoryStore();

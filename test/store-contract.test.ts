@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
+import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
 import type { RouteSettings } from '../src/domain/route.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
@@ -354,7 +355,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await store.listTrackingNumbers(), [{ number: '442079460022', campaign: 'Radio', forwardTo: null, whisper: null, route: null }]);
     });
 
-    test('campaign totals, daily counts and the hour-of-week grid count a small set of calls', async () => {
+    test('campaign and number reports, daily counts and the hour-of-week grid count a small set of calls', async () => {
       const store = await freshStore();
       const day = (d: number, h: number, m = 0) => new Date(Date.UTC(2026, 9, d, h, m));
       const answered = (talk: number) => ({ outcome: 'answered' as const, durationSeconds: talk });
@@ -375,9 +376,9 @@ for (const backend of BACKENDS) {
       ]);
       const range = { since: day(4, 0), until: day(6, 0) };
 
-      const totals = await store.campaignTotals({ ...range, qualifiedCallSeconds: 60 });
-      const byCampaign = new Map(totals.map((row) => [row.campaign, row]));
-      assert.equal(totals.length, 3);
+      const report = await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' });
+      const byCampaign = new Map(report.rows.map(({ answerRate, averageDurationSeconds, ...row }) => [row.campaign, row]));
+      assert.equal(report.rows.length, 3);
       assert.deepEqual(byCampaign.get('Radio'), {
         campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
         answered: 2, missed: 1, totalDurationSeconds: 110, qualifiedCalls: 1,
@@ -390,16 +391,22 @@ for (const backend of BACKENDS) {
         campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
         answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
       });
-      assert.equal(await store.countDistinctCallers(range), 3);
+      assert.equal(report.totals.uniqueCallers, 3);
 
-      const daily = (await store.dailyCounts(range)).sort((a, b) => `${a.day} ${a.campaign}`.localeCompare(`${b.day} ${b.campaign}`));
+      const byNumber = await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 60, groupBy: 'number', timezone: 'UTC' });
+      assert.deepEqual(
+        byNumber.rows.map((row) => ['trackingNumber' in row ? row.trackingNumber : undefined, row.campaign, row.calls, row.uniqueCallers]),
+        [['442079460031', 'Radio', 2, 2], ['442079460032', 'Radio', 1, 1], ['442079460033', null, 1, 0], ['442079460034', 'Print', 1, 1]],
+      );
+
+      const daily = (await buildDailyReport(store.reports, range, 'UTC')).days;
       assert.deepEqual(daily, [
         { day: '2026-10-04', campaign: 'Radio', calls: 3, answered: 2, missed: 1 },
-        { day: '2026-10-05', campaign: null, calls: 1, answered: 0, missed: 1 },
         { day: '2026-10-05', campaign: 'Print', calls: 1, answered: 0, missed: 0 },
+        { day: '2026-10-05', campaign: null, calls: 1, answered: 0, missed: 1 },
       ]);
 
-      const grid = await store.hourOfWeekCounts(range);
+      const grid = (await buildHourOfWeekReport(store.reports, range, 'UTC')).counts;
       assert.equal(grid.length, 7);
       assert.ok(grid.every((row) => row.length === 24));
       assert.equal(grid[0]![9], 2);

@@ -6,10 +6,10 @@ import { RANGE_PRESETS, type DashboardRange } from './range.js';
 
 export interface DashboardPage {
   range: DashboardRange;
-  /** Today, UTC, YYYY-MM-DD: the presets and the date inputs' upper bound count from it. */
+  /** Today in `timeZone`, YYYY-MM-DD: the presets and the date inputs' upper bound count from it. */
   today: string;
   qualifiedCallSeconds: number;
-  /** The TIMEZONE setting: the zone of routes that name none. */
+  /** The TIMEZONE setting: the zone of the days and hours shown, and of routes that name none. */
   timeZone: string;
 }
 
@@ -57,7 +57,7 @@ export function renderDashboardPage(page: DashboardPage): string {
     <div class="masthead-inner">
       <div class="masthead-title">
         <h1>Calls dashboard</h1>
-        <p class="muted" id="range-label">${attr(range.from)} to ${attr(range.to)} · UTC</p>
+        <p class="muted" id="range-label">${attr(range.from)} to ${attr(range.to)} · ${attr(timeZone)}</p>
       </div>
       <form class="range-picker" id="range-form" method="get" action="/dashboard" novalidate>
         <div class="segmented" role="group" aria-label="Preset ranges">
@@ -140,10 +140,10 @@ export function renderDashboardPage(page: DashboardPage): string {
     <section class="panel span-6" id="heatmap-panel" aria-labelledby="heatmap-title">
       <header class="panel-head">
         <h2 id="heatmap-title">When people call</h2>
-        <p class="panel-hint">Calls by weekday and hour, UTC</p>
+        <p class="panel-hint">Calls by weekday and hour, ${attr(timeZone)}</p>
       </header>
       <div class="table-scroll heatmap-scroll" tabindex="0" aria-labelledby="heatmap-title">
-        <div class="heatmap" id="heatmap" role="table" aria-label="Calls by weekday and hour (UTC)"></div>
+        <div class="heatmap" id="heatmap" role="table" aria-label="Calls by weekday and hour (${attr(timeZone)})"></div>
       </div>
       <p class="heatmap-scale" id="heatmap-scale"></p>
       <p class="heatmap-summary" id="heatmap-summary"></p>
@@ -187,7 +187,7 @@ export function renderDashboardPage(page: DashboardPage): string {
         <table class="data-table" id="calls-table">
           <thead>
             <tr>
-              <th scope="col">Started (UTC)</th>
+              <th scope="col">Started (${attr(timeZone)})</th>
               <th scope="col">Campaign</th>
               <th scope="col">Outcome</th>
               <th scope="col" class="num">Talk time</th>
@@ -228,7 +228,7 @@ export function renderDashboardPage(page: DashboardPage): string {
   </main>
 
   <footer class="footnote">
-    <p>Days and hours in UTC. A qualified call is an answered call with at least ${attr(qualifiedCallSeconds)} seconds of talk time.
+    <p>Days and hours in ${attr(timeZone)} (TIMEZONE). A qualified call is an answered call with at least ${attr(qualifiedCallSeconds)} seconds of talk time.
     Callers' numbers are masked here; the CSV downloads hold them in full.</p>
   </footer>
 </body>

@@ -1,4 +1,4 @@
-// The dashboard's date range: whole UTC days, from a preset (the last 7, 30 or 90 days, today
+// The dashboard's date range: whole days in the business's zone (TIMEZONE), from a preset (the last 7, 30 or 90 days, today
 // included) or a custom from/to, read from the page's query string.
 
 import { badRequest } from '../http/http-error.js';
@@ -14,13 +14,14 @@ const DAY_MS = 86_400_000;
 export interface DashboardRange {
   /** The preset the range came from; null for a custom range. */
   preset: RangePreset | null;
-  /** First day shown, YYYY-MM-DD (UTC). */
+  /** First day shown, YYYY-MM-DD, in the dashboard's zone. */
   from: string;
-  /** Last day shown, included, YYYY-MM-DD (UTC). */
+  /** Last day shown, included, YYYY-MM-DD, in the dashboard's zone. */
   to: string;
 }
 
-export function utcDay(time: Date): string {
+/** The calendar day of a UTC midnight: day strings are counted on with UTC dates, zone-free. */
+function utcDay(time: Date): string {
   return time.toISOString().slice(0, 10);
 }
 
@@ -38,18 +39,21 @@ function presetRange(preset: RangePreset, today: Date): DashboardRange {
   return { preset, from: utcDay(new Date(today.getTime() - (preset - 1) * DAY_MS)), to: utcDay(today) };
 }
 
-/** Reads `?days=7|30|90` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`; a preset wins when both are given. */
-export function parseDashboardRange(query: Record<string, unknown>, now: Date): DashboardRange {
-  const today = new Date(`${utcDay(now)}T00:00:00Z`);
+/**
+ * Reads `?days=7|30|90` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`; a preset wins when both are given.
+ * `today` is the day it is now in the dashboard's zone.
+ */
+export function parseDashboardRange(query: Record<string, unknown>, today: string): DashboardRange {
+  const todayDay = new Date(`${today}T00:00:00Z`);
   const { days, from, to } = query;
   if (days !== undefined && days !== '') {
     const preset = RANGE_PRESETS.find((p) => String(p) === days);
     if (preset === undefined) throw badRequest(`"days" must be one of ${RANGE_PRESETS.join(', ')}`);
-    return presetRange(preset, today);
+    return presetRange(preset, todayDay);
   }
-  if ((from === undefined || from === '') && (to === undefined || to === '')) return presetRange(DEFAULT_PRESET, today);
+  if ((from === undefined || from === '') && (to === undefined || to === '')) return presetRange(DEFAULT_PRESET, todayDay);
   const fromDay = parseDay('from', from);
-  const toDay = to === undefined || to === '' ? today : parseDay('to', to);
+  const toDay = to === undefined || to === '' ? todayDay : parseDay('to', to);
   if (fromDay > toDay) throw badRequest('"from" must not be after "to"');
   if ((toDay.getTime() - fromDay.getTime()) / DAY_MS + 1 > MAX_RANGE_DAYS) {
     throw badRequest(`a range covers at most ${MAX_RANGE_DAYS} days`);

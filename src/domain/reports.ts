@@ -1,12 +1,25 @@
-// What each report figure means, defined once: turns the store's raw counts into the rows, totals,
-// daily series and hour-of-week grid the report API and the dashboard show.
+// The reports users see — campaign or tracking-number rows with totals, calls per local day, the
+// local hour-of-week grid — built from a store's buckets (report-figures.ts says what each
+// figure counts) in the business's time zone.
 
-import type { CampaignTotals, CallStore, DailyCounts, TimeRange } from '../store/call-store.js';
+import {
+  timeGroupOf, type BucketDimension, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
+} from '../store/report-store.js';
+import {
+  addFigures, BUCKET_WIDTHS, contributionOf, emptyFigures, slotOf, SLOT_MS, type Figures,
+} from './report-figures.js';
+import { DAY_MS, offsetAt, offsetSpans } from './time-zone.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
-const DAY_MS = 86_400_000;
+export const REPORT_GROUPINGS = ['campaign', 'number'] as const;
+export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
-/** One campaign's figures (or, as `totals`, every call's) over a range. */
+const SLOTS_PER_HOUR = 3_600_000 / SLOT_MS;
+const HOURS_PER_WEEK = 7 * 24;
+/** 1970-01-01, day 0 of the epoch, was a Thursday. */
+const EPOCH_DAY_OF_WEEK = 4;
+
+/** One campaign's figures, or one tracking number's while in one campaign, or (as `totals`) every call's. */
 export interface ReportRow {
   /** Null for calls of numbers without a campaign (and for the totals row). */
   campaign: string | null;
@@ -30,21 +43,41 @@ export interface ReportRow {
   qualifiedCalls: number;
 }
 
+/** A row of the report by tracking number: the number's calls while it belonged to `campaign`. */
+export interface NumberReportRow extends ReportRow {
+  trackingNumber: string | null;
+}
+
 export interface CampaignReport extends TimeRange {
+  groupBy: ReportGrouping;
+  timezone: string;
   qualifiedCallSeconds: number;
-  /** Sorted by calls, most first, then by campaign name; the no-campaign row last among equals. */
-  rows: ReportRow[];
+  /**
+   * Sorted by calls, most first, then by campaign name (the no-campaign row last among equals);
+   * by number, then campaign, when grouped by number.
+   */
+  rows: ReportRow[] | NumberReportRow[];
   totals: ReportRow;
 }
 
+export interface DailyCounts {
+  /** Local day in the report's time zone, YYYY-MM-DD. */
+  day: string;
+  campaign: string | null;
+  calls: number;
+  answered: number;
+  missed: number;
+}
+
 export interface DailyReport extends TimeRange {
-  /** Sorted by day, then campaign; UTC days. */
+  timezone: string;
+  /** Sorted by day, then campaign. */
   days: DailyCounts[];
 }
 
 export interface HourOfWeekReport extends TimeRange {
-  timezone: 'UTC';
-  /** counts[dayOfWeek][hour], Sunday = 0. */
+  timezone: string;
+  /** counts[dayOfWeek][hour], local time, Sunday = 0. */
   counts: number[][];
 }
 
@@ -62,65 +95,187 @@ function compareCampaigns(a: string | null, b: string | null): number {
   return a < b ? -1 : 1;
 }
 
-export function toReportRow(counts: CampaignTotals): ReportRow {
-  const decided = counts.answered + counts.missed;
-  return {
-    campaign: counts.campaign,
-    trackingNumbers: counts.trackingNumbers,
-    calls: counts.calls,
-    uniqueCallers: counts.uniqueCallers,
-    firstTimeCallers: counts.firstTimeCallers,
-    answered: counts.answered,
-    missed: counts.missed,
-    answerRate: decided === 0 ? null : counts.answered / decided,
-    averageDurationSeconds: counts.answered === 0 ? null : counts.totalDurationSeconds / counts.answered,
-    totalDurationSeconds: counts.totalDurationSeconds,
-    qualifiedCalls: counts.qualifiedCalls,
+/**
+ * Covers the slots [fromSlot, toSlot) with the widest buckets that fit: a month as days, with
+ * hours and then slots at either end.
+ */
+function coverSlots(fromSlot: number, toSlot: number, fits: (width: number) => boolean): { width: number; fromSlot: number; toSlot: number }[] {
+  const pieces: { width: number; fromSlot: number; toSlot: number }[] = [];
+  const cover = (from: number, to: number, widths: readonly number[]) => {
+    const [width, ...narrower] = widths;
+    if (from >= to || width === undefined) return;
+    const start = Math.ceil(from / width) * width;
+    const end = Math.floor(to / width) * width;
+    if (!fits(width) || start >= end) {
+      cover(from, to, narrower);
+      return;
+    }
+    cover(from, start, narrower);
+    pieces.push({ width, fromSlot: start, toSlot: end });
+    cover(end, to, narrower);
   };
+  cover(fromSlot, toSlot, [...BUCKET_WIDTHS].sort((a, b) => b - a));
+  return pieces;
 }
 
 /**
- * Sums the campaign rows into the totals row. Every figure adds up except distinct callers,
- * which the store counts over the whole range (one person calling two campaigns is one caller).
+ * The buckets' figures over a range, per the dimensions asked and (with `grouping`) local time
+ * group: whole buckets summed by the store, the partial slots at either end from their calls.
  */
-export function sumCampaignTotals(rows: readonly CampaignTotals[], distinctCallers: number): CampaignTotals {
-  const numbers = new Set<string>();
-  const totals: CampaignTotals = {
-    campaign: null, trackingNumbers: [], calls: 0, uniqueCallers: distinctCallers, firstTimeCallers: 0,
-    answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
-  };
-  for (const row of rows) {
-    for (const number of row.trackingNumbers) numbers.add(number);
-    totals.calls += row.calls;
-    totals.firstTimeCallers += row.firstTimeCallers;
-    totals.answered += row.answered;
-    totals.missed += row.missed;
-    totals.totalDurationSeconds += row.totalDurationSeconds;
-    totals.qualifiedCalls += row.qualifiedCalls;
+async function sumRange(
+  store: ReportStore, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
+  grouping?: { zone: string; slotsPerGroup: number; groupsPerCycle: number | null },
+): Promise<BucketSum[]> {
+  const span = await store.callSpan();
+  if (span === null) return [];
+  const since = range.since.getTime();
+  const until = range.until.getTime();
+  // A range reaching past the first or last call holds the whole slot at that end: no call lies
+  // in the part outside the range, so the slot's bucket serves.
+  let fromSlot = since <= span.since.getTime() ? slotOf(since) : Math.ceil(since / SLOT_MS);
+  let toSlot = until >= span.until.getTime() ? Math.ceil(until / SLOT_MS) : Math.floor(until / SLOT_MS);
+  const edges: TimeRange[] = [];
+  if (fromSlot >= toSlot) {
+    edges.push(range);
+    fromSlot = toSlot = 0;
+  } else {
+    if (since < fromSlot * SLOT_MS) edges.push({ since: range.since, until: new Date(fromSlot * SLOT_MS) });
+    if (toSlot * SLOT_MS < until) edges.push({ since: new Date(toSlot * SLOT_MS), until: range.until });
   }
-  totals.trackingNumbers = [...numbers].sort();
-  return totals;
-}
+  // Only the slots that can hold calls: fewer zone offsets to look up.
+  fromSlot = Math.max(fromSlot, slotOf(span.since.getTime()));
+  toSlot = Math.min(toSlot, slotOf(span.until.getTime() - 1) + 1);
 
-export async function buildCampaignReport(store: CallStore, range: TimeRange, qualifiedCallSeconds: number): Promise<CampaignReport> {
-  const [campaigns, distinctCallers] = await Promise.all([
-    store.campaignTotals({ ...range, qualifiedCallSeconds }),
-    store.countDistinctCallers(range),
+  const spans = grouping ? offsetSpans(grouping.zone, fromSlot, toSlot) : [{ fromSlot, toSlot, offsetSlots: 0 }];
+  const queries: BucketSumQuery[] = spans.flatMap((span) => {
+    const time = grouping && { offsetSlots: span.offsetSlots, slotsPerGroup: grouping.slotsPerGroup, groupsPerCycle: grouping.groupsPerCycle };
+    // A bucket fits when it lies inside one time group: group bounds fall on its width.
+    const fits = (width: number) => !time || (time.slotsPerGroup % width === 0 && time.offsetSlots % width === 0);
+    return coverSlots(span.fromSlot, span.toSlot, fits).map((piece) => ({ ...piece, dimensions, ...(time && { time }) }));
+  });
+  const [sums, edgeCalls] = await Promise.all([
+    Promise.all(queries.map((query) => store.sumBuckets(query))),
+    Promise.all(edges.map((edge) => store.callsWithHistory(edge))),
   ]);
-  const rows = campaigns
-    .filter((row) => row.calls > 0)
-    .map(toReportRow)
+  const merged = new Map<string, BucketSum>();
+  const addSum = (campaign: string | null, trackingNumber: string | null, time: number | null, figures: Figures) => {
+    const id = JSON.stringify([campaign, trackingNumber, time]);
+    let sum = merged.get(id);
+    if (!sum) {
+      sum = { campaign, trackingNumber, time, figures: emptyFigures() };
+      merged.set(id, sum);
+    }
+    addFigures(sum.figures, figures);
+  };
+  for (const sum of sums.flat()) addSum(sum.campaign, sum.trackingNumber, sum.time, sum.figures);
+  for (const call of edgeCalls.flat()) {
+    const slot = slotOf(call.startedAt);
+    const time = grouping ? timeGroupOf(slot, { ...grouping, offsetSlots: offsetAt(grouping.zone, call.startedAt) / SLOT_MS }) : null;
+    const campaign = dimensions.includes('campaign') ? call.campaign : null;
+    const trackingNumber = dimensions.includes('trackingNumber') ? call.trackingNumber : null;
+    addSum(campaign, trackingNumber, time, contributionOf(call, qualifiedCallSeconds));
+  }
+  return [...merged.values()];
+}
+
+function toReportRow(campaign: string | null, trackingNumbers: Iterable<string | null>, figures: Figures, uniqueCallers: number): ReportRow {
+  const decided = figures.answered + figures.missed;
+  return {
+    campaign,
+    trackingNumbers: [...new Set([...trackingNumbers].filter((n): n is string => n !== null))].sort(),
+    calls: figures.calls,
+    uniqueCallers,
+    firstTimeCallers: figures.firstTime,
+    answered: figures.answered,
+    missed: figures.missed,
+    answerRate: decided === 0 ? null : figures.answered / decided,
+    averageDurationSeconds: figures.answered === 0 ? null : figures.talkSeconds / figures.answered,
+    totalDurationSeconds: figures.talkSeconds,
+    qualifiedCalls: figures.qualified,
+  };
+}
+
+const NO_RETURNING: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
+
+function campaignRows(sums: readonly BucketSum[], returning: ReturningCallers): ReportRow[] {
+  const groups = new Map<string | null, { figures: Figures; numbers: (string | null)[] }>();
+  for (const sum of sums) {
+    const group = groups.get(sum.campaign) ?? { figures: emptyFigures(), numbers: [] };
+    addFigures(group.figures, sum.figures);
+    group.numbers.push(sum.trackingNumber);
+    groups.set(sum.campaign, group);
+  }
+  const returningBy = new Map(returning.byCampaign.map((r) => [r.campaign, r.callers]));
+  return [...groups.entries()]
+    .map(([campaign, group]) => toReportRow(campaign, group.numbers, group.figures, group.figures.newToCampaign + (returningBy.get(campaign) ?? 0)))
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.campaign, b.campaign));
-  return { ...range, qualifiedCallSeconds, rows, totals: toReportRow(sumCampaignTotals(campaigns, distinctCallers)) };
 }
 
-export async function buildDailyReport(store: CallStore, range: TimeRange): Promise<DailyReport> {
-  const days = (await store.dailyCounts(range))
-    .filter((row) => row.calls > 0)
-    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : compareCampaigns(a.campaign, b.campaign)));
-  return { ...range, days };
+function numberRows(sums: readonly BucketSum[], returning: ReturningCallers): NumberReportRow[] {
+  const groups = new Map<string, { campaign: string | null; trackingNumber: string | null; figures: Figures }>();
+  for (const sum of sums) {
+    const id = JSON.stringify([sum.trackingNumber, sum.campaign]);
+    const group = groups.get(id) ?? { campaign: sum.campaign, trackingNumber: sum.trackingNumber, figures: emptyFigures() };
+    addFigures(group.figures, sum.figures);
+    groups.set(id, group);
+  }
+  const returningBy = new Map(returning.byNumber.map((r) => [JSON.stringify([r.trackingNumber, r.campaign]), r.callers]));
+  return [...groups.entries()]
+    .map(([id, group]) => ({
+      trackingNumber: group.trackingNumber,
+      ...toReportRow(group.campaign, [group.trackingNumber], group.figures, group.figures.newToNumber + (returningBy.get(id) ?? 0)),
+    }))
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.trackingNumber, b.trackingNumber) || compareCampaigns(a.campaign, b.campaign));
 }
 
-export async function buildHourOfWeekReport(store: CallStore, range: TimeRange): Promise<HourOfWeekReport> {
-  return { ...range, timezone: 'UTC', counts: await store.hourOfWeekCounts(range) };
+export async function buildCampaignReport(
+  store: ReportStore, range: TimeRange, options: { qualifiedCallSeconds: number; groupBy: ReportGrouping; timezone: string },
+): Promise<CampaignReport> {
+  const { qualifiedCallSeconds, groupBy, timezone } = options;
+  await store.useQualifiedThreshold(qualifiedCallSeconds);
+  const span = await store.callSpan();
+  // No call before the range: nobody in it can have called before.
+  const anyBefore = span !== null && span.since < range.since;
+  const [sums, returning] = await Promise.all([
+    sumRange(store, range, qualifiedCallSeconds, ['campaign', 'trackingNumber']),
+    anyBefore ? store.returningCallers(range) : NO_RETURNING,
+  ]);
+  const live = sums.filter((sum) => sum.figures.calls > 0);
+  const totals = emptyFigures();
+  for (const sum of live) addFigures(totals, sum.figures);
+  return {
+    ...range,
+    groupBy,
+    timezone,
+    qualifiedCallSeconds,
+    rows: groupBy === 'number' ? numberRows(live, returning) : campaignRows(live, returning),
+    totals: toReportRow(null, live.map((sum) => sum.trackingNumber), totals, totals.firstTime + returning.any),
+  };
+}
+
+export async function buildDailyReport(store: ReportStore, range: TimeRange, timezone: string): Promise<DailyReport> {
+  const sums = await sumRange(store, range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
+  const days = new Map<string, DailyCounts>();
+  for (const sum of sums) {
+    if (sum.figures.calls === 0) continue;
+    const day = new Date(sum.time! * DAY_MS).toISOString().slice(0, 10);
+    const id = JSON.stringify([day, sum.campaign]);
+    const row = days.get(id) ?? { day, campaign: sum.campaign, calls: 0, answered: 0, missed: 0 };
+    row.calls += sum.figures.calls;
+    row.answered += sum.figures.answered;
+    row.missed += sum.figures.missed;
+    days.set(id, row);
+  }
+  const sorted = [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : compareCampaigns(a.campaign, b.campaign)));
+  return { ...range, timezone, days: sorted };
+}
+
+export async function buildHourOfWeekReport(store: ReportStore, range: TimeRange, timezone: string): Promise<HourOfWeekReport> {
+  const sums = await sumRange(store, range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
+  const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  for (const sum of sums) {
+    const hourOfWeek = sum.time!;
+    counts[(Math.floor(hourOfWeek / 24) + EPOCH_DAY_OF_WEEK) % 7]![hourOfWeek % 24]! += sum.figures.calls;
+  }
+  return { ...range, timezone, counts };
 }

@@ -1,10 +1,13 @@
 // The storage interface every backend (memory, SQLite, PostgreSQL) implements, and the query
-// and report shapes it answers with.
+// shapes it answers with; the reports' part is report-store.ts.
 
 import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
 import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { DniStore } from './dni-store.js';
+import type { ReportStore } from './report-store.js';
+
+export type { TimeRange } from './report-store.js';
 
 export interface CallQuery {
   trackingNumber?: string;
@@ -26,39 +29,6 @@ export interface CallCursor {
 export interface CallPage {
   calls: CallRecord[];
   nextCursor: CallCursor | null;
-}
-
-/** A half-open time range [since, until). */
-export interface TimeRange {
-  since: Date;
-  until: Date;
-}
-
-/** Raw per-campaign counts; reports.ts turns them into the figures users see. */
-export interface CampaignTotals {
-  campaign: string | null;
-  trackingNumbers: string[];
-  calls: number;
-  uniqueCallers: number;
-  firstTimeCallers: number;
-  answered: number;
-  missed: number;
-  totalDurationSeconds: number;
-  qualifiedCalls: number;
-}
-
-export interface DailyCounts {
-  /** UTC day, YYYY-MM-DD. */
-  day: string;
-  campaign: string | null;
-  calls: number;
-  answered: number;
-  missed: number;
-}
-
-export interface ReportOptions extends TimeRange {
-  /** Answered calls with at least this much talk time count as qualified. */
-  qualifiedCallSeconds: number;
 }
 
 export interface CallStore {
@@ -92,12 +62,8 @@ export interface CallStore {
    */
   takeRoundRobinTurn(trackingNumber: string): Promise<number>;
 
-  campaignTotals(options: ReportOptions): Promise<CampaignTotals[]>;
-  /** Distinct known callers (withheld ones excluded) among the calls started in the range, over every campaign. */
-  countDistinctCallers(range: TimeRange): Promise<number>;
-  dailyCounts(range: TimeRange): Promise<DailyCounts[]>;
-  /** calls[dayOfWeek][hour], UTC, Sunday = 0. */
-  hourOfWeekCounts(range: TimeRange): Promise<number[][]>;
+  /** What the reports read: the buckets of report-figures.ts. */
+  readonly reports: ReportStore;
 
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;

@@ -10,11 +10,10 @@ import {
 import { deriveLifecycle } from '../domain/lifecycle.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
-import type {
-  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
-} from './call-store.js';
+import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
 import { MemoryDniStore } from './memory-dni-store.js';
+import { MemoryReports } from './memory-reports.js';
 
 const NO_NUMBER = '';
 
@@ -30,6 +29,7 @@ export class MemoryStore implements CallStore {
   readonly #numbers = new Map<string, TrackingNumber>();
   readonly #turns = new Map<string, number>();
   #blockList: BlockList = emptyBlockList();
+  readonly reports = new MemoryReports(() => this.#callsByUuid.values());
   readonly #excess: ExcessLog;
 
   constructor(logger: Logger = consoleLogger) {
@@ -144,78 +144,6 @@ export class MemoryStore implements CallStore {
     const turn = this.#turns.has(trackingNumber) ? this.#turns.get(trackingNumber)! + 1 : 0;
     this.#turns.set(trackingNumber, turn);
     return turn;
-  }
-
-  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
-    const firstCallOfCaller = new Map<string, CallRecord>();
-    for (const call of this.#callsByUuid.values()) {
-      if (call.caller === null) continue;
-      const first = firstCallOfCaller.get(call.caller);
-      if (!first || compareNewestFirst(call, first) > 0) firstCallOfCaller.set(call.caller, call);
-    }
-    const rows = new Map<string | null, CampaignTotals & { callers: Set<string>; numbers: Set<string> }>();
-    for (const call of this.#callsInRange(options)) {
-      let row = rows.get(call.campaign);
-      if (!row) {
-        row = {
-          campaign: call.campaign, trackingNumbers: [], calls: 0, uniqueCallers: 0, firstTimeCallers: 0,
-          answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0, callers: new Set(), numbers: new Set(),
-        };
-        rows.set(call.campaign, row);
-      }
-      row.calls += 1;
-      if (call.trackingNumber !== null) row.numbers.add(call.trackingNumber);
-      if (call.caller !== null) {
-        row.callers.add(call.caller);
-        if (firstCallOfCaller.get(call.caller) === call) row.firstTimeCallers += 1;
-      }
-      if (call.outcome === 'missed') row.missed += 1;
-      if (call.outcome === 'answered') {
-        row.answered += 1;
-        row.totalDurationSeconds += call.durationSeconds ?? 0;
-        if ((call.durationSeconds ?? 0) >= options.qualifiedCallSeconds) row.qualifiedCalls += 1;
-      }
-    }
-    return [...rows.values()].map(({ callers, numbers, ...row }) => ({
-      ...row,
-      uniqueCallers: callers.size,
-      trackingNumbers: [...numbers].sort(),
-    }));
-  }
-
-  async countDistinctCallers(range: TimeRange): Promise<number> {
-    const callers = new Set<string>();
-    for (const call of this.#callsInRange(range)) if (call.caller !== null) callers.add(call.caller);
-    return callers.size;
-  }
-
-  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
-    const counts = new Map<string, DailyCounts>();
-    for (const call of this.#callsInRange(range)) {
-      const day = call.startedAt.toISOString().slice(0, 10);
-      const key = `${day}|${call.campaign ?? ''}|${call.campaign === null}`;
-      const row = counts.get(key) ?? { day, campaign: call.campaign, calls: 0, answered: 0, missed: 0 };
-      row.calls += 1;
-      if (call.outcome === 'answered') row.answered += 1;
-      if (call.outcome === 'missed') row.missed += 1;
-      counts.set(key, row);
-    }
-    return [...counts.values()];
-  }
-
-  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
-    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-    for (const call of this.#callsInRange(range)) {
-      const row = grid[call.startedAt.getUTCDay()];
-      if (row) row[call.startedAt.getUTCHours()]! += 1;
-    }
-    return grid;
-  }
-
-  *#callsInRange(range: TimeRange): Iterable<CallRecord> {
-    for (const call of this.#callsByUuid.values()) {
-      if (call.startedAt >= range.since && call.startedAt < range.until) yield call;
-    }
   }
 
   async ping(): Promise<void> {}

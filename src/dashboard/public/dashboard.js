@@ -28,13 +28,15 @@
   const rangeError = /** @type {HTMLElement} */ (document.getElementById('range-error'));
   const today = main.dataset.today ?? new Date().toISOString().slice(0, 10);
   const qualifiedSeconds = Number(main.dataset.qualifiedSeconds);
+  /** The business's zone (TIMEZONE): the days and hours of the figures, and of the calls' times. */
+  const timezone = main.dataset.timeZone ?? 'UTC';
 
   const numberFormat = new Intl.NumberFormat();
   const dayLabel = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
   const longDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
   const rangeDay = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
   const callTime = new Intl.DateTimeFormat(undefined, {
-    day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC',
+    day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: timezone,
   });
   const weekdayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', timeZone: 'UTC' });
 
@@ -83,7 +85,8 @@
   }
 
   function apiQuery() {
-    return new URLSearchParams({ since: `${range.from}T00:00:00Z`, until: `${addDays(range.to, 1)}T00:00:00Z` });
+    // Bare dates: the API reads them as days in `tz`.
+    return new URLSearchParams({ since: range.from, until: addDays(range.to, 1), tz: timezone });
   }
 
   // Formatting
@@ -506,7 +509,7 @@
     ]);
     const rows = WEEK_ORDER.map((weekday) => {
       const cells = (counts[weekday] ?? []).map((n, hour) => {
-        const label = `${WEEKDAYS[weekday]} ${String(hour).padStart(2, '0')}:00–${String(hour + 1).padStart(2, '0')}:00 UTC: ${n} ${n === 1 ? 'call' : 'calls'}`;
+        const label = `${WEEKDAYS[weekday]} ${String(hour).padStart(2, '0')}:00–${String(hour + 1).padStart(2, '0')}:00 ${timezone}: ${n} ${n === 1 ? 'call' : 'calls'}`;
         const cell = el('span', { className: 'heatmap-cell', text: n > 0 ? String(n) : '', title: label, attrs: { role: 'cell', 'aria-label': label, 'data-count': String(n) } });
         if (n > 0) {
           // A floor keeps a single call visible next to a busy hour.
@@ -637,7 +640,7 @@
     const to = new Date(`${range.to}T00:00:00Z`);
     const label = range.from === range.to ? rangeDay.format(from) : `${rangeDay.format(from)} – ${rangeDay.format(to)}`;
     /** @type {HTMLElement} */ (document.getElementById('range-label')).textContent =
-      `${range.preset ? `Last ${range.preset} days · ` : ''}${label} · UTC`;
+      `${range.preset ? `Last ${range.preset} days · ` : ''}${label} · ${timezone}`;
     fromInput.value = range.from;
     toInput.value = range.to;
     for (const button of form.querySelectorAll('button[name="days"]')) {

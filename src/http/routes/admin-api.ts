@@ -41,11 +41,12 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   };
 }
 
-export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Router {
+/** `timezone`: the zone of bare dates in since/until when the request names none (`tz`). */
+export function adminApiRoutes(store: CallStore, directory: NumberDirectory, timezone: string): Router {
   const router = Router();
 
   router.get('/tracked-calls', async (req, res) => {
-    const page = await store.listCalls(parseCallQuery(req.query));
+    const page = await store.listCalls(parseCallQuery(req.query, timezone));
     const byNumber: Record<string, { timestamp: string; from: string | null }[]> = {};
     for (const call of page.calls) {
       const key = call.trackingNumber ?? 'unknown';
@@ -55,7 +56,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory): Ro
   });
 
   router.get('/api/calls', async (req, res) => {
-    const page = await store.listCalls(parseCallQuery(req.query));
+    const page = await store.listCalls(parseCallQuery(req.query, timezone));
     const attributions = await attributeCalls(store.dni, page.calls);
     res.json({
       calls: page.calls.map((call, i) => callToJson(call, attributions[i])),

@@ -5,6 +5,7 @@ import { badRequest } from '../http-error.js';
 import { normalisePhoneNumber, parseTrackingNumber } from '../../domain/phone.js';
 import type { CallQuery } from '../../store/call-store.js';
 import { decodeCursor } from './call-json.js';
+import { canonicalTimeZone, startOfLocalDay } from '../../domain/time-zone.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -17,9 +18,29 @@ const single = (name: string) =>
     message: `"${name}" is given more than once`,
   }) as z.ZodType<string | undefined>;
 
-/** An ISO 8601 time with a date; a bare date means its start, UTC. */
-export function parseTime(name: string, raw: string | undefined): Date | undefined {
+const BARE_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A calendar date, YYYY-MM-DD, that exists (Date would roll 2026-02-30 over to March). */
+export function isCalendarDate(raw: string): boolean {
+  const day = new Date(`${raw}T00:00:00Z`);
+  return BARE_DATE.test(raw) && !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === raw;
+}
+
+/** The zone named by `tz` (any case); TIMEZONE's when absent. */
+export function parseTimeZone(raw: unknown, fallback: string): string {
+  if (raw === undefined || raw === '') return fallback;
+  const zone = typeof raw === 'string' ? canonicalTimeZone(raw) : null;
+  if (zone === null) throw badRequest(`"tz" must be an IANA time zone such as Europe/London or America/New_York, got "${String(raw).slice(0, 64)}"`);
+  return zone;
+}
+
+/** An ISO 8601 time with a date; a bare date means the start of that day in `zone`. */
+export function parseTime(name: string, raw: string | undefined, zone: string): Date | undefined {
   if (raw === undefined || raw === '') return undefined;
+  if (BARE_DATE.test(raw)) {
+    if (!isCalendarDate(raw)) throw badRequest(`"${name}" is not a calendar date`);
+    return startOfLocalDay(zone, raw);
+  }
   if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)) {
     throw badRequest(`"${name}" must be an ISO 8601 time such as 2026-11-01 or 2026-11-01T09:00:00Z`);
   }
@@ -46,10 +67,11 @@ const callQuerySchema = z.object({
   until: single('until'),
   limit: single('limit'),
   cursor: single('cursor'),
+  tz: single('tz'),
 });
 
-/** `campaign=` (empty) selects calls of numbers without a campaign. */
-export function parseCallQuery(query: unknown): CallQuery {
+/** `campaign=` (empty) selects calls of numbers without a campaign; bare dates are days in `tz` or `zone`. */
+export function parseCallQuery(query: unknown, zone: string): CallQuery {
   const parsed = callQuerySchema.safeParse(query);
   if (!parsed.success) throw badRequest(parsed.error.issues[0]?.message ?? 'invalid query');
   const q = parsed.data;
@@ -60,8 +82,9 @@ export function parseCallQuery(query: unknown): CallQuery {
       throw badRequest(`"limit" must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
   }
-  const since = parseTime('since', q.since);
-  const until = parseTime('until', q.until);
+  const tz = parseTimeZone(q.tz, zone);
+  const since = parseTime('since', q.since, tz);
+  const until = parseTime('until', q.until, tz);
   if (since && until && since >= until) throw badRequest('"since" must be before "until"');
   return {
     trackingNumber: q.number === undefined ? undefined : parseNumberParam('number', q.number),

@@ -9,7 +9,8 @@ import express, { Router, type Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../../config.js';
 import { renderDashboardPage } from '../../dashboard/page.js';
-import { parseDashboardRange, utcDay } from '../../dashboard/range.js';
+import { parseDashboardRange } from '../../dashboard/range.js';
+import { localDay } from '../../domain/time-zone.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
@@ -56,14 +57,14 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   router.use('/dashboard', securityHeaders);
 
   router.get('/dashboard', (req, res) => {
-    const now = new Date();
-    const range = parseDashboardRange(req.query, now);
-    res.type('html').send(renderDashboardPage({ range, today: utcDay(now), qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone }));
+    const today = localDay(config.timeZone, Date.now());
+    const range = parseDashboardRange(req.query, today);
+    res.type('html').send(renderDashboardPage({ range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone }));
   });
 
   // The page shows callers to people: mask them here, so full numbers never reach the browser.
   router.get('/dashboard/latest-calls', async (req, res) => {
-    const query = parseCallQuery({ ...req.query, limit: req.query.limit ?? String(LATEST_CALLS_LIMIT) });
+    const query = parseCallQuery({ ...req.query, limit: req.query.limit ?? String(LATEST_CALLS_LIMIT) }, config.timeZone);
     const page = await store.listCalls(query);
     res.json({
       calls: page.calls.map((call) => ({

@@ -101,7 +101,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
   });
 
   router.get('/api/attribution', async (req, res) => {
-    const range = parseReportRange(req.query);
+    const range = parseReportRange(req.query, config);
     const [pools, stats] = await Promise.all([store.dni.listPools(), store.dni.holdStats(range)]);
     const attributions = [];
     let examined = 0;
@@ -123,7 +123,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     const parsed = googleAdsQuerySchema.safeParse(req.query);
     if (!parsed.success) throw badRequest(describeIssue(parsed.error));
     const q = parsed.data;
-    const range = parseReportRange(req.query);
+    const range = parseReportRange(req.query, config);
     const timeZone = q.tz ?? config.timeZone;
     const exportedAt = new Date();
     res.status(200).set({

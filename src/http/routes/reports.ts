@@ -7,15 +7,20 @@ import { CALL_CSV_HEADER, callCsvLine } from '../call-csv.js';
 import { csvLine, type CsvCell } from '../csv.js';
 import { badRequest } from '../http-error.js';
 import {
-  buildCampaignReport, buildDailyReport, buildHourOfWeekReport, resolveReportRange, type ReportRow,
+  buildCampaignReport, buildDailyReport, buildHourOfWeekReport, REPORT_GROUPINGS, resolveReportRange,
+  type NumberReportRow, type ReportGrouping, type ReportRow,
 } from '../../domain/reports.js';
 import type { CallStore, TimeRange } from '../../store/call-store.js';
-import { MAX_PAGE_SIZE, parseCallQuery, parseTime } from './admin-query.js';
+import { MAX_PAGE_SIZE, parseCallQuery, parseTime, parseTimeZone } from './admin-query.js';
 
-const REPORT_COLUMNS = [
-  'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
+const FIGURE_COLUMNS = [
+  'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
   'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
 ] as const;
+const REPORT_COLUMNS: Record<ReportGrouping, readonly string[]> = {
+  campaign: ['campaign', 'trackingNumbers', ...FIGURE_COLUMNS],
+  number: ['trackingNumber', 'campaign', ...FIGURE_COLUMNS],
+};
 
 function queryValue(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
@@ -23,11 +28,30 @@ function queryValue(query: Record<string, unknown>, name: string): string | unde
   throw badRequest(`"${name}" is given more than once`);
 }
 
-/** since/until from the query string; the last 30 days when absent; the range is [since, until). */
-export function parseReportRange(query: Record<string, unknown>): TimeRange {
-  const range = resolveReportRange(parseTime('since', queryValue(query, 'since')), parseTime('until', queryValue(query, 'until')), new Date());
+/** The zone a report's days and hours are in: `tz`, else TIMEZONE. */
+export function parseReportZone(query: Record<string, unknown>, config: Readonly<Config>): string {
+  return parseTimeZone(queryValue(query, 'tz'), config.timeZone);
+}
+
+/**
+ * since/until from the query string, bare dates being days in the report's zone; the last 30
+ * days when absent; the range is [since, until).
+ */
+export function parseReportRange(query: Record<string, unknown>, config: Readonly<Config>): TimeRange {
+  const timezone = parseReportZone(query, config);
+  const since = parseTime('since', queryValue(query, 'since'), timezone);
+  const until = parseTime('until', queryValue(query, 'until'), timezone);
+  const range = resolveReportRange(since, until, new Date());
   if (range.since >= range.until) throw badRequest('"since" must be before "until"');
   return range;
+}
+
+function parseGroupBy(query: Record<string, unknown>): ReportGrouping {
+  const raw = queryValue(query, 'groupBy');
+  if (raw === undefined || raw === '') return 'campaign';
+  const grouping = REPORT_GROUPINGS.find((g) => g === raw);
+  if (grouping === undefined) throw badRequest(`"groupBy" must be one of ${REPORT_GROUPINGS.join(', ')}`);
+  return grouping;
 }
 
 const rangeJson = (range: TimeRange) => ({ since: range.since.toISOString(), until: range.until.toISOString() });
@@ -35,9 +59,12 @@ const rangeJson = (range: TimeRange) => ({ since: range.since.toISOString(), unt
 /** 2026-11-01T09:30:00.000Z → 20261101T093000Z: safe in a file name on every system. */
 const compactTime = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll(/[-:]/g, '');
 
-function reportRowCells(row: ReportRow): CsvCell[] {
+function reportRowCells(row: ReportRow | NumberReportRow, groupBy: ReportGrouping): CsvCell[] {
+  const keys: CsvCell[] = groupBy === 'number' && 'trackingNumber' in row
+    ? [row.trackingNumber, row.campaign]
+    : [row.campaign, row.trackingNumbers.join(' ')];
   return [
-    row.campaign, row.trackingNumbers.join(' '), row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed,
+    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed,
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
     row.totalDurationSeconds, row.qualifiedCalls,
@@ -69,31 +96,43 @@ function writable(res: Response): Promise<void> {
 export function reportRoutes(store: CallStore, config: Readonly<Config>): Router {
   const router = Router();
 
+  const campaignReport = (query: Record<string, unknown>) => {
+    const range = parseReportRange(query, config);
+    const timezone = parseReportZone(query, config);
+    const groupBy = parseGroupBy(query);
+    return buildCampaignReport(store.reports, range, { qualifiedCallSeconds: config.qualifiedCallSeconds, groupBy, timezone });
+  };
+
   router.get('/api/report', async (req, res) => {
-    const report = await buildCampaignReport(store, parseReportRange(req.query), config.qualifiedCallSeconds);
+    const report = await campaignReport(req.query);
     res.json({ ...report, ...rangeJson(report) });
   });
 
   router.get('/api/report.csv', async (req, res) => {
-    const range = parseReportRange(req.query);
-    const report = await buildCampaignReport(store, range, config.qualifiedCallSeconds);
-    startCsv(res, `call-report-${compactTime(range.since)}-${compactTime(range.until)}.csv`);
-    res.send([REPORT_COLUMNS, ...report.rows.map(reportRowCells)].map(csvLine).join(''));
+    const report = await campaignReport(req.query);
+    const name = report.groupBy === 'number' ? 'call-report-by-number' : 'call-report';
+    startCsv(res, `${name}-${compactTime(report.since)}-${compactTime(report.until)}.csv`);
+    const rows = report.rows.map((row) => reportRowCells(row, report.groupBy));
+    res.send([REPORT_COLUMNS[report.groupBy], ...rows].map(csvLine).join(''));
   });
 
   router.get('/api/report/daily', async (req, res) => {
-    const report = await buildDailyReport(store, parseReportRange(req.query));
+    const range = parseReportRange(req.query, config);
+    const timezone = parseReportZone(req.query, config);
+    const report = await buildDailyReport(store.reports, range, timezone);
     res.json({ ...report, ...rangeJson(report) });
   });
 
   router.get('/api/report/hour-of-week', async (req, res) => {
-    const report = await buildHourOfWeekReport(store, parseReportRange(req.query));
+    const range = parseReportRange(req.query, config);
+    const timezone = parseReportZone(req.query, config);
+    const report = await buildHourOfWeekReport(store.reports, range, timezone);
     res.json({ ...report, ...rangeJson(report) });
   });
 
   router.get('/api/calls.csv', async (req, res) => {
     // Every matching call, page after page: `limit` sizes /api/calls pages and means nothing here.
-    const query = { ...parseCallQuery({ ...req.query, limit: undefined }), limit: MAX_PAGE_SIZE };
+    const query = { ...parseCallQuery({ ...req.query, limit: undefined }, config.timeZone), limit: MAX_PAGE_SIZE };
     startCsv(res, 'calls.csv');
     res.write(CALL_CSV_HEADER);
     while (!res.destroyed) {

@@ -64,6 +64,59 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    // Reports from buckets (domain/report-figures.ts) instead of scans of the calls: each call
+    // keeps when its caller last called before it (to any number, to its campaign, to its number
+    // in that campaign) for exact distinct callers, and report_buckets holds the figures per
+    // 15-minute slot, hour and UTC day, campaign and number. The buckets start empty; the store fills them from the
+    // calls when it opens a database whose report_bucket_settings row holds no threshold.
+    version: 2,
+    name: 'report buckets per 15-minute slot, figures from the domain',
+    sql: `
+      ALTER TABLE calls ADD COLUMN prev_any_at timestamptz, ADD COLUMN prev_campaign_at timestamptz,
+        ADD COLUMN prev_number_at timestamptz;
+      UPDATE calls SET prev_any_at = ordered.prev_any_at, prev_campaign_at = ordered.prev_campaign_at,
+        prev_number_at = ordered.prev_number_at
+      FROM (
+        SELECT uuid,
+          lag(started_at) OVER (PARTITION BY caller ORDER BY started_at, uuid) AS prev_any_at,
+          lag(started_at) OVER (PARTITION BY caller, campaign ORDER BY started_at, uuid) AS prev_campaign_at,
+          lag(started_at) OVER (PARTITION BY caller, campaign, tracking_number ORDER BY started_at, uuid) AS prev_number_at
+        FROM calls WHERE caller IS NOT NULL
+      ) AS ordered
+      WHERE calls.uuid = ordered.uuid AND ordered.prev_any_at IS NOT NULL;
+
+      DROP INDEX calls_by_caller;
+      CREATE INDEX calls_by_caller ON calls (caller, started_at, uuid);
+      CREATE INDEX calls_returning ON calls (started_at)
+        INCLUDE (prev_any_at, prev_campaign_at, prev_number_at, campaign, tracking_number) WHERE prev_any_at IS NOT NULL;
+
+      -- The talk time report_buckets.qualified counts at; NULL until the store has built them.
+      CREATE TABLE report_bucket_settings (
+        id integer PRIMARY KEY CHECK (id = 1),
+        qualified_call_seconds integer
+      );
+      INSERT INTO report_bucket_settings (id, qualified_call_seconds) VALUES (1, NULL);
+
+      -- slot is floor(started_at in ms / 900000), rounded down to a multiple of width (1, 4 or 96:
+      -- 15 minutes, an hour, a UTC day); keys as bucket-sql.ts writes them.
+      CREATE TABLE report_buckets (
+        width integer NOT NULL,
+        slot bigint NOT NULL,
+        campaign_key text COLLATE "C" NOT NULL,
+        number_key text COLLATE "C" NOT NULL,
+        calls bigint NOT NULL,
+        answered bigint NOT NULL,
+        missed bigint NOT NULL,
+        talk_seconds bigint NOT NULL,
+        qualified bigint NOT NULL,
+        first_time bigint NOT NULL,
+        new_to_campaign bigint NOT NULL,
+        new_to_number bigint NOT NULL,
+        PRIMARY KEY (width, slot, campaign_key, number_key)
+      );
+    `,
+  },
+  {
     // As SQLite's 12: routes and the global block list as the JSON the API accepted, read whole.
     version: 9,
     name: 'routes, block list and round-robin turns',

@@ -3,85 +3,36 @@
 // lifecycle is re-derived from its events under a lock on the call's row, so instances sharing
 // the events of one call never lose an update.
 
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
-import type { CallAttempt, CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
+import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
 import {
   ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
 } from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
-import type { RouteSettings } from '../../domain/route.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import type {
-  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
-} from '../call-store.js';
+import type { BucketDeltas, HistoriedCall } from '../../domain/report-figures.js';
+import type { CallPage, CallQuery, CallStore } from '../call-store.js';
+import {
+  callRowToCall, eventRowToEvent, historiedCallRowToCall, HISTORIED_CALL_COLUMNS, numberRowToTrackingNumber,
+  type CallRow, type EventRow, type HistoriedCallRow, type NumberRow,
+} from '../sql-rows.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
+import { applyDeltas, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout } from './postgres-reports.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
 const CONNECT_TIMEOUT_MS = 3000;
 /** Webhook writes and reads; a hung server makes them fail instead of waiting for ever. */
 const QUERY_TIMEOUT_MS = 5000;
-/** Reports scan many rows; they get longer before they are given up. */
-const REPORT_TIMEOUT_MS = 30_000;
 const POOL_SIZE = 10;
 /**
  * Connections kept open even when idle, and opened at start-up: a call after a quiet spell must
  * not pay for a new connection (TLS included) within the answer webhook's deadline.
  */
 const WARM_CONNECTIONS = 2;
-
-interface CallRow {
-  uuid: string;
-  conversation_uuid: string | null;
-  tracking_number: string | null;
-  caller: string | null;
-  campaign: string | null;
-  forward_to: string;
-  started_at: Date;
-  outcome: CallRecord['outcome'];
-  answered_at: Date | null;
-  ended_at: Date | null;
-  /** bigint: node-postgres hands it over as a string. */
-  duration_seconds: string | null;
-  inbound_status: string | null;
-  forwarded_status: string | null;
-  /** jsonb, parsed by node-postgres; null for calls stored before routing (migration 10). */
-  attempts: CallAttempt[] | null;
-  answered_by: string | null;
-}
-
-interface EventRow {
-  leg_uuid: string;
-  status: string;
-  occurred_at: Date;
-  conversation_uuid: string | null;
-  direction: CallEvent['direction'];
-  duration_seconds: string | null;
-  to_number: string | null;
-}
-
-interface NumberRow {
-  number: string;
-  campaign: string | null;
-  forward_to: string | null;
-  whisper: string | null;
-  /** jsonb, as the numbers API accepted it. */
-  route: RouteSettings | null;
-}
-
-interface CampaignTotalsRow {
-  campaign: string | null;
-  tracking_numbers: string[];
-  calls: number;
-  unique_callers: number;
-  first_time_callers: number;
-  answered: number;
-  missed: number;
-  total_duration_seconds: string;
-  qualified_calls: number;
-}
 
 /** A call or event a statement refused, as the excess log names it. */
 interface RefusedRow {
@@ -96,62 +47,22 @@ interface CallKey {
   blocked: boolean;
 }
 
-/** node-postgres honours a per-query `query_timeout`; its type declarations lack the field. */
-function withTimeout(config: pg.QueryConfig, timeoutMs: number): pg.QueryConfig {
-  return Object.assign(config, { query_timeout: timeoutMs });
+interface NeighbourRow {
+  uuid: string;
+  started_at: Date;
+  prev_any_at: Date | null;
+  prev_campaign_at: Date | null;
+  prev_number_at: Date | null;
+  next_any: string | null;
+  next_campaign: string | null;
+  next_number: string | null;
 }
 
-const toNumber = (value: string | null): number | null => (value === null ? null : Number(value));
-
-function callRowToCall(row: CallRow): CallRecord {
-  return {
-    uuid: row.uuid,
-    conversationUuid: row.conversation_uuid,
-    trackingNumber: row.tracking_number,
-    caller: row.caller,
-    campaign: row.campaign,
-    forwardTo: row.forward_to,
-    startedAt: row.started_at,
-    outcome: row.outcome,
-    answeredAt: row.answered_at,
-    endedAt: row.ended_at,
-    durationSeconds: toNumber(row.duration_seconds),
-    inboundStatus: row.inbound_status,
-    forwardedStatus: row.forwarded_status,
-    blocked: row.outcome === 'blocked',
-    attempts: row.attempts ?? [],
-    answeredBy: row.answered_by,
-  };
-}
-
-function eventRowToEvent(row: EventRow): CallEvent {
-  return {
-    legUuid: row.leg_uuid,
-    status: row.status,
-    occurredAt: row.occurred_at,
-    conversationUuid: row.conversation_uuid,
-    direction: row.direction,
-    durationSeconds: toNumber(row.duration_seconds),
-    to: row.to_number,
-  };
-}
-
-function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
-  return { number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper, route: row.route };
-}
-
-function campaignTotalsRowToTotals(row: CampaignTotalsRow): CampaignTotals {
-  return {
-    campaign: row.campaign,
-    trackingNumbers: [...row.tracking_numbers].sort(),
-    calls: row.calls,
-    uniqueCallers: row.unique_callers,
-    firstTimeCallers: row.first_time_callers,
-    answered: row.answered,
-    missed: row.missed,
-    totalDurationSeconds: Number(row.total_duration_seconds),
-    qualifiedCalls: row.qualified_calls,
-  };
+/** Advisory lock keys for the callers (withheld ones need none), sorted: every transaction takes them in one order. */
+function callerLockKeys(callers: readonly (string | null)[]): string[] {
+  const keys = new Set<bigint>();
+  for (const caller of callers) if (caller !== null) keys.add(createHash('sha256').update(caller).digest().readBigInt64BE(0));
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
 }
 
 const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
@@ -205,12 +116,14 @@ export async function openPostgresStore(url: string, logger: Logger = consoleLog
   try {
     await migratePostgres(pool);
     await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => pool.query('SELECT 1')));
+    const store = new PostgresStore(pool, logger);
+    await store.reports.buildIfMissing();
+    return store;
   } catch (error) {
     // Not awaited: ending waits for connections a hung server may never close.
     pool.end().catch(() => {});
     throw new Error(describeFailure(error), { cause: error });
   }
-  return new PostgresStore(pool, logger);
 }
 
 // The limits of conversation-limits.ts, enforced by the statements that insert: a row is admitted
@@ -218,9 +131,8 @@ export async function openPostgresStore(url: string, logger: Logger = consoleLog
 // rank among the batch's rows of that conversation, stay within the limit. Instances inserting at
 // once do not see each other's uncommitted rows, so a conversation can exceed a limit by what
 // the statements running together admit; it stays bounded, as the next statement sees them all.
-// Each statement returns the rows it refused that were not stored already (a retry is no excess).
-
-// Committed on its own: once it returns, the calls are stored, whatever happens next.
+// Each statement returns the rows it refused that were not stored already (a retry is no excess);
+// this one also the uuids it stored.
 const INSERT_CALLS = `
   WITH incoming AS (
     SELECT v.*, row_number() OVER (PARTITION BY v.conversation_uuid ORDER BY v.uuid) AS rank_in_conversation
@@ -234,10 +146,43 @@ const INSERT_CALLS = `
   ), inserted AS (
     INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
     SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome FROM judged WHERE admitted
-    ON CONFLICT (uuid) DO NOTHING
+    ON CONFLICT (uuid) DO NOTHING RETURNING uuid, conversation_uuid
   )
-  SELECT uuid AS leg_uuid, conversation_uuid FROM judged j
-  WHERE NOT admitted AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.uuid = j.uuid)`;
+  SELECT uuid AS leg_uuid, conversation_uuid, false AS stored FROM judged j
+  WHERE NOT admitted AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.uuid = j.uuid)
+  UNION ALL SELECT uuid, conversation_uuid, true FROM inserted`;
+
+// One transaction at a time writes a caller's calls (their previous-call times depend on each
+// other): keys sorted in JS, so transactions lock them in one order.
+const LOCK_CALLERS = 'SELECT count(pg_advisory_xact_lock(key)) FROM unnest($1::bigint[]) WITH ORDINALITY AS k (key, n)';
+
+// For each new call: its caller's previous call (to any number, in its campaign, on its number
+// in that campaign) and the call right after it in each sense. calls_by_caller answers each.
+const CALL_NEIGHBOURS = `
+  SELECT c.uuid, c.started_at,
+    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_any_at,
+    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+      AND p.campaign IS NOT DISTINCT FROM c.campaign ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_campaign_at,
+    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+      AND p.campaign IS NOT DISTINCT FROM c.campaign AND p.tracking_number IS NOT DISTINCT FROM c.tracking_number
+      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_number_at,
+    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
+      ORDER BY f.started_at, f.uuid LIMIT 1) AS next_any,
+    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
+      AND f.campaign IS NOT DISTINCT FROM c.campaign ORDER BY f.started_at, f.uuid LIMIT 1) AS next_campaign,
+    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
+      AND f.campaign IS NOT DISTINCT FROM c.campaign AND f.tracking_number IS NOT DISTINCT FROM c.tracking_number
+      ORDER BY f.started_at, f.uuid LIMIT 1) AS next_number
+  FROM calls c WHERE c.uuid = ANY($1::text[]) AND c.caller IS NOT NULL`;
+
+const SET_PREVIOUS = `
+  UPDATE calls SET prev_any_at = v.prev_any_at, prev_campaign_at = v.prev_campaign_at, prev_number_at = v.prev_number_at
+  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS v (uuid, prev_any_at, prev_campaign_at, prev_number_at)
+  WHERE calls.uuid = v.uuid`;
+
+const LOCK_HISTORIED_CALLS = `
+  SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ANY($1::text[]) ORDER BY uuid FOR UPDATE`;
 
 // Which of these calls have events stored: run after the calls are committed (see recordCalls).
 const CALLS_WITH_EVENTS = `
@@ -250,7 +195,7 @@ const IMPORT_CALLS = `
     outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
     $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[])
-  ON CONFLICT (uuid) DO NOTHING`;
+  ON CONFLICT (uuid) DO NOTHING RETURNING uuid`;
 
 const INSERT_EVENTS = `
   WITH incoming AS (
@@ -281,7 +226,7 @@ const INSERT_EVENTS = `
 // statement sees the events the first committed. The limits bound the rows of a conversation;
 // LIMIT bounds them too over rows stored before there were limits.
 const LOCK_CALLS_CONCERNED = `
-  SELECT uuid, conversation_uuid, outcome FROM calls
+  SELECT uuid, conversation_uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
   WHERE uuid IN (
     SELECT unnest($1::text[])
     UNION SELECT c.uuid FROM unnest($2::text[]) AS k (conversation_uuid),
@@ -308,12 +253,14 @@ export class PostgresStore implements CallStore {
   readonly dni: PostgresDniStore;
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
+  readonly reports: PostgresReports;
   #closed: Promise<void> | null = null;
 
   constructor(pool: pg.Pool, logger: Logger) {
     this.#pool = pool;
     this.#excess = new ExcessLog(logger);
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
+    this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
   }
 
   /**
@@ -347,16 +294,19 @@ export class PostgresStore implements CallStore {
    */
   async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
     await this.#transaction(async (client) => {
-      const { rows: concerned } = await client.query<Pick<CallRow, 'uuid' | 'conversation_uuid' | 'outcome'>>({
+      const deltas = await startDeltas(client);
+      const { rows: concerned } = await client.query<HistoriedCallRow & Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
         name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations, MAX_CALLS_PER_CONVERSATION],
       });
-      await this.#refreshLifecycles(client, concerned.map((row) => (
-        { uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked' })));
+      await this.#refreshLifecycles(client, concerned.map((row) => ({
+        uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked', before: historiedCallRowToCall(row),
+      })), deltas);
+      await applyDeltas(client, deltas);
     });
   }
 
-  /** Re-derives the lifecycle of each call from every event stored for it. */
-  async #refreshLifecycles(client: pg.PoolClient, calls: readonly CallKey[]): Promise<void> {
+  /** Re-derives the lifecycle of each call from every event stored for it; bucket changes go into `deltas`. */
+  async #refreshLifecycles(client: pg.PoolClient, calls: readonly (CallKey & { before: HistoriedCall })[], deltas: BucketDeltas): Promise<void> {
     if (calls.length === 0) return;
     const conversations = calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid]));
     const { rows } = await client.query<EventRow>({
@@ -381,7 +331,10 @@ export class PostgresStore implements CallStore {
         ...(byLeg.get(call.uuid) ?? []),
         ...(call.conversationUuid === null ? [] : byConversation.get(call.conversationUuid) ?? []),
       ]);
-      if (events.size > 0) updates.push({ uuid: call.uuid, ...deriveLifecycle(call, [...events]) });
+      if (events.size === 0) continue;
+      const lifecycle = deriveLifecycle(call, [...events]);
+      updates.push({ uuid: call.uuid, ...lifecycle });
+      deltas.change(call.before, { ...call.before, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds });
     }
     if (updates.length === 0) return;
     await client.query({
@@ -396,25 +349,83 @@ export class PostgresStore implements CallStore {
   }
 
   /**
+   * Inserts calls (`insert` returns the uuids it stored) and keeps the buckets, in one
+   * transaction holding the callers' locks: each new call gets its previous-call times and adds
+   * its contribution, and a stored call that now follows one of them (an old call stored late)
+   * gets new previous times, its bucket the difference.
+   */
+  async #insertCalls(callers: readonly (string | null)[], insert: (client: pg.PoolClient) => Promise<string[]>): Promise<number> {
+    return this.#transaction(async (client) => {
+      const deltas = await startDeltas(client);
+      await client.query({ name: 'lock-callers', text: LOCK_CALLERS, values: [callerLockKeys(callers)] });
+      const inserted = await insert(client);
+      if (inserted.length === 0) return 0;
+      const { rows: neighbours } = await client.query<NeighbourRow>({ name: 'call-neighbours', text: CALL_NEIGHBOURS, values: [inserted] });
+      const isNew = new Set(inserted);
+      type Previous = Partial<Pick<HistoriedCall, 'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt'>>;
+      const previous = new Map<string, Previous>();
+      const follow = (uuid: string | null, sense: keyof Previous, startedAt: Date) => {
+        if (uuid !== null && !isNew.has(uuid)) previous.set(uuid, { ...previous.get(uuid), [sense]: startedAt.getTime() });
+      };
+      for (const row of neighbours) {
+        previous.set(row.uuid, {
+          prevAnyAt: row.prev_any_at?.getTime() ?? null,
+          prevCampaignAt: row.prev_campaign_at?.getTime() ?? null,
+          prevNumberAt: row.prev_number_at?.getTime() ?? null,
+        });
+        follow(row.next_any, 'prevAnyAt', row.started_at);
+        follow(row.next_campaign, 'prevCampaignAt', row.started_at);
+        follow(row.next_number, 'prevNumberAt', row.started_at);
+      }
+      const { rows } = await client.query<HistoriedCallRow & { uuid: string }>({
+        name: 'lock-historied-calls', text: LOCK_HISTORIED_CALLS, values: [[...new Set([...inserted, ...previous.keys()])]],
+      });
+      const changed: (HistoriedCall & { uuid: string })[] = [];
+      for (const row of rows) {
+        const before = historiedCallRowToCall(row);
+        const after = { ...before, ...previous.get(row.uuid) };
+        if (isNew.has(row.uuid)) deltas.add(after, 1);
+        else deltas.change(before, after);
+        if (previous.has(row.uuid)) changed.push({ uuid: row.uuid, ...after });
+      }
+      if (changed.length > 0) {
+        const time = (ms: number | null) => (ms === null ? null : new Date(ms));
+        await client.query({
+          name: 'set-previous',
+          text: SET_PREVIOUS,
+          values: [changed.map((c) => c.uuid), changed.map((c) => time(c.prevAnyAt)), changed.map((c) => time(c.prevCampaignAt)),
+            changed.map((c) => time(c.prevNumberAt))],
+        });
+      }
+      await applyDeltas(client, deltas);
+      return inserted.length;
+    });
+  }
+
+  /**
    * A call and its events can reach two instances at once, events first or the call first. Each
    * side commits its rows, and only then looks for the other's: whichever looks second sees the
-   * rows of the first, so at least one of them folds the events into the call. Nothing waits on
-   * a lock, and most batches of calls take two statements, one of them read-only.
+   * rows of the first, so at least one of them folds the events into the call.
    */
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
     const uuids = batch.map((c) => c.uuid);
     const conversations = batch.map((c) => c.conversationUuid);
-    const { rows: refused } = await this.#pool.query<RefusedRow>({
-      name: 'insert-calls',
-      text: INSERT_CALLS,
-      values: [
-        uuids, conversations, batch.map((c) => c.trackingNumber),
-        batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
-        batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
-        MAX_CALLS_PER_CONVERSATION,
-      ],
+    const refused: RefusedRow[] = [];
+    await this.#insertCalls(batch.map((c) => c.caller), async (client) => {
+      const { rows } = await client.query<RefusedRow & { stored: boolean }>({
+        name: 'insert-calls',
+        text: INSERT_CALLS,
+        values: [
+          uuids, conversations, batch.map((c) => c.trackingNumber),
+          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+          batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
+          MAX_CALLS_PER_CONVERSATION,
+        ],
+      });
+      refused.push(...rows.filter((row) => !row.stored));
+      return rows.flatMap((row) => (row.stored ? [row.leg_uuid] : []));
     });
     for (const row of refused) this.#excess.note({ kind: 'call', legUuid: row.leg_uuid, conversationUuid: row.conversation_uuid });
     // Every call of the batch, not only those just inserted: a batch stored before an outage cut
@@ -429,17 +440,19 @@ export class PostgresStore implements CallStore {
   async importCalls(calls: readonly CallRecord[]): Promise<number> {
     if (calls.length === 0) return 0;
     const batch = uniqueByUuid(calls);
-    const { rowCount } = await this.#pool.query(withTimeout({
-      text: IMPORT_CALLS,
-      values: [
-        batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
-        batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
-        batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
-        batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
-        batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
-      ],
-    }, REPORT_TIMEOUT_MS));
-    return rowCount ?? 0;
+    return this.#insertCalls(batch.map((c) => c.caller), async (client) => {
+      const { rows } = await client.query<{ uuid: string }>(withTimeout({
+        text: IMPORT_CALLS,
+        values: [
+          batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
+          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+          batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
+          batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
+          batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
+        ],
+      }, REPORT_TIMEOUT_MS));
+      return rows.map((row) => row.uuid);
+    });
   }
 
   /** Events follow the same order as calls (see recordCalls): committed first, then folded in. */
@@ -533,67 +546,6 @@ export class PostgresStore implements CallStore {
   async deleteTrackingNumber(number: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query('DELETE FROM tracking_numbers WHERE number = $1', [number]);
     return (rowCount ?? 0) > 0;
-  }
-
-  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
-    // A first-time caller's call is the earliest of that caller's calls ever, in (started_at, uuid)
-    // order, as in the other stores.
-    const { rows } = await this.#pool.query<CampaignTotalsRow>(withTimeout({
-      text: `
-        WITH in_range AS (
-          SELECT c.*, c.caller IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM calls e WHERE e.caller = c.caller AND (e.started_at, e.uuid) < (c.started_at, c.uuid)
-          ) AS first_call
-          FROM calls c WHERE c.started_at >= $1 AND c.started_at < $2
-        )
-        SELECT campaign,
-          array_remove(array_agg(DISTINCT tracking_number), NULL) AS tracking_numbers,
-          count(*)::int AS calls,
-          count(DISTINCT caller)::int AS unique_callers,
-          count(*) FILTER (WHERE first_call)::int AS first_time_callers,
-          count(*) FILTER (WHERE outcome = 'answered')::int AS answered,
-          count(*) FILTER (WHERE outcome = 'missed')::int AS missed,
-          coalesce(sum(duration_seconds) FILTER (WHERE outcome = 'answered'), 0)::text AS total_duration_seconds,
-          count(*) FILTER (WHERE outcome = 'answered' AND coalesce(duration_seconds, 0) >= $3)::int AS qualified_calls
-        FROM in_range GROUP BY campaign`,
-      values: [options.since, options.until, options.qualifiedCallSeconds],
-    }, REPORT_TIMEOUT_MS));
-    return rows.map(campaignTotalsRowToTotals);
-  }
-
-  async countDistinctCallers(range: TimeRange): Promise<number> {
-    const { rows } = await this.#pool.query<{ callers: number }>(withTimeout({
-      text: 'SELECT count(DISTINCT caller)::int AS callers FROM calls WHERE started_at >= $1 AND started_at < $2',
-      values: [range.since, range.until],
-    }, REPORT_TIMEOUT_MS));
-    return rows[0]?.callers ?? 0;
-  }
-
-  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
-    const { rows } = await this.#pool.query<DailyCounts>(withTimeout({
-      text: `
-        SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, campaign,
-          count(*)::int AS calls,
-          count(*) FILTER (WHERE outcome = 'answered')::int AS answered,
-          count(*) FILTER (WHERE outcome = 'missed')::int AS missed
-        FROM calls WHERE started_at >= $1 AND started_at < $2
-        GROUP BY day, campaign ORDER BY day, campaign NULLS FIRST`,
-      values: [range.since, range.until],
-    }, REPORT_TIMEOUT_MS));
-    return rows;
-  }
-
-  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
-    const grid = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-    const { rows } = await this.#pool.query<{ dow: number; hour: number; calls: number }>(withTimeout({
-      text: `
-        SELECT extract(dow FROM started_at AT TIME ZONE 'UTC')::int AS dow,
-          extract(hour FROM started_at AT TIME ZONE 'UTC')::int AS hour, count(*)::int AS calls
-        FROM calls WHERE started_at >= $1 AND started_at < $2 GROUP BY dow, hour`,
-      values: [range.since, range.until],
-    }, REPORT_TIMEOUT_MS));
-    for (const row of rows) grid[row.dow]![row.hour] = row.calls;
-    return grid;
   }
 
   async ping(): Promise<void> {

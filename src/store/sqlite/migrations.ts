@@ -201,6 +201,61 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    // Report figures are defined once, in domain/report-figures.ts, and kept per 15-minute slot
+    // (local days and hours in every zone are whole slots), hour and UTC day (width 1, 4 or 96
+    // slots: reports read the widest that fit) by the store's own writes: the update
+    // trigger and the hourly rollup go. The buckets start empty; the store fills them from the
+    // calls when it opens a database whose report_bucket_settings row holds no threshold.
+    // prev_number_at: the caller's previous call to the same number in the same campaign, for
+    // exact distinct callers per tracking number.
+    version: 5,
+    name: 'report buckets per 15-minute slot, figures from the domain',
+    sql: `
+      DROP TRIGGER calls_update_reports;
+      DROP TABLE call_rollup;
+      DROP TABLE report_settings;
+
+      ALTER TABLE calls ADD COLUMN prev_number_at INTEGER;
+      UPDATE calls SET prev_number_at = ordered.prev_number_at
+      FROM (
+        SELECT uuid, lag(started_at) OVER (PARTITION BY caller, campaign, tracking_number ORDER BY started_at, uuid) AS prev_number_at
+        FROM calls WHERE caller IS NOT NULL
+      ) AS ordered
+      WHERE calls.uuid = ordered.uuid AND ordered.prev_number_at IS NOT NULL;
+      DROP INDEX calls_returning;
+      CREATE INDEX calls_returning ON calls (started_at, prev_any_at, prev_campaign_at, prev_number_at, campaign, tracking_number)
+        WHERE prev_any_at IS NOT NULL;
+
+      -- The talk time report_buckets.qualified counts at; NULL until the store has built them.
+      CREATE TABLE report_bucket_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        qualified_call_seconds INTEGER
+      );
+      INSERT INTO report_bucket_settings (id, qualified_call_seconds) VALUES (1, NULL);
+
+      -- slot is floor(started_at / 900000), rounded down to a multiple of width; keys as
+      -- bucket-sql.ts writes them.
+      CREATE TABLE report_buckets (
+        width INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        campaign_key TEXT NOT NULL,
+        number_key TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        missed INTEGER NOT NULL,
+        talk_seconds INTEGER NOT NULL,
+        qualified INTEGER NOT NULL,
+        first_time INTEGER NOT NULL,
+        new_to_campaign INTEGER NOT NULL,
+        new_to_number INTEGER NOT NULL,
+        PRIMARY KEY (width, slot, campaign_key, number_key)
+      ) WITHOUT ROWID;
+      -- Listings of one number or campaign find the slots holding its calls here (sqlite-call-list.ts).
+      CREATE INDEX report_buckets_by_number ON report_buckets (number_key, slot) WHERE width = 1;
+      CREATE INDEX report_buckets_by_campaign ON report_buckets (campaign_key, slot) WHERE width = 1;
+    `,
+  },
+  {
     // Routing (domain/route.ts): a number's route is read whole into memory, so it is kept as
     // the JSON the numbers API accepted; the global block list likewise, in one row. Round-robin
     // turns are counted per number, one row each.

@@ -2,30 +2,18 @@
 //
 // calls_by_time answers every listing. A listing of one tracking number or campaign does not
 // get an index of its own on calls: with one insertion point per campaign and per number, two
-// such indexes dirtied ~40 more pages per batch of answer webhooks and cost ~10 µs of the
-// ~29 µs an insert took (migration 4). Instead call_rollup, which has a row for every hour a
-// number or campaign received calls, says which hours to read, and only those hours are read,
-// newest first, until the page is full.
+// such indexes dirtied ~40 more pages per batch of answer webhooks (migration 4). Instead
+// report_buckets, which has a row for every 15-minute slot a number or campaign received calls
+// in, says which slots to read, and only those are read, newest first, until the page is full.
 
 import type Database from 'better-sqlite3';
 import type { CallPage, CallQuery } from '../call-store.js';
-import { callRowToCall, type CallRow } from './call-rows.js';
+import { SLOT_MS, slotOf } from '../../domain/report-figures.js';
+import { campaignKey, numberKey } from '../bucket-sql.js';
+import { callRowToCall, type CallRow } from '../sql-rows.js';
 
-const HOUR_MS = 3_600_000;
-/** Hours fetched from the rollup at a time; a page seldom needs more. */
-const HOURS_PER_FETCH = 256;
-
-/**
- * The start times a rollup hour holds: those whose started_at / 3600000, truncated towards zero
- * as SQLite's integer division does, equals `hour` ([lowest, end) in milliseconds).
- */
-function hourSpan(hour: number): { lowest: number; end: number } {
-  if (hour > 0) return { lowest: hour * HOUR_MS, end: (hour + 1) * HOUR_MS };
-  if (hour === 0) return { lowest: -HOUR_MS + 1, end: HOUR_MS };
-  return { lowest: (hour - 1) * HOUR_MS + 1, end: hour * HOUR_MS + 1 };
-}
-
-const hourOf = (ms: number) => Math.trunc(ms / HOUR_MS);
+/** Slots fetched from the buckets at a time; a page seldom needs more. */
+const SLOTS_PER_FETCH = 256;
 
 export class SqliteCallList {
   constructor(private readonly db: Database.Database) {}
@@ -58,7 +46,7 @@ export class SqliteCallList {
     const wanted = query.limit + 1;
     const rows = query.trackingNumber === undefined && query.campaign === undefined
       ? this.#newest(where, params, wanted)
-      : this.#newestByHour(query, where, params, wanted);
+      : this.#newestBySlot(query, where, params, wanted);
     const calls = rows.slice(0, query.limit).map(callRowToCall);
     const last = calls[calls.length - 1];
     const nextCursor = rows.length > query.limit && last ? { startedAt: last.startedAt, uuid: last.uuid } : null;
@@ -71,41 +59,40 @@ export class SqliteCallList {
     return this.db.prepare<Record<string, unknown>, CallRow>(sql).all({ ...params, limit: wanted });
   }
 
-  /** Reads the hours the rollup holds calls of the number or campaign in, newest first. */
-  #newestByHour(query: CallQuery, where: string[], params: Record<string, unknown>, wanted: number): CallRow[] {
-    const rollupWhere = ['call_count > 0', 'hour <= @toHour'];
-    const rollupParams: Record<string, unknown> = { limit: HOURS_PER_FETCH };
+  /** Reads the slots the buckets hold calls of the number or campaign in, newest first. */
+  #newestBySlot(query: CallQuery, where: string[], params: Record<string, unknown>, wanted: number): CallRow[] {
+    const bucketWhere = ['width = 1', 'calls > 0', 'slot <= @toSlot'];
+    const bucketParams: Record<string, unknown> = { limit: SLOTS_PER_FETCH };
     if (query.trackingNumber !== undefined) {
-      rollupWhere.push('tracking_number = @trackingNumber');
-      rollupParams.trackingNumber = query.trackingNumber;
+      bucketWhere.push('number_key = @numberKey');
+      bucketParams.numberKey = numberKey(query.trackingNumber);
     }
     if (query.campaign !== undefined) {
-      rollupWhere.push('campaign_key = @campaignKey');
-      rollupParams.campaignKey = query.campaign === null ? '' : `c:${query.campaign}`;
+      bucketWhere.push('campaign_key = @campaignKey');
+      bucketParams.campaignKey = campaignKey(query.campaign);
     }
-    // The bounds are one hour wide of the mark on purpose: the reads below apply the exact ones.
     if (query.since) {
-      rollupWhere.push('hour >= @fromHour');
-      rollupParams.fromHour = hourOf(query.since.getTime()) - 1;
+      bucketWhere.push('slot >= @fromSlot');
+      bucketParams.fromSlot = slotOf(query.since.getTime());
     }
     const ends = [query.until?.getTime(), query.cursor?.startedAt.getTime()].filter((ms) => ms !== undefined);
-    let toHour = ends.length ? hourOf(Math.min(...ends)) + 1 : Number.MAX_SAFE_INTEGER;
+    let toSlot = ends.length ? slotOf(Math.min(...ends)) : Number.MAX_SAFE_INTEGER;
 
-    const hours = this.db.prepare<Record<string, unknown>, number>(`
-      SELECT DISTINCT hour FROM call_rollup WHERE ${rollupWhere.join(' AND ')}
-      ORDER BY hour DESC LIMIT @limit`).pluck();
-    const inHour = this.db.prepare<Record<string, unknown>, CallRow>(`
+    const slots = this.db.prepare<Record<string, unknown>, number>(`
+      SELECT DISTINCT slot FROM report_buckets WHERE ${bucketWhere.join(' AND ')}
+      ORDER BY slot DESC LIMIT @limit`).pluck();
+    const inSlot = this.db.prepare<Record<string, unknown>, CallRow>(`
       SELECT * FROM calls WHERE started_at >= @lowest AND started_at < @end AND ${where.join(' AND ')}
       ORDER BY started_at DESC, uuid DESC LIMIT @limit`);
     const rows: CallRow[] = [];
     for (;;) {
-      const batch = hours.all({ ...rollupParams, toHour });
-      for (const hour of batch) {
-        rows.push(...inHour.all({ ...params, ...hourSpan(hour), limit: wanted - rows.length }));
+      const batch = slots.all({ ...bucketParams, toSlot });
+      for (const slot of batch) {
+        rows.push(...inSlot.all({ ...params, lowest: slot * SLOT_MS, end: (slot + 1) * SLOT_MS, limit: wanted - rows.length }));
         if (rows.length >= wanted) return rows;
       }
-      if (batch.length < HOURS_PER_FETCH) return rows;
-      toHour = batch[batch.length - 1]! - 1;
+      if (batch.length < SLOTS_PER_FETCH) return rows;
+      toSlot = batch[batch.length - 1]! - 1;
     }
   }
 }

@@ -9,57 +9,20 @@ import {
   ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
 } from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
-import type { RouteSettings } from '../../domain/route.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import type {
-  CallPage, CallQuery, CallStore, CampaignTotals, DailyCounts, ReportOptions, TimeRange,
-} from '../call-store.js';
+import type { BucketDeltas } from '../../domain/report-figures.js';
+import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
-import { callRowToCall, type CallRow } from './call-rows.js';
+import {
+  callRowToCall, eventRowToEvent, historiedCallRowToCall, HISTORIED_CALL_COLUMNS, numberRowToTrackingNumber,
+  type CallRow, type EventRow, type HistoriedCallRow, type NumberRow,
+} from '../sql-rows.js';
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteDniStore } from './sqlite-dni-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
-import { CallRollupWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
-
-interface EventRow {
-  leg_uuid: string;
-  status: string;
-  occurred_at: number;
-  conversation_uuid: string | null;
-  direction: CallEvent['direction'];
-  duration_seconds: number | null;
-  to_number: string | null;
-}
-
-interface NumberRow {
-  number: string;
-  campaign: string | null;
-  forward_to: string | null;
-  whisper: string | null;
-  /** JSON of RouteSettings, as the numbers API accepted it. */
-  route: string | null;
-}
-
-function eventRowToEvent(row: EventRow): CallEvent {
-  return {
-    legUuid: row.leg_uuid,
-    status: row.status,
-    occurredAt: new Date(row.occurred_at),
-    conversationUuid: row.conversation_uuid,
-    direction: row.direction,
-    durationSeconds: row.duration_seconds,
-    to: row.to_number,
-  };
-}
-
-function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
-  return {
-    number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper,
-    route: row.route === null ? null : (JSON.parse(row.route) as RouteSettings),
-  };
-}
+import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
 /**
  * Opens (creating if needed) the database file, brings its schema up to date, and starts the
@@ -122,9 +85,9 @@ export class SqliteStore implements CallStore {
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
   readonly #insertEvents: (events: readonly CallEvent[]) => void;
   readonly #importCalls: (calls: readonly CallRecord[]) => number;
-  readonly #reports: SqliteReports;
+  readonly reports: SqliteReports;
   readonly #callList: SqliteCallList;
-  readonly #rollup: CallRollupWriter;
+  readonly #buckets: SqliteBucketWriter;
   readonly #checkpointer: Checkpointer | null;
   readonly #excess: ExcessLog;
 
@@ -133,17 +96,18 @@ export class SqliteStore implements CallStore {
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
     this.dni = new SqliteDniStore(db);
-    this.#reports = new SqliteReports(db);
+    this.#buckets = new SqliteBucketWriter(db);
+    this.reports = new SqliteReports(db, this.#buckets);
     this.#callList = new SqliteCallList(db);
-    this.#rollup = new CallRollupWriter(db);
     this.#statements = {
       // Positional: the answer webhook's hot path, where building a parameter object per call costs.
       insertCall: db.prepare<[
         uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
-        campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null, prevCampaignAt: number | null,
+        campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null,
+        prevCampaignAt: number | null, prevNumberAt: number | null,
       ]>(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
-          prev_any_at, prev_campaign_at)
+          prev_any_at, prev_campaign_at, prev_number_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uuid) DO NOTHING`),
       // Which of a batch's calls ([uuid, conversation uuid] pairs, as JSON) have events already.
@@ -173,6 +137,7 @@ export class SqliteStore implements CallStore {
         SELECT count(*) FROM (SELECT 1 FROM call_events WHERE leg_uuid = ? LIMIT ${MAX_EVENTS_PER_LEG})`).pluck(),
       eventExists: db.prepare<[legUuid: string, status: string, occurredAt: number], number>(
         'SELECT 1 FROM call_events WHERE leg_uuid = ? AND status = ? AND occurred_at = ?').pluck(),
+      historiedCall: db.prepare<[uuid: string], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ?`),
       updateLifecycle: db.prepare(`
         UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
           duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus,
@@ -181,10 +146,10 @@ export class SqliteStore implements CallStore {
       importCall: db.prepare(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
           outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by,
-          prev_any_at, prev_campaign_at)
+          prev_any_at, prev_campaign_at, prev_number_at)
         VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
           @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, @attempts, @answeredBy,
-          @prevAnyAt, @prevCampaignAt)
+          @prevAnyAt, @prevCampaignAt, @prevNumberAt)
         ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
@@ -203,26 +168,28 @@ export class SqliteStore implements CallStore {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
         startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null,
-        prevAnyAt: null, prevCampaignAt: null,
+        prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
-      const inserted = this.#rollup.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
+      const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
         call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
-        call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt,
+        call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
       ).changes > 0);
       // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
       // query tells which calls of the batch have any, since most have none.
       if (inserted.length === 0) return;
       const keys = inserted.map((call) => [call.uuid, call.conversationUuid]);
+      const deltas = this.#buckets.deltas();
       for (const position of this.#statements.callsWithEvents.all(JSON.stringify(keys))) {
         const call = inserted[position]!;
-        this.#refreshLifecycle(call.uuid, call.conversationUuid, call.outcome === 'blocked');
+        this.#refreshLifecycle(call.uuid, call.conversationUuid, call.outcome === 'blocked', deltas);
       }
+      this.#buckets.apply(deltas);
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null }));
-      return this.#rollup.insertBatch(batch, (call) => this.#statements.importCall.run({
+        { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
+      return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
         endedAt: call.endedAt?.getTime() ?? null,
@@ -242,7 +209,9 @@ export class SqliteStore implements CallStore {
           concerned.set(call.uuid, { conversationUuid: call.conversation_uuid, blocked: call.outcome === 'blocked' });
         }
       }
-      for (const [uuid, call] of concerned) this.#refreshLifecycle(uuid, call.conversationUuid, call.blocked);
+      const deltas = this.#buckets.deltas();
+      for (const [uuid, call] of concerned) this.#refreshLifecycle(uuid, call.conversationUuid, call.blocked, deltas);
+      this.#buckets.apply(deltas);
     });
   }
 
@@ -264,10 +233,13 @@ export class SqliteStore implements CallStore {
     return !full;
   }
 
-  #refreshLifecycle(uuid: string, conversationUuid: string | null, blocked: boolean): void {
+  /** Re-derives a call's lifecycle from its events; its bucket changes go into `deltas`. */
+  #refreshLifecycle(uuid: string, conversationUuid: string | null, blocked: boolean, deltas: BucketDeltas): void {
     const events = this.#statements.eventsOfCall.all({ uuid, conversationUuid }).map(eventRowToEvent);
     if (events.length === 0) return;
     const lifecycle = deriveLifecycle({ uuid, blocked }, events);
+    const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
+    deltas.change(before, { ...before, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds });
     this.#statements.updateLifecycle.run({
       uuid,
       outcome: lifecycle.outcome,
@@ -325,22 +297,6 @@ export class SqliteStore implements CallStore {
 
   async takeRoundRobinTurn(trackingNumber: string): Promise<number> {
     return this.#statements.takeTurn.get(trackingNumber)!;
-  }
-
-  async campaignTotals(options: ReportOptions): Promise<CampaignTotals[]> {
-    return this.#reports.campaignTotals(options);
-  }
-
-  async countDistinctCallers(range: TimeRange): Promise<number> {
-    return this.#reports.countDistinctCallers(range);
-  }
-
-  async dailyCounts(range: TimeRange): Promise<DailyCounts[]> {
-    return this.#reports.dailyCounts(range);
-  }
-
-  async hourOfWeekCounts(range: TimeRange): Promise<number[][]> {
-    return this.#reports.hourOfWeekCounts(range);
   }
 
   async ping(): Promise<void> {

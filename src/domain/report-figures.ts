@@ -1,0 +1,135 @@
+// What each report figure is, defined once: a call's contribution to the report buckets it falls
+// in. Every store keeps buckets (a span of UTC time × campaign × tracking number, the span 15
+// minutes, an hour and a UTC day) by adding contributions as calls arrive and (new − old) when a
+// call changes; reports sum the widest buckets that fit their range, and compute the partial
+// slots at a range's edges from the calls with this same function.
+//
+// To add an outcome figure (say `blocked`): add its name to FIGURES and one line to
+// contributionOf; each store adds the column in a migration and rebuilds its buckets.
+// To add a dimension (say the destination that answered): add it to BucketKey and bucketKeysOf,
+// and to the stores' bucket key columns.
+
+import type { CallOutcome } from './calls.js';
+
+/** Bucket width. Every zone's offset is a multiple of it, so local days and hours are whole slots. */
+export const SLOT_MS = 15 * 60_000;
+
+export const slotOf = (ms: number): number => Math.floor(ms / SLOT_MS);
+
+/**
+ * The widths buckets are kept at, in slots: 15 minutes, an hour, a UTC day. Each call adds to one
+ * bucket of each; a report over a month reads days, and hours and slots only at its ends.
+ */
+export const BUCKET_WIDTHS = [1, 4, 96] as const;
+
+/**
+ * A call as the reports see it: its bucket's dimensions, its outcome, and when its caller last
+ * called before it (in the (startedAt, uuid) order every store uses) to any number, to its
+ * campaign, and to its tracking number while in that campaign. Null: never before, or withheld.
+ */
+export interface HistoriedCall {
+  startedAt: number;
+  campaign: string | null;
+  trackingNumber: string | null;
+  caller: string | null;
+  outcome: CallOutcome;
+  durationSeconds: number | null;
+  prevAnyAt: number | null;
+  prevCampaignAt: number | null;
+  prevNumberAt: number | null;
+}
+
+/** The figures every bucket holds; the stores name their columns after them. */
+export const FIGURES = [
+  'calls', 'answered', 'missed', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
+] as const;
+export type Figure = (typeof FIGURES)[number];
+export type Figures = Record<Figure, number>;
+
+export function emptyFigures(): Figures {
+  return Object.fromEntries(FIGURES.map((figure) => [figure, 0])) as Figures;
+}
+
+/** Adds `figures` × `sign` into `into`. */
+export function addFigures(into: Figures, figures: Figures, sign = 1): void {
+  for (const figure of FIGURES) into[figure] += sign * figures[figure];
+}
+
+/**
+ * One call's contribution to its bucket. `qualifiedCallSeconds`: answered calls with at least
+ * this much talk time are qualified. The "new" figures count calls whose caller had not called
+ * before (anywhere, in the campaign, on the number): a range's distinct callers are those, plus
+ * the callers whose previous call came before the range.
+ */
+export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number): Figures {
+  const answered = call.outcome === 'answered';
+  const talkSeconds = answered ? call.durationSeconds ?? 0 : 0;
+  const known = call.caller !== null;
+  return {
+    calls: 1,
+    answered: answered ? 1 : 0,
+    missed: call.outcome === 'missed' ? 1 : 0,
+    talkSeconds,
+    qualified: answered && talkSeconds >= qualifiedCallSeconds ? 1 : 0,
+    firstTime: known && call.prevAnyAt === null ? 1 : 0,
+    newToCampaign: known && call.prevCampaignAt === null ? 1 : 0,
+    newToNumber: known && call.prevNumberAt === null ? 1 : 0,
+  };
+}
+
+/** Where a call's contribution goes: one bucket of each width. */
+export interface BucketKey {
+  /** One of BUCKET_WIDTHS. */
+  width: number;
+  /** The bucket's first slot, a multiple of its width. */
+  slot: number;
+  campaign: string | null;
+  trackingNumber: string | null;
+}
+
+export function bucketKeysOf(call: HistoriedCall): BucketKey[] {
+  const slot = slotOf(call.startedAt);
+  return BUCKET_WIDTHS.map((width) => ({
+    width, slot: Math.floor(slot / width) * width, campaign: call.campaign, trackingNumber: call.trackingNumber,
+  }));
+}
+
+/** One string per bucket key, for maps. */
+export const bucketKeyString = (key: BucketKey): string => JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber]);
+
+export interface BucketDelta {
+  key: BucketKey;
+  figures: Figures;
+}
+
+/** The changes a batch of writes makes to buckets, summed per bucket before they are stored. */
+export class BucketDeltas {
+  readonly #deltas = new Map<string, BucketDelta>();
+
+  constructor(readonly qualifiedCallSeconds: number) {}
+
+  /** Adds (sign 1) or takes away (sign -1) a call's contribution. */
+  add(call: HistoriedCall, sign: 1 | -1): void {
+    const contribution = contributionOf(call, this.qualifiedCallSeconds);
+    for (const key of bucketKeysOf(call)) {
+      const id = bucketKeyString(key);
+      let delta = this.#deltas.get(id);
+      if (!delta) {
+        delta = { key, figures: emptyFigures() };
+        this.#deltas.set(id, delta);
+      }
+      addFigures(delta.figures, contribution, sign);
+    }
+  }
+
+  /** A call that was `before` and is now `after`. */
+  change(before: HistoriedCall, after: HistoriedCall): void {
+    this.add(before, -1);
+    this.add(after, 1);
+  }
+
+  /** The deltas that change something. */
+  nonZero(): BucketDelta[] {
+    return [...this.#deltas.values()].filter((delta) => FIGURES.some((figure) => delta.figures[figure] !== 0));
+  }
+}

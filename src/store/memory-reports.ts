@@ -1,0 +1,96 @@
+// The memory store's reports: it keeps no buckets, and sums the calls' contributions
+// (report-figures.ts) when a report asks, with each call's history worked out from all calls.
+
+import type { CallRecord } from '../domain/calls.js';
+import { addFigures, contributionOf, emptyFigures, slotOf, type HistoriedCall } from '../domain/report-figures.js';
+import {
+  timeGroupOf, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
+} from './report-store.js';
+import { compareNewestFirst } from './call-order.js';
+
+export class MemoryReports implements ReportStore {
+  #qualifiedCallSeconds = 0;
+
+  constructor(private readonly allCalls: () => Iterable<CallRecord>) {}
+
+  /** Every call with when its caller called before, oldest first. */
+  #history(): HistoriedCall[] {
+    const calls = [...this.allCalls()].sort((a, b) => compareNewestFirst(b, a));
+    const last = new Map<string, number>();
+    const previous = (key: string, startedAt: number) => {
+      const at = last.get(key) ?? null;
+      last.set(key, startedAt);
+      return at;
+    };
+    return calls.map((call) => {
+      const startedAt = call.startedAt.getTime();
+      const known = call.caller !== null;
+      return {
+        startedAt, campaign: call.campaign, trackingNumber: call.trackingNumber, caller: call.caller,
+        outcome: call.outcome, durationSeconds: call.durationSeconds,
+        prevAnyAt: known ? previous(JSON.stringify([call.caller]), startedAt) : null,
+        prevCampaignAt: known ? previous(JSON.stringify([call.caller, call.campaign]), startedAt) : null,
+        prevNumberAt: known ? previous(JSON.stringify([call.caller, call.campaign, call.trackingNumber]), startedAt) : null,
+      };
+    });
+  }
+
+  async useQualifiedThreshold(seconds: number): Promise<void> {
+    this.#qualifiedCallSeconds = seconds;
+  }
+
+  async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
+    const sums = new Map<string, BucketSum>();
+    // Whatever the width asked, the sums of whole buckets are those of their slots.
+    for (const call of this.#history()) {
+      const slot = slotOf(call.startedAt);
+      if (slot < query.fromSlot || slot >= query.toSlot) continue;
+      const time = query.time ? timeGroupOf(slot, query.time) : null;
+      const campaign = query.dimensions.includes('campaign') ? call.campaign : null;
+      const trackingNumber = query.dimensions.includes('trackingNumber') ? call.trackingNumber : null;
+      const id = JSON.stringify([campaign, trackingNumber, time]);
+      const sum = sums.get(id) ?? { campaign, trackingNumber, time, figures: emptyFigures() };
+      addFigures(sum.figures, contributionOf(call, this.#qualifiedCallSeconds));
+      sums.set(id, sum);
+    }
+    return [...sums.values()];
+  }
+
+  async callsWithHistory(range: TimeRange): Promise<HistoriedCall[]> {
+    return this.#history().filter((call) => call.startedAt >= range.since.getTime() && call.startedAt < range.until.getTime());
+  }
+
+  async returningCallers(range: TimeRange): Promise<ReturningCallers> {
+    const since = range.since.getTime();
+    const returned = (at: number | null) => at !== null && at < since;
+    const result: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
+    const byCampaign = new Map<string, ReturningCallers['byCampaign'][number]>();
+    const byNumber = new Map<string, ReturningCallers['byNumber'][number]>();
+    for (const call of await this.callsWithHistory(range)) {
+      if (returned(call.prevAnyAt)) result.any += 1;
+      if (returned(call.prevCampaignAt)) {
+        const id = JSON.stringify([call.campaign]);
+        const row = byCampaign.get(id) ?? { campaign: call.campaign, callers: 0 };
+        row.callers += 1;
+        byCampaign.set(id, row);
+      }
+      if (returned(call.prevNumberAt)) {
+        const id = JSON.stringify([call.campaign, call.trackingNumber]);
+        const row = byNumber.get(id) ?? { campaign: call.campaign, trackingNumber: call.trackingNumber, callers: 0 };
+        row.callers += 1;
+        byNumber.set(id, row);
+      }
+    }
+    return { any: result.any, byCampaign: [...byCampaign.values()], byNumber: [...byNumber.values()] };
+  }
+
+  async callSpan(): Promise<TimeRange | null> {
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const call of this.allCalls()) {
+      earliest = Math.min(earliest, call.startedAt.getTime());
+      latest = Math.max(latest, call.startedAt.getTime());
+    }
+    return earliest === Infinity ? null : { since: new Date(earliest), until: new Date(latest + 1) };
+  }
+}

@@ -1,0 +1,154 @@
+// The PostgreSQL store's report buckets: the delta writes its transactions make, the rebuild
+// when the qualified-call threshold changes, and the reads of the reports. What a call adds to
+// its bucket is report-figures.ts's contributionOf; nothing here says what a figure counts.
+//
+// Several instances write at once. Bucket deltas are added in SQL (x = x + excluded.x), so
+// concurrent ones add up; every transaction that adds deltas first takes the settings row FOR
+// SHARE, and a rebuild takes it FOR UPDATE, so no delta is counted at a threshold the buckets no
+// longer count at, and none is lost to a rebuild.
+
+import type pg from 'pg';
+import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
+import {
+  ADD_ON_CONFLICT, bucketSumRowToSum, bucketSumSql, campaignKey, FIGURE_COLUMNS, numberKey,
+  returningCallersSql, returningRowsToCallers, type ReturningRow,
+} from '../bucket-sql.js';
+import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
+import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
+
+/** The threshold buckets are built at when a database is first opened; reports asking another rebuild. */
+const INITIAL_QUALIFIED_SECONDS = 60;
+/** Calls read per statement while rebuilding. */
+const REBUILD_PAGE = 50_000;
+/** Buckets written per statement. */
+const WRITE_PAGE = 10_000;
+/** Reports and rebuilds read many rows; they get longer than webhook writes before they are given up. */
+export const REPORT_TIMEOUT_MS = 30_000;
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** node-postgres honours a per-query `query_timeout`; its type declarations lack the field. */
+export function withTimeout(config: pg.QueryConfig, timeoutMs: number): pg.QueryConfig {
+  return Object.assign(config, { query_timeout: timeoutMs });
+}
+
+/** Positional parameters ($1, $2, …) for the shared SQL of bucket-sql.ts. */
+function positionalParams(): { param: (value: unknown) => string; values: unknown[] } {
+  const values: unknown[] = [];
+  return { values, param: (value) => `$${values.push(value)}` };
+}
+
+const ADD_BUCKETS = `
+  INSERT INTO report_buckets (width, slot, campaign_key, number_key, ${FIGURE_COLUMNS.join(', ')})
+  SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], ${FIGURE_COLUMNS.map((_, i) => `$${i + 5}::bigint[]`).join(', ')})
+  ${ADD_ON_CONFLICT}`;
+
+/**
+ * Starts the buckets' part of a transaction: takes the settings row FOR SHARE and returns an
+ * empty set of deltas at the threshold the buckets count at.
+ */
+export async function startDeltas(client: pg.PoolClient): Promise<BucketDeltas> {
+  const { rows } = await client.query<{ seconds: number | null }>({
+    name: 'bucket-threshold', text: 'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR SHARE',
+  });
+  return new BucketDeltas(rows[0]?.seconds ?? INITIAL_QUALIFIED_SECONDS);
+}
+
+/**
+ * Adds the deltas to their buckets. Rows are written in key order, so two transactions adding
+ * to the same buckets take their row locks in the same order and cannot deadlock.
+ */
+export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): Promise<void> {
+  const rows = deltas.nonZero()
+    .map((delta) => ({ ...delta, campaignKey: campaignKey(delta.key.campaign), numberKey: numberKey(delta.key.trackingNumber) }))
+    .sort((a, b) => a.key.width - b.key.width || a.key.slot - b.key.slot || compareText(a.campaignKey, b.campaignKey) || compareText(a.numberKey, b.numberKey));
+  for (let start = 0; start < rows.length; start += WRITE_PAGE) {
+    const page = rows.slice(start, start + WRITE_PAGE);
+    await client.query(withTimeout({
+      name: 'add-buckets',
+      text: ADD_BUCKETS,
+      values: [
+        page.map((r) => r.key.width), page.map((r) => r.key.slot), page.map((r) => r.campaignKey), page.map((r) => r.numberKey),
+        ...FIGURES.map((figure) => page.map((r) => r.figures[figure])),
+      ],
+    }, REPORT_TIMEOUT_MS));
+  }
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class PostgresReports implements ReportStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+  ) {}
+
+  async #threshold(db: Queryable, lock = ''): Promise<number | null> {
+    const { rows } = await db.query<{ seconds: number | null }>(`SELECT qualified_call_seconds AS seconds FROM report_bucket_settings ${lock}`);
+    return rows[0]?.seconds ?? null;
+  }
+
+  /** Builds the buckets of a database that has none yet (just created, or upgraded). */
+  async buildIfMissing(): Promise<void> {
+    if ((await this.#threshold(this.pool)) === null) await this.#rebuild(INITIAL_QUALIFIED_SECONDS, true);
+  }
+
+  async useQualifiedThreshold(seconds: number): Promise<void> {
+    if ((await this.#threshold(this.pool)) !== seconds) await this.#rebuild(seconds, false);
+  }
+
+  /** Every bucket again from the calls, through the same contributions as the writes. */
+  async #rebuild(seconds: number, onlyIfMissing: boolean): Promise<void> {
+    await this.transaction(async (client) => {
+      // Another instance may have rebuilt while this one waited for the row.
+      const current = await this.#threshold(client, 'FOR UPDATE');
+      if (onlyIfMissing ? current !== null : current === seconds) return;
+      await client.query('DELETE FROM report_buckets');
+      const deltas = new BucketDeltas(seconds);
+      let after: { startedAt: Date; uuid: string } | null = null;
+      for (;;) {
+        const page: pg.QueryResult<HistoriedCallRow & { uuid: string; started_at: Date }> = await client.query(withTimeout({
+          text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
+            ${after ? 'WHERE (started_at, uuid) > ($2, $3)' : ''} ORDER BY started_at, uuid LIMIT $1`,
+          values: after ? [REBUILD_PAGE, after.startedAt, after.uuid] : [REBUILD_PAGE],
+        }, REPORT_TIMEOUT_MS));
+        for (const row of page.rows) deltas.add(historiedCallRowToCall(row), 1);
+        const last: (HistoriedCallRow & { uuid: string; started_at: Date }) | undefined = page.rows[page.rows.length - 1];
+        if (!last || page.rows.length < REBUILD_PAGE) break;
+        after = { startedAt: last.started_at, uuid: last.uuid };
+      }
+      await applyDeltas(client, deltas);
+      await client.query('UPDATE report_bucket_settings SET qualified_call_seconds = $1', [seconds]);
+    });
+  }
+
+  async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
+    const { rows } = await this.pool.query(withTimeout({ text: bucketSumSql(query) }, REPORT_TIMEOUT_MS));
+    return rows.map(bucketSumRowToSum);
+  }
+
+  async callsWithHistory(range: TimeRange): Promise<HistoriedCall[]> {
+    const { rows } = await this.pool.query<HistoriedCallRow>(withTimeout({
+      name: 'calls-with-history',
+      text: `SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= $1 AND started_at < $2`,
+      values: [range.since, range.until],
+    }, REPORT_TIMEOUT_MS));
+    return rows.map(historiedCallRowToCall);
+  }
+
+  async returningCallers(range: TimeRange): Promise<ReturningCallers> {
+    const { param, values } = positionalParams();
+    const text = returningCallersSql(range.since, range.until, param);
+    const { rows } = await this.pool.query<ReturningRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
+    return returningRowsToCallers(rows);
+  }
+
+  async callSpan(): Promise<TimeRange | null> {
+    const { rows } = await this.pool.query<{ earliest: Date | null; latest: Date | null }>({
+      name: 'call-span', text: 'SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls',
+    });
+    const span = rows[0];
+    if (!span?.earliest || !span.latest) return null;
+    return { since: span.earliest, until: new Date(span.latest.getTime() + 1) };
+  }
+}

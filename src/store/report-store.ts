@@ -1,0 +1,75 @@
+// The narrow interface through which the reports read a store's buckets (see
+// domain/report-figures.ts): sums of whole slots, the calls of the partial slots at a range's
+// edges, and the callers who come back after calling before a range.
+
+import type { Figures, HistoriedCall } from '../domain/report-figures.js';
+
+/** A half-open time range [since, until). */
+export interface TimeRange {
+  since: Date;
+  until: Date;
+}
+
+/**
+ * Groups slots by local time: group = (slot + offsetSlots) ÷ slotsPerGroup, rounded down, then
+ * modulo groupsPerCycle when it is given (the hours of a week).
+ */
+export interface TimeGrouping {
+  offsetSlots: number;
+  slotsPerGroup: number;
+  groupsPerCycle: number | null;
+}
+
+/** The time group of a slot. */
+export function timeGroupOf(slot: number, grouping: TimeGrouping): number {
+  const group = Math.floor((slot + grouping.offsetSlots) / grouping.slotsPerGroup);
+  return grouping.groupsPerCycle === null ? group : group % grouping.groupsPerCycle;
+}
+
+export interface BucketSumQuery {
+  /** The buckets of this width (one of BUCKET_WIDTHS) are read. */
+  width: number;
+  /** The slots [fromSlot, toSlot) summed: both multiples of the width. */
+  fromSlot: number;
+  toSlot: number;
+  /** Without it, one sum over every slot. */
+  time?: TimeGrouping;
+  /** The dimensions kept apart; the sums add up the others. */
+  dimensions: readonly BucketDimension[];
+}
+
+export type BucketDimension = 'campaign' | 'trackingNumber';
+
+export interface BucketSum {
+  /** Null also when the query did not keep the dimension apart. */
+  campaign: string | null;
+  trackingNumber: string | null;
+  /** The time group, or null when the query had none. */
+  time: number | null;
+  figures: Figures;
+}
+
+/**
+ * Calls in a range whose caller's previous call (to any number, to the call's campaign, to its
+ * number in that campaign) came before the range: each is the first call in the range of a
+ * caller who is not new, and counts them once among the range's distinct callers.
+ */
+export interface ReturningCallers {
+  any: number;
+  byCampaign: { campaign: string | null; callers: number }[];
+  byNumber: { campaign: string | null; trackingNumber: string | null; callers: number }[];
+}
+
+export interface ReportStore {
+  /**
+   * Makes the buckets count qualified calls at this talk time (seconds), rebuilding them from
+   * the calls when they count another one (or were never built, after an upgrade).
+   */
+  useQualifiedThreshold(seconds: number): Promise<void>;
+  sumBuckets(query: BucketSumQuery): Promise<BucketSum[]>;
+  /** The calls started in the range, for the partial slots at its edges. */
+  callsWithHistory(range: TimeRange): Promise<HistoriedCall[]>;
+  returningCallers(range: TimeRange): Promise<ReturningCallers>;
+  /** From the earliest call's start to just after the latest one's; null when there is none. */
+  callSpan(): Promise<TimeRange | null>;
+}

@@ -1,0 +1,129 @@
+// The rows SQLite and PostgreSQL return for calls, events and tracking numbers, and the records
+// they map to: written once for both. SQLite hands times over as epoch milliseconds, PostgreSQL
+// as Dates; PostgreSQL's bigints come as strings, and its jsonb columns parsed where SQLite
+// keeps JSON text.
+
+import type { CallAttempt, CallEvent, CallRecord } from '../domain/calls.js';
+import type { HistoriedCall } from '../domain/report-figures.js';
+import type { RouteSettings } from '../domain/route.js';
+import type { TrackingNumber } from '../domain/tracking-numbers.js';
+
+type SqlTime = number | Date;
+type SqlInteger = number | string;
+/** JSON text (SQLite) or the value jsonb parsed to (PostgreSQL). */
+type SqlJson<T> = string | T;
+
+export interface CallRow {
+  uuid: string;
+  conversation_uuid: string | null;
+  tracking_number: string | null;
+  caller: string | null;
+  campaign: string | null;
+  forward_to: string;
+  started_at: SqlTime;
+  outcome: CallRecord['outcome'];
+  answered_at: SqlTime | null;
+  ended_at: SqlTime | null;
+  duration_seconds: SqlInteger | null;
+  inbound_status: string | null;
+  forwarded_status: string | null;
+  /** JSON of CallAttempt[]; null for calls stored before routing (SQLite 13, PostgreSQL 10). */
+  attempts: SqlJson<CallAttempt[]> | null;
+  answered_by: string | null;
+}
+
+/** The columns of a call the reports read (see HistoriedCall). */
+export interface HistoriedCallRow {
+  started_at: SqlTime;
+  campaign: string | null;
+  tracking_number: string | null;
+  caller: string | null;
+  outcome: CallRecord['outcome'];
+  duration_seconds: SqlInteger | null;
+  prev_any_at: SqlTime | null;
+  prev_campaign_at: SqlTime | null;
+  prev_number_at: SqlTime | null;
+}
+
+export const HISTORIED_CALL_COLUMNS =
+  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, prev_any_at, prev_campaign_at, prev_number_at';
+
+export interface EventRow {
+  leg_uuid: string;
+  status: string;
+  occurred_at: SqlTime;
+  conversation_uuid: string | null;
+  direction: CallEvent['direction'];
+  duration_seconds: SqlInteger | null;
+  to_number: string | null;
+}
+
+export interface NumberRow {
+  number: string;
+  campaign: string | null;
+  forward_to: string | null;
+  whisper: string | null;
+  /** JSON of RouteSettings, as the numbers API accepted it. */
+  route: SqlJson<RouteSettings> | null;
+}
+
+const toDate = (time: SqlTime): Date => (time instanceof Date ? time : new Date(time));
+const toDateOrNull = (time: SqlTime | null): Date | null => (time === null ? null : toDate(time));
+const toMs = (time: SqlTime): number => (time instanceof Date ? time.getTime() : time);
+const toMsOrNull = (time: SqlTime | null): number | null => (time === null ? null : toMs(time));
+const toNumberOrNull = (value: SqlInteger | null): number | null => (value === null ? null : Number(value));
+const fromJson = <T>(value: SqlJson<T>): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
+export function callRowToCall(row: CallRow): CallRecord {
+  return {
+    uuid: row.uuid,
+    conversationUuid: row.conversation_uuid,
+    trackingNumber: row.tracking_number,
+    caller: row.caller,
+    campaign: row.campaign,
+    forwardTo: row.forward_to,
+    startedAt: toDate(row.started_at),
+    outcome: row.outcome,
+    answeredAt: toDateOrNull(row.answered_at),
+    endedAt: toDateOrNull(row.ended_at),
+    durationSeconds: toNumberOrNull(row.duration_seconds),
+    inboundStatus: row.inbound_status,
+    forwardedStatus: row.forwarded_status,
+    blocked: row.outcome === 'blocked',
+    attempts: row.attempts === null ? [] : fromJson(row.attempts),
+    answeredBy: row.answered_by,
+  };
+}
+
+export function historiedCallRowToCall(row: HistoriedCallRow): HistoriedCall {
+  return {
+    startedAt: toMs(row.started_at),
+    campaign: row.campaign,
+    trackingNumber: row.tracking_number,
+    caller: row.caller,
+    outcome: row.outcome,
+    durationSeconds: toNumberOrNull(row.duration_seconds),
+    prevAnyAt: toMsOrNull(row.prev_any_at),
+    prevCampaignAt: toMsOrNull(row.prev_campaign_at),
+    prevNumberAt: toMsOrNull(row.prev_number_at),
+  };
+}
+
+export function eventRowToEvent(row: EventRow): CallEvent {
+  return {
+    legUuid: row.leg_uuid,
+    status: row.status,
+    occurredAt: toDate(row.occurred_at),
+    conversationUuid: row.conversation_uuid,
+    direction: row.direction,
+    durationSeconds: toNumberOrNull(row.duration_seconds),
+    to: row.to_number,
+  };
+}
+
+export function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
+  return {
+    number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper,
+    route: row.route === null ? null : fromJson(row.route),
+  };
+}
