@@ -56,7 +56,8 @@ export class SqliteBucketWriter {
       latestStart: db.prepare<[], number | null>('SELECT max(started_at) FROM calls').pluck(),
       // The call right after a call among its caller's calls: to any number, in its campaign,
       // on its number in that campaign.
-      nextCall: db.prepare<Named, string>(`SELECT uuid FROM calls WHERE ${nextWhere} ORDER BY started_at, uuid LIMIT 1`).pluck(),
+      nextCall: db.prepare<Named, { uuid: string; campaign: string | null; trackingNumber: string | null }>(`
+        SELECT uuid, campaign, tracking_number AS trackingNumber FROM calls WHERE ${nextWhere} ORDER BY started_at, uuid LIMIT 1`),
       nextInCampaign: db.prepare<Named, string>(`
         SELECT uuid FROM calls WHERE ${nextWhere} AND campaign IS @campaign ORDER BY started_at, uuid LIMIT 1`).pluck(),
       nextOnNumber: db.prepare<Named, string>(`
@@ -134,16 +135,27 @@ export class SqliteBucketWriter {
       if (call.caller === null) continue;
       if (latestOfCaller.get(call.caller) === call && (latestBefore === null || call.startedAt > latestBefore)) continue;
       const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid, campaign: call.campaign, trackingNumber: call.trackingNumber };
+      // As with previous calls, the next call is most often next in the narrower senses too.
+      const next = this.#statements.nextCall.get(key);
+      if (!next) continue;
+      const sameCampaign = next.campaign === call.campaign;
+      const nextInCampaign = sameCampaign ? next.uuid : this.#statements.nextInCampaign.get(key);
+      const nextOnNumber = sameCampaign && next.trackingNumber === call.trackingNumber
+        ? next.uuid
+        : nextInCampaign === undefined ? undefined : this.#statements.nextOnNumber.get(key);
       const followers = new Map<string, Partial<Record<'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt', number>>>();
       const follow = (uuid: string | undefined, sense: 'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt') => {
         if (uuid !== undefined) followers.set(uuid, { ...followers.get(uuid), [sense]: call.startedAt });
       };
-      follow(this.#statements.nextCall.get(key), 'prevAnyAt');
-      follow(this.#statements.nextInCampaign.get(key), 'prevCampaignAt');
-      follow(this.#statements.nextOnNumber.get(key), 'prevNumberAt');
+      follow(next.uuid, 'prevAnyAt');
+      follow(nextInCampaign, 'prevCampaignAt');
+      follow(nextOnNumber, 'prevNumberAt');
       for (const [uuid, previous] of followers) {
         const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
         const after = { ...before, ...previous };
+        // A call of the same batch found its previous call when it was inserted.
+        if (after.prevAnyAt === before.prevAnyAt && after.prevCampaignAt === before.prevCampaignAt
+          && after.prevNumberAt === before.prevNumberAt) continue;
         this.#statements.setPrevious.run({ uuid, prevAnyAt: after.prevAnyAt, prevCampaignAt: after.prevCampaignAt, prevNumberAt: after.prevNumberAt });
         deltas.change(before, after);
       }

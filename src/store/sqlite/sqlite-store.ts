@@ -108,7 +108,7 @@ export class SqliteStore implements CallStore {
       ]>(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
           prev_any_at, prev_campaign_at, prev_number_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uuid) DO NOTHING`),
       // Which of a batch's calls ([uuid, conversation uuid] pairs, as JSON) have events already.
       callsWithEvents: db.prepare<[pairs: string], number>(`
