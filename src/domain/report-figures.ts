@@ -5,11 +5,12 @@
 // slots at a range's edges from the calls with this same function.
 //
 // To add an outcome figure (say `blocked`): add its name to FIGURES and one line to
-// contributionOf; each store adds the column in a migration and rebuilds its buckets.
-// To add a dimension (say the destination that answered): add it to BucketKey and bucketKeysOf,
-// and to the stores' bucket key columns.
+// contributionOf; each SQL store adds the column (named by bucket-sql.ts's figureColumn) in a
+// migration that also empties report_bucket_settings' threshold, so the buckets are rebuilt.
+// To add a dimension (say the destination that answered): add it to HistoriedCall, BucketKey and
+// bucketKeysOf (and to withLifecycle when events set it), and to bucket-sql.ts's key columns.
 
-import type { CallOutcome } from './calls.js';
+import type { CallLifecycle, CallOutcome } from './calls.js';
 
 /** Bucket width. Every zone's offset is a multiple of it, so local days and hours are whole slots. */
 export const SLOT_MS = 15 * 60_000;
@@ -37,6 +38,11 @@ export interface HistoriedCall {
   prevAnyAt: number | null;
   prevCampaignAt: number | null;
   prevNumberAt: number | null;
+}
+
+/** The call as the reports see it once its lifecycle is `lifecycle`. */
+export function withLifecycle(call: HistoriedCall, lifecycle: Pick<CallLifecycle, 'outcome' | 'durationSeconds'>): HistoriedCall {
+  return { ...call, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds };
 }
 
 /** The figures every bucket holds; the stores name their columns after them. */

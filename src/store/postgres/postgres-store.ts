@@ -13,7 +13,7 @@ import {
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import type { BucketDeltas, HistoriedCall } from '../../domain/report-figures.js';
+import { withLifecycle, type BucketDeltas, type HistoriedCall } from '../../domain/report-figures.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import {
   callRowToCall, eventRowToEvent, historiedCallRowToCall, HISTORIED_CALL_COLUMNS, numberRowToTrackingNumber,
@@ -334,7 +334,7 @@ export class PostgresStore implements CallStore {
       if (events.size === 0) continue;
       const lifecycle = deriveLifecycle(call, [...events]);
       updates.push({ uuid: call.uuid, ...lifecycle });
-      deltas.change(call.before, { ...call.before, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds });
+      deltas.change(call.before, withLifecycle(call.before, lifecycle));
     }
     if (updates.length === 0) return;
     await client.query({

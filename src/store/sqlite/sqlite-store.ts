@@ -10,7 +10,7 @@ import {
 } from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import type { BucketDeltas } from '../../domain/report-figures.js';
+import { withLifecycle, type BucketDeltas } from '../../domain/report-figures.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
@@ -239,7 +239,7 @@ export class SqliteStore implements CallStore {
     if (events.length === 0) return;
     const lifecycle = deriveLifecycle({ uuid, blocked }, events);
     const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
-    deltas.change(before, { ...before, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds });
+    deltas.change(before, withLifecycle(before, lifecycle));
     this.#statements.updateLifecycle.run({
       uuid,
       outcome: lifecycle.outcome,
