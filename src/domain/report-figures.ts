@@ -62,6 +62,14 @@ export function addFigures(into: Figures, figures: Figures, sign = 1): void {
 }
 
 /**
+ * A qualified call: answered, with at least `qualifiedCallSeconds` of talk time
+ * (QUALIFIED_CALL_SECONDS); the reports count them, the Google Ads export sends them.
+ */
+export function isQualifiedCall(call: Pick<HistoriedCall, 'outcome' | 'durationSeconds'>, qualifiedCallSeconds: number): boolean {
+  return call.outcome === 'answered' && (call.durationSeconds ?? 0) >= qualifiedCallSeconds;
+}
+
+/**
  * One call's contribution to its bucket. `qualifiedCallSeconds`: answered calls with at least
  * this much talk time are qualified. The "new" figures count calls whose caller had not called
  * before (anywhere, in the campaign, on the number): a range's distinct callers are those, plus
@@ -76,7 +84,7 @@ export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number
     answered: answered ? 1 : 0,
     missed: call.outcome === 'missed' ? 1 : 0,
     talkSeconds,
-    qualified: answered && talkSeconds >= qualifiedCallSeconds ? 1 : 0,
+    qualified: isQualifiedCall(call, qualifiedCallSeconds) ? 1 : 0,
     firstTime: known && call.prevAnyAt === null ? 1 : 0,
     newToCampaign: known && call.prevCampaignAt === null ? 1 : 0,
     newToNumber: known && call.prevNumberAt === null ? 1 : 0,

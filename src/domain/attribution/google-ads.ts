@@ -1,14 +1,7 @@
 // Qualified calls that came from a Google ad click, in Google Ads' offline click-conversion
 // import format: an optional `Parameters:TimeZone=` line, then the template's five columns.
 
-import type { CallRecord } from '../calls.js';
-
 export const GOOGLE_ADS_COLUMNS = ['Google Click ID', 'Conversion Name', 'Conversion Time', 'Conversion Value', 'Conversion Currency'] as const;
-
-/** An answered call with at least this much talk time counts as a conversion (QUALIFIED_CALL_SECONDS). */
-export function isQualifiedCall(call: CallRecord, qualifiedCallSeconds: number): boolean {
-  return call.outcome === 'answered' && (call.durationSeconds ?? 0) >= qualifiedCallSeconds;
-}
 
 /** `yyyy-MM-dd HH:mm:ss`, the wall-clock time in `timeZone`, as Google's template writes it. */
 export function googleAdsTime(at: Date, timeZone: string): string {
