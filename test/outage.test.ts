@@ -32,7 +32,7 @@ interface OutageCall {
 interface Health {
   status: string;
   store: { ok: boolean; kind: string; latencyMs?: number; error?: string };
-  spool: { depth: number; oldestAgeSeconds: number | null };
+  spool: { depth: number; oldestAgeSeconds: number | null; bytes: number; full: boolean };
 }
 
 /** FORWARDED_NUMBER's calls go to FORWARD_TO; the others to PROXY_TO_NUMBER. */
@@ -53,12 +53,16 @@ async function health(service: TestService): Promise<{ code: number; body: Healt
 /** Recovery takes a replay or two (one a second); a minute without it is a failure, not a wait. */
 const RECOVERY_LIMIT_MS = 60_000;
 
-/** Polls /healthz until it says ok: the store answers and the spool has been replayed. */
+/**
+ * Polls /healthz until it says ok (the store answers and the spool has been replayed) and the
+ * replayed spool file is gone: it is deleted just after its last record is written, and counts
+ * in `bytes` until then.
+ */
 async function waitUntilHealthy(service: TestService): Promise<Health> {
   const giveUpAt = Date.now() + RECOVERY_LIMIT_MS;
   for (;;) {
     const { code, body } = await health(service);
-    if (code === 200) return body;
+    if (code === 200 && body.spool.bytes === 0) return body;
     if (Date.now() > giveUpAt) assert.fail(`still degraded after ${RECOVERY_LIMIT_MS} ms: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
