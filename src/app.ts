@@ -15,7 +15,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
-import { verifyWebhookSignature } from './security/webhook-signature.js';
+import { webhookSignatures } from './security/webhook-signature.js';
 import type { SpoolStatus } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
 
@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   if (deps.accessLog) app.use(deps.accessLog);
 
-  addWebhookRoutes(app, tracker, verifyWebhookSignature(config.signatureSecret, config.signatureMaxAgeSeconds));
+  addWebhookRoutes(app, tracker, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));
   app.use(healthRoutes(store, deps.spoolStatus));
   app.use(dniRoutes(new NumberAssigner(store.dni), config));
 

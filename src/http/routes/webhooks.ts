@@ -8,6 +8,7 @@ import type { Ncco } from '../../domain/ncco.js';
 import { parseAnswerPayload, parseEventPayload } from '../webhook-payloads.js';
 import { parseTrackingNumber } from '../../domain/phone.js';
 import { parseRouteProgress } from '../../domain/route-progress.js';
+import type { WebhookSignatures } from '../../security/webhook-signature.js';
 
 /** Vonage's webhook bodies are a few hundred bytes. */
 export const WEBHOOK_BODY_LIMIT = '16kb';
@@ -48,23 +49,26 @@ function sendNcco(res: express.Response, ncco: Ncco): void {
 /**
  * Adds the webhook routes to the app itself rather than to a router of their own: a nested
  * router is one more dispatch, with its own URL parse, on every answer webhook.
- * `verifySignature` is empty when webhooks are not signed.
+ * With signatures on, GET answer and event webhooks are refused (no signature covers their
+ * query). The whisper is verified by GET too: an endpoint's onAnswer URL has no method option,
+ * and the whisper's only input is its path, which the token is bound to (spent-tokens.ts).
  */
-export function addWebhookRoutes(router: IRouter, tracker: CallTracker, verifySignature: RequestHandler[]): void {
+export function addWebhookRoutes(router: IRouter, tracker: CallTracker, signatures: WebhookSignatures): void {
+  const { verify, refuseQueryFields } = signatures;
   router.get('/', (_req, res) => {
     res.type('text/plain').send('Hello Vonage');
   });
 
-  const webhook = [requireJson, jsonBody, ...verifySignature];
+  const webhook = [requireJson, jsonBody, ...verify];
 
-  router.get('/track-call', ...verifySignature, answer);
+  router.get('/track-call', ...refuseQueryFields, answer);
   router.post('/track-call', ...webhook, answer);
   async function answer(req: Request, res: express.Response) {
     const request = parseAnswerPayload(payloadOf(req));
     sendNcco(res, await tracker.answer(request));
   }
 
-  router.get('/event', ...verifySignature, event);
+  router.get('/event', ...refuseQueryFields, event);
   router.post('/event', ...webhook, event);
   // A connect leg with a route's next step behind it reports here synchronously (its event URL
   // carries the route's progress): a failed leg is answered with that next step, decided from
@@ -77,7 +81,7 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, verifySi
     else res.status(204).end();
   }
 
-  router.get('/whisper/:number', ...verifySignature, whisper);
+  router.get('/whisper/:number', ...verify, whisper);
   router.post('/whisper/:number', ...webhook, whisper);
   function whisper(req: Request, res: express.Response) {
     const number = parseTrackingNumber(String(req.params.number));
