@@ -15,6 +15,8 @@ import { healthRoutes } from './http/routes/health.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
+import { limitFailedLogins } from './security/login-limiter.js';
+import { adminSecurityHeaders } from './security/security-headers.js';
 import { webhookSignatures } from './security/webhook-signature.js';
 import type { SpoolStatus } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
@@ -43,8 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(store, deps.spoolStatus));
   app.use(dniRoutes(new NumberAssigner(store.dni), config));
 
-  const admin = requireAdmin(config.adminToken);
-  app.use(['/tracked-calls', '/api', '/dashboard'], admin);
+  const adminPaths = ['/tracked-calls', '/api', '/dashboard'];
+  app.use(adminPaths, adminSecurityHeaders, limitFailedLogins(logger), requireAdmin(config.adminToken));
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
   app.use(reportRoutes(store, config));

@@ -14,6 +14,8 @@ export type AccessLogTarget = { kind: 'off' } | { kind: 'stdout' } | { kind: 'fi
 
 export interface Config {
   port: number;
+  /** The address to listen on; loopback unless a proxy on another host must reach us. */
+  host: string;
   /** The business phone calls are forwarded to, E.164 digits. */
   proxyToNumber: string;
   database: DatabaseLocation;
@@ -21,7 +23,7 @@ export interface Config {
   adminToken: string | null;
   /** Public base URL (the ngrok address), without a trailing slash; needed for call whisper. */
   publicUrl: string | null;
-  /** Null leaves webhooks unverified. */
+  /** Null leaves webhooks unverified (refused at start-up in production unless allowed). */
   signatureSecret: string | null;
   signatureMaxAgeSeconds: number;
   qualifiedCallSeconds: number;
@@ -128,8 +130,21 @@ function parseAccessLog(raw: string | undefined): AccessLogTarget {
   return { kind: 'file', path: raw };
 }
 
+/** "true" or "false"; unset is false. */
+function flag(name: string) {
+  return z.preprocess(
+    emptyAsUndefined,
+    z.enum(['true', 'false'], { error: `${name} must be true or false` }).optional().transform((raw) => raw === 'true'),
+  );
+}
+
 const schema = z.object({
   PORT: integer('PORT', 0, 65535, 5000),
+  HOST: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[\w.:%-]+$/, 'HOST must be an address or host name to listen on, e.g. HOST=127.0.0.1 or HOST=0.0.0.0').default('127.0.0.1'),
+  ),
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.string().optional()),
   PROXY_TO_NUMBER: z.preprocess(
     emptyAsUndefined,
     z
@@ -169,6 +184,7 @@ const schema = z.object({
       }),
   ),
   VONAGE_SIGNATURE_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
+  ALLOW_UNSIGNED_WEBHOOKS: flag('ALLOW_UNSIGNED_WEBHOOKS'),
   SIGNATURE_MAX_AGE_SECONDS: integer('SIGNATURE_MAX_AGE_SECONDS', 10, 86_400, 300),
   QUALIFIED_CALL_SECONDS: integer('QUALIFIED_CALL_SECONDS', 0, 86_400, 60),
   ACCESS_LOG: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -189,6 +205,15 @@ const schema = z.object({
   SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
   DNI_ALLOWED_ORIGINS: originList,
   DNI_HOLDS_PER_ADDRESS_PER_HOUR: integer('DNI_HOLDS_PER_ADDRESS_PER_HOUR', 1, 1_000_000, 20),
+}).superRefine((vars, ctx) => {
+  // Unsigned, anyone can forge calls and events and learn where each number forwards.
+  if (vars.NODE_ENV === 'production' && vars.VONAGE_SIGNATURE_SECRET === undefined && !vars.ALLOW_UNSIGNED_WEBHOOKS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['VONAGE_SIGNATURE_SECRET'],
+      message: 'VONAGE_SIGNATURE_SECRET is not set and NODE_ENV=production: set it to the signature secret from the Vonage Dashboard (Settings), or set ALLOW_UNSIGNED_WEBHOOKS=true to run with unverified webhooks anyway',
+    });
+  }
 });
 
 /** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
@@ -203,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const vars = parsed.data;
   return Object.freeze({
     port: vars.PORT,
+    host: vars.HOST,
     proxyToNumber: vars.PROXY_TO_NUMBER,
     database: parseDatabaseUrl(vars.DATABASE_URL),
     adminToken: vars.ADMIN_TOKEN ?? null,

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   logger.info(`call-tracker listening on port ${service.port}`, {
+    host: config.host,
     store: describeLocation(config.database),
     forwardingTo: config.proxyToNumber,
   });

@@ -1,7 +1,7 @@
 // Assembles the running service (store, number directory, recorder, tracker, app) and listens;
 // tests start it on port 0, server.ts on the configured port.
 
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { accessLog } from './http/access-log.js';
 import { createApp } from './app.js';
@@ -36,6 +36,27 @@ export interface StartOptions {
 /** Requests still running this long into a stop are cut off, so the stop ends well within 10 s. */
 const IN_FLIGHT_GRACE_MS = 5000;
 
+/**
+ * A webhook is a few hundred bytes sent at once, and Vonage gives up on an answer after a few
+ * seconds: a client that takes longer than this to send its request is holding a socket, not
+ * calling. Node checks these every connectionsCheckingInterval (30 s by default), so that is
+ * shortened too.
+ */
+export const SERVER_LIMITS = {
+  headersTimeout: 5000,
+  requestTimeout: 15_000,
+  connectionsCheckingInterval: 1000,
+  // Vonage and load balancers keep connections alive between webhooks; outlive their idle
+  // timeout (60 s on the common balancers) so they never send on a socket we are closing.
+  keepAliveTimeout: 65_000,
+} satisfies ServerOptions;
+
+/**
+ * Far above the webhooks and admin sessions of one business, and well below the usual limit of
+ * 1,024 open files, so the database, the spool and the logs always get theirs.
+ */
+export const MAX_CONNECTIONS = 500;
+
 export async function startService(config: Readonly<Config>, options: StartOptions): Promise<RunningService> {
   const { logger } = options;
   const store = options.store ?? (await openStore(config.database, logger));
@@ -56,12 +77,15 @@ export async function startService(config: Readonly<Config>, options: StartOptio
     config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog, logger),
   });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, options.host ?? '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+  const server = createServer(SERVER_LIMITS, app);
+  server.maxConnections = MAX_CONNECTIONS;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host ?? config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // Vonage keeps connections alive between webhooks; outlive its idle timeout so it never
-  // sends on a socket we are closing.
-  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
 
   // During a stop every response says Connection: close, so no client sends another request on

@@ -53,6 +53,23 @@ describe('configuration', () => {
     assert.match(refusal({ ...base, SPOOL_MAX_BYTES: '1GB' }), /SPOOL_MAX_BYTES/);
   });
 
+  test('in production, unsigned webhooks stop start-up unless explicitly allowed', () => {
+    const production = { ...base, NODE_ENV: 'production' };
+    assert.match(refusal(production), /VONAGE_SIGNATURE_SECRET is not set and NODE_ENV=production: set it to .*, or set ALLOW_UNSIGNED_WEBHOOKS=true/);
+    assert.equal(loadConfig({ ...production, VONAGE_SIGNATURE_SECRET: 'secret' }).signatureSecret, 'secret');
+    assert.equal(loadConfig({ ...production, ALLOW_UNSIGNED_WEBHOOKS: 'true' }).signatureSecret, null);
+    assert.match(refusal({ ...production, ALLOW_UNSIGNED_WEBHOOKS: 'false' }), /VONAGE_SIGNATURE_SECRET is not set/);
+    assert.match(refusal({ ...base, ALLOW_UNSIGNED_WEBHOOKS: 'yes' }), /ALLOW_UNSIGNED_WEBHOOKS must be true or false/);
+    assert.equal(loadConfig({ ...base, NODE_ENV: 'development' }).signatureSecret, null, 'development runs unsigned, with a warning');
+  });
+
+  test('the server listens on loopback unless HOST says otherwise', () => {
+    assert.equal(loadConfig(base).host, '127.0.0.1');
+    assert.equal(loadConfig({ ...base, HOST: '0.0.0.0' }).host, '0.0.0.0');
+    assert.equal(loadConfig({ ...base, HOST: '::' }).host, '::');
+    assert.match(refusal({ ...base, HOST: 'http://0.0.0.0/' }), /HOST must be an address or host name/);
+  });
+
   test('DATABASE_URL names one of the three stores', () => {
     assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'memory:' }).database, { kind: 'memory' });
     assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'sqlite:/var/lib/ct/calls.db' }).database, { kind: 'sqlite', path: '/var/lib/ct/calls.db' });

@@ -64,6 +64,11 @@ describe('start-up errors', () => {
     assert.match(await assertRefusal({ DATABASE_URL: 'memory:' }), /PROXY_TO_NUMBER is missing.*PROXY_TO_NUMBER=\d+/);
   });
 
+  test('in production, a server without VONAGE_SIGNATURE_SECRET refuses to start and says how to proceed', async () => {
+    const line = await assertRefusal({ ...withPhone, DATABASE_URL: 'memory:', NODE_ENV: 'production' });
+    assert.match(line, /VONAGE_SIGNATURE_SECRET is not set and NODE_ENV=production: .*ALLOW_UNSIGNED_WEBHOOKS=true/);
+  });
+
   test('a malformed DATABASE_URL is named, with the forms it can take', async () => {
     assert.match(await assertRefusal({ ...withPhone, DATABASE_URL: 'postgres://' }), /DATABASE_URL is not a valid PostgreSQL URL; expected postgres:\/\//);
     assert.match(await assertRefusal({ ...withPhone, DATABASE_URL: 'mysql://db/calls' }), /DATABASE_URL must be sqlite:<path>, postgres:\/\/.* or memory:/);
