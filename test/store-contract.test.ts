@@ -416,6 +416,34 @@ for (const backend of BACKENDS) {
       assert.equal(grid.flat().reduce((sum, n) => sum + n, 0), 5);
     });
 
+    test("a caller's first two calls in the same millisecond make one first-time caller: the one first in uuid order", async () => {
+      const store = await freshStore();
+      const cases = [
+        { name: 'recorded in uuid order, one by one', order: ['a', 'b'], batch: false, imported: false },
+        { name: 'recorded against uuid order, one by one', order: ['b', 'a'], batch: false, imported: false },
+        { name: 'recorded in one batch, against uuid order', order: ['b', 'a'], batch: true, imported: false },
+        { name: 'imported in one batch, in uuid order', order: ['a', 'b'], batch: true, imported: true },
+        { name: 'imported one by one, against uuid order', order: ['b', 'a'], batch: false, imported: true },
+      ];
+      for (const [i, { name, order, batch, imported }] of cases.entries()) {
+        const startedAt = new Date(Date.UTC(2026, 8, 1, 9, i, 0, 123));
+        const caller = `44770090070${i}`;
+        // The campaigns tell which of the two was counted.
+        const calls = order.map((suffix) => {
+          const fields = { caller, startedAt, campaign: suffix === 'a' ? 'First' : 'Second' };
+          const uuid = `tie-${i}-${suffix}`;
+          return imported ? completeCall(uuid, fields) : inboundCall(uuid, fields);
+        });
+        const record = (group: typeof calls) => (imported ? store.importCalls(group as CallRecord[]) : store.recordCalls(group));
+        if (batch) await record(calls);
+        else for (const call of calls) await record([call]);
+
+        const totals = await store.campaignTotals({ since: startedAt, until: new Date(startedAt.getTime() + 1), qualifiedCallSeconds: 60 });
+        const firstTime = Object.fromEntries(totals.map((row) => [row.campaign, row.firstTimeCallers]));
+        assert.deepEqual(firstTime, { First: 1, Second: 0 }, name);
+      }
+    });
+
     test('a store answers ping, closes, and can be closed twice', async () => {
       const location = await backend.createLocation(cleanups);
       const store = await location.open();
