@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { assertValidNcco } from './helpers/ncco-schema.js';
+import { assertValidNcco, fetchNcco } from './helpers/ncco-schema.js';
 import { startTestService, vonageUuid, type TestService } from './helpers/service.js';
 
 /** `:remote-addr [:date[iso]] ":method :path" :status :res[content-length] :response-time ms` */
@@ -66,11 +66,11 @@ describe('the access log', () => {
     const before = lines().length;
     await (await fetch(`${service.url}/no-such-page?from=447700900999`)).arrayBuffer();
     const uuid = vonageUuid();
-    await (await fetch(`${service.url}/track-call`, {
+    await fetchNcco(`${service.url}/track-call`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ from: '447700900777', to: '447700900888', uuid, conversation_uuid: `CON-${uuid}` }),
-    })).arrayBuffer();
+    });
     const logged = (await waitForLines(before + 2)).slice(before).map((line) => LINE.exec(line)?.slice(3, 6));
     assert.deepEqual(logged.sort(), [['GET', '/no-such-page', '404'], ['POST', '/track-call', '200']]);
     assert.doesNotMatch(lines().join('\n'), /447700900(999|777|888)/);
@@ -81,8 +81,7 @@ describe('the access log', () => {
     const burst = 200;
     await Promise.all(Array.from({ length: burst }, async (_, i) => {
       const uuid = vonageUuid();
-      const res = await fetch(`${service.url}/track-call?from=4477009${String(i).padStart(5, '0')}&to=447700900456&uuid=${uuid}`);
-      await res.arrayBuffer();
+      await fetchNcco(`${service.url}/track-call?from=4477009${String(i).padStart(5, '0')}&to=447700900456&uuid=${uuid}`);
     }));
     const logged = (await waitForLines(before + burst)).slice(before);
     assert.equal(logged.length, burst);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertValidNcco } from './helpers/ncco-schema.js';
+import { assertValidNcco, fetchNcco } from './helpers/ncco-schema.js';
 import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
 
 describe('the webhook server', () => {
@@ -48,10 +48,24 @@ describe('the webhook server', () => {
     assert.equal((await service.store.findCall(uuid))?.caller, '14155550100');
   });
 
+  test('a tracking number sent with its "+" is kept as E.164 digits: the caller ID in the NCCO and the record have none', async () => {
+    for (const method of ['GET', 'POST']) {
+      const uuid = vonageUuid();
+      const fields = { from: '+447700900123', to: '+447700900234', uuid };
+      const ncco = method === 'GET'
+        ? await fetchNcco(answerQuery(fields))
+        : await fetchNcco(`${service.url}/track-call`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(fields) });
+      assert.equal(ncco[0].from, '447700900234', method);
+      const call = await service.store.findCall(uuid);
+      assert.equal(call?.trackingNumber, '447700900234');
+      assert.equal(call?.caller, '447700900123');
+    }
+  });
+
   test('a retried answer webhook records one call', async () => {
     const uuid = vonageUuid();
     const fields = { from: '447700900333', to: '447700900444', uuid, conversation_uuid: `CON-${uuid}` };
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(answerQuery(fields))).status, 200);
+    for (let i = 0; i < 3; i++) await fetchNcco(answerQuery(fields));
     const page = await service.store.listCalls({ trackingNumber: '447700900444', limit: 10 });
     assert.equal(page.calls.length, 1);
   });
@@ -134,7 +148,7 @@ describe('the webhook server', () => {
 
   test('/tracked-calls lists calls grouped by tracking number, with the admin token only', async () => {
     const uuid = vonageUuid();
-    await fetch(answerQuery({ from: '447700900888', to: '447700900999', uuid }));
+    await fetchNcco(answerQuery({ from: '447700900888', to: '447700900999', uuid }));
     assert.equal((await fetch(`${service.url}/tracked-calls`)).status, 401);
     const wrong = await fetch(`${service.url}/tracked-calls`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
     assert.equal(wrong.status, 401);

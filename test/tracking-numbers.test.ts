@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { assertValidNcco } from './helpers/ncco-schema.js';
+import { assertValidNcco, fetchNcco } from './helpers/ncco-schema.js';
 import { BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
 
 describe('tracking numbers and campaigns', () => {
@@ -115,7 +115,7 @@ describe('tracking numbers changed by another instance', () => {
     let forwardedTo = '';
     for (let attempt = 0; attempt < 100 && forwardedTo !== '447700900010'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const ncco = await (await fetch(`${second.url}/track-call?to=442079460010&uuid=${vonageUuid()}`)).json();
+      const ncco = await fetchNcco(`${second.url}/track-call?to=442079460010&uuid=${vonageUuid()}`);
       forwardedTo = ncco[0].endpoint[0].number;
     }
     assert.equal(forwardedTo, '447700900010');

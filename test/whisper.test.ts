@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertValidNcco } from './helpers/ncco-schema.js';
+import { fetchNcco } from './helpers/ncco-schema.js';
 import { startTestService, vonageUuid, type TestService } from './helpers/service.js';
 
 describe('call whisper', () => {
@@ -17,27 +17,24 @@ describe('call whisper', () => {
   after(() => service.stop());
 
   test("a whispered number's connect endpoint asks Vonage to fetch the whisper when the agent answers", async () => {
-    const ncco = await (await fetch(`${service.url}/track-call?to=442079460020&from=447700900555&uuid=${vonageUuid()}`)).json();
-    assertValidNcco(ncco);
+    const ncco = await fetchNcco(`${service.url}/track-call?to=442079460020&from=447700900555&uuid=${vonageUuid()}`);
     assert.deepEqual(ncco[0].endpoint[0].onAnswer, { url: 'https://abc123.ngrok.app/whisper/442079460020' });
+    const plus = await fetchNcco(`${service.url}/track-call?${new URLSearchParams({ to: '+442079460020', uuid: vonageUuid() })}`);
+    assert.deepEqual(plus[0].endpoint[0].onAnswer, ncco[0].endpoint[0].onAnswer, 'a tracking number sent with "+" finds its whisper');
     assert.deepEqual(ncco[0].eventUrl, ['https://abc123.ngrok.app/event']);
   });
 
   test('the whisper route answers a talk NCCO with the whisper text, by GET and by POST', async () => {
-    const get = await fetch(`${service.url}/whisper/442079460020`);
-    assert.equal(get.status, 200);
-    const ncco = await get.json();
-    assertValidNcco(ncco);
+    const ncco = await fetchNcco(`${service.url}/whisper/442079460020`);
     assert.deepEqual(ncco, [{ action: 'talk', text: 'Call from the radio spot' }]);
-    const post = await fetch(`${service.url}/whisper/442079460020`, {
+    const post = await fetchNcco(`${service.url}/whisper/442079460020`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: vonageUuid() }),
     });
-    assert.deepEqual(await post.json(), ncco);
+    assert.deepEqual(post, ncco);
   });
 
   test('a number without a whisper connects without one', async () => {
-    const ncco = await (await fetch(`${service.url}/track-call?to=442079460021&uuid=${vonageUuid()}`)).json();
-    assertValidNcco(ncco);
+    const ncco = await fetchNcco(`${service.url}/track-call?to=442079460021&uuid=${vonageUuid()}`);
     assert.equal(ncco[0].endpoint[0].onAnswer, undefined);
   });
 
@@ -53,8 +50,7 @@ describe('call whisper without PUBLIC_URL', () => {
       await fetch(`${service.url}/api/numbers/442079460022`, {
         method: 'PUT', headers: { ...service.admin, 'content-type': 'application/json' }, body: JSON.stringify({ whisper: 'Hello' }),
       });
-      const ncco = await (await fetch(`${service.url}/track-call?to=442079460022&uuid=${vonageUuid()}`)).json();
-      assertValidNcco(ncco);
+      const ncco = await fetchNcco(`${service.url}/track-call?to=442079460022&uuid=${vonageUuid()}`);
       assert.equal(ncco[0].endpoint[0].onAnswer, undefined);
     } finally {
       await service.stop();

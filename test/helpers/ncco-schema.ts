@@ -1,4 +1,5 @@
-// Checks NCCOs against Vonage's official NCCO schema (test/fixtures/ncco-schema.json, MIT).
+// Checks NCCOs against Vonage's official NCCO schema (test/fixtures/ncco-schema.json, MIT), and
+// fetches the NCCOs tests receive through that check.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,4 +16,21 @@ const validate = ajv.compile(schema);
 export function assertValidNcco(ncco: unknown): void {
   const valid = validate(ncco);
   assert.ok(valid, `NCCO fails Vonage's schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(ncco)}`);
+}
+
+/** An NCCO as a test reads it: the fields are looked at, not typed. */
+export type ReceivedNcco = any[];
+
+/**
+ * Sends a webhook that must answer an NCCO (answer, whisper): asserts a 200 with a JSON body that
+ * passes Vonage's schema, and returns the NCCO. Every test that receives an NCCO goes through here.
+ */
+export async function fetchNcco(url: string, init?: RequestInit): Promise<ReceivedNcco> {
+  const res = await fetch(url, init);
+  const body = await res.text();
+  assert.equal(res.status, 200, `${init?.method ?? 'GET'} ${new URL(url).pathname} answered ${res.status}: ${body.slice(0, 200)}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  const ncco: unknown = JSON.parse(body);
+  assertValidNcco(ncco);
+  return ncco as ReceivedNcco;
 }
