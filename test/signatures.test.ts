@@ -170,6 +170,16 @@ describe('signed webhooks', () => {
     assert.equal((await fetch(path, { headers: bearer(signedToken({ body: '' })) })).status, 200, 'the hash of no bytes is the right hash for a GET');
   });
 
+  test('a whisper token spent by HEAD serves the GET too (the same request), but not a POST', async () => {
+    const path = `${service.url}/whisper/447700900222`;
+    const token = signedToken();
+    assert.equal((await fetch(path, { method: 'HEAD', headers: bearer(token) })).status, 200);
+    assert.equal((await fetch(path, { headers: bearer(token) })).status, 200);
+    const post = await fetch(path, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' } });
+    assert.equal(post.status, 401);
+    assert.match((await post.json()).message, /already used/);
+  });
+
   test('payload_hash is compared whole: a hash wrong in its last character, cut short or lengthened is refused', async () => {
     const uuid = vonageUuid();
     const body = JSON.stringify(answerFields(uuid));

@@ -29,6 +29,7 @@ describe('spent webhook tokens', () => {
     assert.equal(warnings, 1);
     assert.equal(tokens.spend('c', 'y', 1000), 'other-request', 'the newest are kept');
     assert.equal(tokens.spend('a', 'y', 1000), 'first', 'the oldest were forgotten');
+    assert.equal(warnings, 1, 'one warning while the memory stays full');
     // Once the window has emptied the memory, a new flood warns again.
     for (const jti of ['f', 'g', 'h', 'i']) tokens.spend(jti, 'x', 2000);
     assert.equal(warnings, 2);

@@ -13,9 +13,9 @@ const STATUS_ORDER = [
   'busy', 'timeout', 'unanswered', 'rejected', 'failed', 'cancelled', 'disconnected', 'completed',
 ];
 
+/** A status's place in STATUS_ORDER; -1 for one Vonage may add later, so it sorts first. */
 function statusRank(status: string): number {
-  const rank = STATUS_ORDER.indexOf(status);
-  return rank === -1 ? -1 : rank;
+  return STATUS_ORDER.indexOf(status);
 }
 
 /** Orders events the way they happened: by Vonage's timestamp, then by lifecycle stage. */
