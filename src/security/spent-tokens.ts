@@ -3,13 +3,15 @@
 //
 // The memory is this instance's own, not shared through the store, because the answer webhook
 // must never wait on the database (and during an outage a shared check could only drop callers
-// or let replays through). Per instance is safe because each token is bound to its request
-// before it gets here: payload_hash covers the body, and signed webhooks whose fields sit in
-// the query are refused. A token replayed to another instance can therefore only repeat its
-// identical request, which the stores already take once (calls are keyed by uuid, repeated
-// events change nothing) and the whisper only reads. On this instance the same token on another
-// path or body is refused, and the identical request again (Vonage retries a webhook it got no
-// timely answer to) is answered as before.
+// or let replays through). Per instance is safe enough because each token is bound to its body
+// before it gets here (payload_hash), and signed webhooks whose fields sit in the query are
+// refused: replayed to another instance, a token can only repeat its body, which the stores
+// take once (calls are keyed by uuid, a repeated event changes nothing). What Vonage does not
+// sign is the path and query, so there a replay may differ once: a whisper fetched for another
+// number (its text only), or a failed leg's event with another route progress in its query
+// (which destination a route rings next). README's "Signed webhooks" says so. On this instance
+// the same token on another path, query or body is refused, and the identical request again
+// (Vonage retries a webhook it got no timely answer to) is answered as before.
 
 /** Far above one business's webhooks in any window; bounds the memory whatever the load. */
 export const MAX_REMEMBERED_TOKENS = 50_000;
