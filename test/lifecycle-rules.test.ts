@@ -27,6 +27,7 @@ describe('a call lifecycle derived from its events', () => {
   test('no events: in progress, nothing known', () => {
     assert.deepEqual(deriveLifecycle(CALL, []), NOTHING_YET);
     assert.equal(deriveFor({ uuid: CALL, blocked: true }, []).outcome, 'blocked');
+    assert.deepEqual(deriveFor({ uuid: CALL }, []).attempts, []);
   });
 
   test('ringing legs: still in progress, with the latest status of each leg', () => {
@@ -99,7 +100,7 @@ describe('a call lifecycle derived from its events', () => {
 
   test('the first answer and the last ending count, whatever order they arrive in', () => {
     const lifecycle = deriveLifecycle(CALL, [
-      event(FORWARDED, 'answered', 7), event(FORWARDED, 'answered', 5), event(FORWARDED, 'completed', 60, 50), event(FORWARDED, 'completed', 55, 45),
+      event(FORWARDED, 'answered', 7), event(FORWARDED, 'answered', 5), event(FORWARDED, 'completed', 55, 45), event(FORWARDED, 'completed', 60, 50),
     ]);
     assert.equal(lifecycle.answeredAt?.getTime(), at(5).getTime());
     assert.equal(lifecycle.endedAt?.getTime(), at(60).getTime());
@@ -134,8 +135,9 @@ describe('a call lifecycle derived from its events', () => {
 
   test('each forwarded leg is an attempt, in the order they started; the one answered names who answered', () => {
     const rang = (legUuid: string, to: string, status: string, second: number): CallEvent => ({ ...event(legUuid, status, second), to });
+    // leg-z rang first: the order is by time, not by uuid. The destination comes from whichever event names it.
     const full = deriveFor({ uuid: CALL }, [
-      rang('leg-b', '447700900602', 'answered', 30), rang('leg-a', '447700900601', 'busy', 12), rang('leg-a', '447700900601', 'ringing', 10),
+      rang('leg-b', '447700900602', 'answered', 30), rang('leg-z', '447700900601', 'busy', 12), event('leg-z', 'ringing', 10),
       rang('leg-b', '447700900602', 'ringing', 20),
     ]);
     assert.deepEqual(full.attempts, [
@@ -143,6 +145,8 @@ describe('a call lifecycle derived from its events', () => {
       { destination: '447700900602', status: 'answered', answered: true },
     ]);
     assert.equal(full.answeredBy, '447700900602');
+    const sameStart = deriveFor({ uuid: CALL }, [rang('leg-y', '447700900702', 'busy', 10), rang('leg-x', '447700900701', 'busy', 10)]);
+    assert.deepEqual(sameStart.attempts.map((attempt) => attempt.destination), ['447700900701', '447700900702'], 'legs started together: by uuid');
     assert.equal(deriveFor({ uuid: CALL, blocked: true }, [event(CALL, 'completed', 3)]).outcome, 'blocked', 'a blocked call stays blocked');
   });
 

@@ -17,6 +17,7 @@ describe('phone numbers', () => {
   test('00 is an international prefix only without a +', () => {
     assert.equal(normalisePhoneNumber('00 44 20 7946 0000'), '442079460000');
     assert.equal(normalisePhoneNumber('+00 44 20 7946 0000'), null);
+    assert.equal(normalisePhoneNumber(' +00 44 20 7946 0000'), null, 'a + after spaces is still a +');
     assert.equal(normalisePhoneNumber('44 20 7946 0000+'), null, 'a + only at the start');
   });
 
