@@ -137,7 +137,7 @@ describe('a call lifecycle derived from its events', () => {
     const rang = (legUuid: string, to: string, status: string, second: number): CallEvent => ({ ...event(legUuid, status, second), to });
     // leg-z rang first: the order is by time, not by uuid. The destination comes from whichever event names it.
     const full = deriveFor({ uuid: CALL }, [
-      rang('leg-b', '447700900602', 'answered', 30), rang('leg-z', '447700900601', 'busy', 12), event('leg-z', 'ringing', 10),
+      event('leg-z', 'ringing', 10), rang('leg-b', '447700900602', 'answered', 30), rang('leg-z', '447700900601', 'busy', 12),
       rang('leg-b', '447700900602', 'ringing', 20),
     ]);
     assert.deepEqual(full.attempts, [
