@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { answerWebhookPaths, driveLoad, summariseRounds, type LoadResult } from './load.js';
 import { startThrowawayPostgres } from './postgres.js';
-import { ADMIN_TOKEN, buildEntrypoints, configureNumbers, startServer, type Entrypoints } from './processes.js';
+import { ADMIN_TOKEN, buildEntrypoints, startServer, type Entrypoints } from './processes.js';
 import { formatMs, formatRatio, markdownTable } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -128,7 +128,6 @@ async function measure(entrypoints: Entrypoints, dir: string, scenario: Scenario
     },
   });
   try {
-    await configureNumbers(server);
     const nextPath = answerWebhookPaths();
     const round = () => driveLoad({ targets: [server.url], connections: CONNECTIONS, amount: ANSWERS_PER_ROUND, nextPath });
     const healthy: LoadResult[] = [];

@@ -438,8 +438,9 @@ for (const backend of BACKENDS) {
         if (batch) await record(calls);
         else for (const call of calls) await record([call]);
 
-        const totals = await store.campaignTotals({ since: startedAt, until: new Date(startedAt.getTime() + 1), qualifiedCallSeconds: 60 });
-        const firstTime = Object.fromEntries(totals.map((row) => [row.campaign, row.firstTimeCallers]));
+        const minute = { since: new Date(Date.UTC(2026, 8, 1, 9, i)), until: new Date(Date.UTC(2026, 8, 1, 9, i + 1)) };
+        const report = await buildCampaignReport(store.reports, minute, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' });
+        const firstTime = Object.fromEntries(report.rows.map((row) => [row.campaign, row.firstTimeCallers]));
         assert.deepEqual(firstTime, { First: 1, Second: 0 }, name);
       }
     });
