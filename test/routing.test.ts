@@ -265,6 +265,9 @@ describe('round robin on two server processes sharing PostgreSQL', { skip: postg
       servers.push(await startServerProcess(await freePort(), {
         PROXY_TO_NUMBER: BUSINESS_PHONE, DATABASE_URL: database.url, ADMIN_TOKEN, PUBLIC_URL, ACCESS_LOG: 'off',
         SPOOL_PATH: join(dir, `${name}-spool.ndjson`),
+        // The shared turn is what this test is about: on a busy machine the store may miss the
+        // usual 250 ms and the instance fall back to its own count (tested with the outages).
+        ANSWER_STORE_TIMEOUT_MS: '2000',
       }, dir));
     }
   });
