@@ -46,11 +46,19 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** Every problem found, one line each (the message joins them). */
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('\n'));
+    this.problems = list;
+  }
 }
 
 export const DEFAULT_SQLITE_PATH = './data/call-tracker.db';
 
-const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+export const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 function integer(name: string, min: number, max: number, fallback: number) {
   return z.preprocess(
@@ -158,7 +166,21 @@ const schema = z.object({
         return number;
       }),
   ),
-  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        try {
+          return parseDatabaseUrl(raw);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          ctx.addIssue({ code: 'custom', message: error.message });
+          return z.NEVER;
+        }
+      }),
+  ),
   ADMIN_TOKEN: z.preprocess(
     emptyAsUndefined,
     z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters: generate one with `openssl rand -hex 24`').optional(),
@@ -216,21 +238,25 @@ const schema = z.object({
   }
 });
 
-/** Builds the Config from an environment (process.env in server.ts); throws ConfigError. */
+/** Every variable the server reads, with its check (the setup CLI reuses some). */
+export const serverVariables = schema.shape;
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(serverVariables);
+
+/** Builds the Config from an environment (process.env in server.ts); throws ConfigError naming every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? '');
-    const message = issue?.message ?? 'invalid configuration';
-    throw new ConfigError(message.includes(variable) ? message : `${variable}: ${message}`);
+    throw new ConfigError(parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '');
+      return issue.message.includes(variable) ? issue.message : `${variable}: ${issue.message}`;
+    }));
   }
   const vars = parsed.data;
   return Object.freeze({
     port: vars.PORT,
     host: vars.HOST,
     proxyToNumber: vars.PROXY_TO_NUMBER,
-    database: parseDatabaseUrl(vars.DATABASE_URL),
+    database: vars.DATABASE_URL,
     adminToken: vars.ADMIN_TOKEN ?? null,
     publicUrl: vars.PUBLIC_URL,
     signatureSecret: vars.VONAGE_SIGNATURE_SECRET ?? null,

@@ -33,6 +33,20 @@ export interface StartOptions {
   now?: () => Date;
 }
 
+/** The port could not be taken: its own error, so that start-up does not blame the store. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+
+  constructor(port: number, cause: NodeJS.ErrnoException) {
+    const reason = cause.code === 'EADDRINUSE'
+      ? `port ${port} is already in use: stop whatever listens there, or set PORT to a free port`
+      : cause.code === 'EACCES'
+        ? `port ${port} needs privileges this user does not have: use a port above 1023 (a reverse proxy can serve 80/443)`
+        : `cannot listen on port ${port}: ${cause.message}`;
+    super(reason, { cause });
+  }
+}
+
 /** Requests still running this long into a stop are cut off, so the stop ends well within 10 s. */
 const IN_FLIGHT_GRACE_MS = 5000;
 
@@ -79,13 +93,20 @@ export async function startService(config: Readonly<Config>, options: StartOptio
 
   const server = createServer(SERVER_LIMITS, app);
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, options.host ?? config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, options.host ?? config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    directory.stopRefreshing();
+    await recorder.stop();
+    if (!options.store) await store.close();
+    throw new ListenError(config.port, error as NodeJS.ErrnoException);
+  }
   const port = (server.address() as AddressInfo).port;
 
   // During a stop every response says Connection: close, so no client sends another request on

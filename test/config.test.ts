@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { configWarnings } from '../src/config-warnings.js';
 import { normalisePhoneNumber, parseCallerId } from '../src/domain/phone.js';
 
 const base = { PROXY_TO_NUMBER: '447700900000' };
@@ -76,6 +77,50 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ ...base, DATABASE_URL: 'postgresql://ct:pw@db:5432/calls' }).database, {
       kind: 'postgres', url: 'postgresql://ct:pw@db:5432/calls',
     });
+  });
+});
+
+describe('configuration problems', () => {
+  test('every wrong variable is named at once, one line each', () => {
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://db/calls', ADMIN_TOKEN: 'short', PUBLIC_URL: 'abc123.ngrok.app' });
+      assert.fail('the configuration was accepted');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      const problems = [...error.problems].sort();
+      assert.equal(problems.length, 5, problems.join('\n'));
+      assert.match(problems[0]!, /^ADMIN_TOKEN must be at least 16 characters/);
+      assert.match(problems[1]!, /^DATABASE_URL must be sqlite:/);
+      assert.match(problems[2]!, /^PORT must be a whole number/);
+      assert.match(problems[3]!, /^PROXY_TO_NUMBER is missing/);
+      assert.match(problems[4]!, /^PUBLIC_URL must be an http\(s\) URL/);
+      assert.equal(error.message, error.problems.join('\n'));
+    }
+  });
+
+  test('a variable that looks like a misspelling of one of ours gets a warning naming the right one', () => {
+    const env = { PROXY_TO_NUMBER: '14155550100', ADMIN_TOKN: 'x'.repeat(20), VONAGE_SIGNATURE_SECRT: 's', PORTT: '80', VONAGE_API_KEYS: 'k' };
+    assert.deepEqual(configWarnings(env, loadConfig(env)), [
+      'ADMIN_TOKN is not a call-tracker setting and is ignored: did you mean ADMIN_TOKEN?',
+      'PORTT is not a call-tracker setting and is ignored: did you mean PORT?',
+      'VONAGE_API_KEYS is not a call-tracker setting and is ignored: did you mean VONAGE_API_KEY?',
+      'VONAGE_SIGNATURE_SECRT is not a call-tracker setting and is ignored: did you mean VONAGE_SIGNATURE_SECRET?',
+    ]);
+  });
+
+  test('the machine\'s own variables and correctly spelt ones get no warning', () => {
+    const env = {
+      PROXY_TO_NUMBER: '14155550100', PATH: '/usr/bin', HOME: '/root', HOST: 'box', PWD: '/srv', TERM: 'xterm', NODE_ENV: 'production',
+      ADMIN_TOKEN: 'x'.repeat(20), VONAGE_APPLICATION_ID: 'app', npm_config_cache: '/tmp', LANG: 'C',
+    };
+    assert.deepEqual(configWarnings(env, loadConfig(env)), []);
+  });
+
+  test('the example\'s fictional forwarding number gets a warning', () => {
+    const env = { PROXY_TO_NUMBER: '+44 7700 900000' };
+    const [warning, ...rest] = configWarnings(env, loadConfig(env));
+    assert.match(warning ?? '', /^PROXY_TO_NUMBER 447700900000 is the example's fictional number/);
+    assert.deepEqual(rest, []);
   });
 });
 

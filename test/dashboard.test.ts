@@ -389,6 +389,47 @@ describe('the dashboard', () => {
     assert.deepEqual(uncaught, []);
   });
 
+  test('a page opened with the credentials in its address loads every panel', async () => {
+    // The address a newcomer may paste; Chromium refuses fetch() of any URL resolved against it.
+    const context = await browser.newContext({ viewport: LAPTOP });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems = watchPageProblems(page);
+    const address = new URL('/dashboard', service.url);
+    address.username = 'marketing';
+    address.password = ADMIN_TOKEN;
+    await page.goto(address.href);
+    await waitForFigures(page);
+    assert.equal(await kpi(page, 'calls'), String(lastDays(30).length));
+    assert.ok(!(await page.locator('#load-error').isVisible()));
+    await page.waitForSelector('#dni-panel.is-empty, #dni-panel.is-failed');
+    assert.equal(await page.locator('#dni-panel.is-failed').count(), 0, await page.locator('#dni-panel [data-state]').innerText());
+    // Choosing a range puts it in the address and fetches again.
+    await page.locator('button[name="days"][value="90"]').click();
+    await page.waitForURL(/days=90/);
+    await waitForFigures(page);
+    assert.equal(await kpi(page, 'calls'), String(lastDays(90).length));
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+  });
+
+  test('a refused login and a lost connection are each named as such', async () => {
+    const context = await browser.newContext({ viewport: LAPTOP, httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.route('**/api/report?*', (route) => route.fulfill({ status: 401, json: { error: 'unauthorized', message: 'admin credentials required' } }));
+    await page.goto(`${service.url}/dashboard`);
+    await waitForFigures(page, 'failed');
+    const banner = await page.locator('#load-error').innerText();
+    assert.match(banner, /login was refused \(401\)/);
+    assert.doesNotMatch(banner, /server/i, 'a refused login is not blamed on the server');
+
+    await page.unroute('**/api/report?*');
+    await page.route('**/api/report/daily?*', (route) => route.abort('connectionreset'));
+    await page.click('#retry');
+    await waitForFigures(page, 'failed');
+    assert.match(await page.locator('#load-error').innerText(), /No answer from the server \(network error\)/);
+  });
+
   test('on a phone the page fits the width and the tables scroll sideways', async () => {
     const { page, problems } = await openDashboard(PHONE);
     await waitForFigures(page);

@@ -57,7 +57,8 @@ async function assertRefusal(env: Record<string, string>): Promise<string> {
   return lines[0]!;
 }
 
-const withPhone = { PROXY_TO_NUMBER: '447700900000' };
+// Not the example's fictional number, which earns a warning line of its own.
+const withPhone = { PROXY_TO_NUMBER: '14155550100' };
 
 describe('start-up errors', () => {
   test('a missing PROXY_TO_NUMBER is named, with an example', async () => {
@@ -79,6 +80,29 @@ describe('start-up errors', () => {
     writeFileSync(file, '');
     const line = await assertRefusal({ ...withPhone, DATABASE_URL: `sqlite:${file}/calls.db` });
     assert.match(line, new RegExp(`cannot start with SQLite file ${file}/calls\\.db: `));
+  });
+
+  test('a busy port is named as the cause, not the store', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const line = await assertRefusal({ ...withPhone, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'busy.db')}` });
+      assert.equal(line, `call-tracker: port ${port} is already in use: stop whatever listens there, or set PORT to a free port`);
+    } finally {
+      taken.close();
+    }
+  });
+
+  test('every configuration error is listed at once, one line each', async () => {
+    const { code, stderr } = await runUntilExit({ PORT: 'eighty', DATABASE_URL: 'mysql://db/calls', ADMIN_TOKEN: 'short' });
+    assert.equal(code, 1);
+    const lines = stderr.trim().split('\n').sort();
+    assert.equal(lines.length, 4, stderr);
+    assert.match(lines[0]!, /^call-tracker: ADMIN_TOKEN must be at least 16 characters/);
+    assert.match(lines[1]!, /^call-tracker: DATABASE_URL must be sqlite:/);
+    assert.match(lines[2]!, /^call-tracker: PORT must be a whole number/);
+    assert.match(lines[3]!, /^call-tracker: PROXY_TO_NUMBER is missing/);
   });
 
   test('a PostgreSQL server nobody listens for is reported without the password', async () => {

@@ -1,5 +1,7 @@
 // The dashboard's client: reads the report API for the chosen range (same origin, so the browser
-// re-sends the admin credentials) and fills the panels the server rendered. Plain browser
+// re-sends the admin credentials) and fills the panels the server rendered. Every API address is
+// built on location.origin: a page opened as http://user:token@host/dashboard has the credentials
+// in its own address, and fetch() refuses any URL resolved against it. Plain browser
 // JavaScript: no build step, no framework; Chart.js is loaded before it as a global.
 'use strict';
 
@@ -211,13 +213,25 @@
 
   // Data
 
+  /** An address on this server, without the credentials the page's own address may carry. @param {string} path */
+  const apiUrl = (path) => new URL(path, location.origin).href;
+
+  /** What went wrong, said so that the reader knows whose move it is. @param {Response} res @param {string} reason */
+  function failureMessage(res, reason) {
+    if (res.status === 401) return 'Your login was refused (401): reload the page and give ADMIN_TOKEN as the password.';
+    if (res.status >= 500) return `The server failed (${res.status}${reason ? `: ${reason}` : ''}); its log says why.`;
+    return `The request was refused (${res.status}${reason ? `: ${reason}` : ''}).`;
+  }
+
   /** @param {string} path */
   async function getJson(path) {
     let res;
     try {
-      res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      res = await fetch(apiUrl(path), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
     } catch {
-      throw new Error('The server could not be reached.');
+      throw new Error(navigator.onLine === false
+        ? 'This browser is offline: check the network connection.'
+        : 'No answer from the server (network error): check that call-tracker is running and reachable.');
     }
     if (!res.ok) {
       let reason = res.statusText;
@@ -226,7 +240,7 @@
       } catch {
         // not a JSON error body; the status text will do
       }
-      throw new Error(`The server answered ${res.status}${reason ? `: ${reason}` : ''}.`);
+      throw new Error(failureMessage(res, reason));
     }
     return res.json();
   }

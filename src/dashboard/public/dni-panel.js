@@ -40,7 +40,14 @@
   async function load() {
     let body;
     try {
-      const res = await fetch('/api/attribution', { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      // On location.origin, as dashboard.js does: a page opened with credentials in its address
+      // cannot fetch() a URL resolved against that address.
+      let res;
+      try {
+        res = await fetch(new URL('/api/attribution', location.origin).href, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      } catch {
+        throw new Error('No answer from the server (network error).');
+      }
       if (!res.ok) throw new Error(`The server answered ${res.status}.`);
       body = await res.json();
     } catch (error) {

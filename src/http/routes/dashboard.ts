@@ -16,10 +16,9 @@ import { parseCallQuery } from './admin-query.js';
 
 /**
  * This module runs as src/http/routes/*.ts (tsx, tests) and as dist/http/routes/*.js (npm start);
- * both sit three levels below the project root, and tsc copies no .js or .css, so the assets are
- * read from src/.
+ * `npm run build` copies the assets to dist/dashboard/public, so a production install needs no src/.
  */
-const publicDir = fileURLToPath(new URL('../../../src/dashboard/public/', import.meta.url));
+const publicDir = fileURLToPath(new URL('../../dashboard/public/', import.meta.url));
 const chartJsDir = dirname(createRequire(import.meta.url).resolve('chart.js'));
 const CHART_JS_FILES = ['chart.umd.min.js', 'chart.umd.min.js.map'];
 
