@@ -110,7 +110,7 @@ describe('configuration problems', () => {
 
   test('the machine\'s own variables and correctly spelt ones get no warning', () => {
     const env = {
-      PROXY_TO_NUMBER: '14155550100', PATH: '/usr/bin', HOME: '/root', HOST: 'box', PWD: '/srv', TERM: 'xterm', NODE_ENV: 'production',
+      PROXY_TO_NUMBER: '14155550100', PATH: '/usr/bin', HOME: '/root', HOSTNAME: 'box', PWD: '/srv', TERM: 'xterm', NODE_ENV: 'development',
       ADMIN_TOKEN: 'x'.repeat(20), VONAGE_APPLICATION_ID: 'app', npm_config_cache: '/tmp', LANG: 'C',
     };
     assert.deepEqual(configWarnings(env, loadConfig(env)), []);
