@@ -11,10 +11,14 @@ import { dashboardRoutes } from './http/routes/dashboard.js';
 import { dniAdminRoutes } from './http/routes/dni-admin.js';
 import { dniRoutes } from './http/routes/dni.js';
 import { NumberAssigner } from './domain/attribution/number-assigner.js';
+import { dashboardPageRoutes } from './http/routes/dashboard-pages.js';
 import { healthRoutes } from './http/routes/health.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
-import { requireAdmin } from './security/admin-auth.js';
+import { requireSignIn } from './security/admin-auth.js';
+import { loginRoutes } from './http/routes/login.js';
+import { teamApiRoutes } from './http/routes/team-api.js';
+import { liveCallRoutes } from './http/routes/live-calls.js';
 import { limitFailedLogins } from './security/login-limiter.js';
 import { adminSecurityHeaders } from './security/security-headers.js';
 import { webhookSignatures } from './security/webhook-signature.js';
@@ -45,12 +49,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(store, deps.spoolStatus));
   app.use(dniRoutes(new NumberAssigner(store.dni), config));
 
+  // One count of failed logins per address, whether at the login page or with a token.
+  const failedLogins = limitFailedLogins(logger);
+  app.use(loginRoutes(store.team, failedLogins, logger));
   const adminPaths = ['/tracked-calls', '/api', '/dashboard'];
-  app.use(adminPaths, adminSecurityHeaders, limitFailedLogins(logger), requireAdmin(config.adminToken));
+  app.use(adminPaths, adminSecurityHeaders, failedLogins, requireSignIn({ adminToken: config.adminToken, team: store.team }));
+  app.use(teamApiRoutes(store.team));
+  app.use(liveCallRoutes(store));
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));
+  app.use(dashboardPageRoutes(config));
 
   app.use(notFound);
   app.use(errorHandler(logger));

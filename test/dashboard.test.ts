@@ -117,13 +117,16 @@ describe('the dashboard', () => {
     await service?.stop();
   });
 
+  /** The page, asking for the browser's Basic prompt (the ADMIN_TOKEN) rather than the login page; Chromium then keeps sending it. */
+  const withBasicPrompt = (path: string) => `${service.url}${path}${path.includes('?') ? '&' : '?'}auth=basic`;
+
   async function openDashboard(viewport: { width: number; height: number }, path = '/dashboard') {
     // Reduced motion turns the chart animations off, so screenshots show the final drawing.
     const context = await browser.newContext({ viewport, reducedMotion: 'reduce', httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    await page.goto(`${service.url}${path}`);
+    await page.goto(withBasicPrompt(path));
     return { page, problems };
   }
 
@@ -374,7 +377,7 @@ describe('the dashboard', () => {
     page.on('pageerror', (error) => uncaught.push(error.message));
     // The real server answering 500 is what the page must survive; the route stands in for a broken store.
     await page.route('**/api/report?*', (route) => route.fulfill({ status: 500, json: { error: 'internal', message: 'internal error' } }));
-    await page.goto(`${service.url}/dashboard`);
+    await page.goto(withBasicPrompt('/dashboard'));
     await waitForFigures(page, 'failed');
     assert.ok(await page.locator('#load-error').isVisible());
     assert.match(await page.locator('#load-error').innerText(), /could not be loaded[\s\S]*500: internal error/);

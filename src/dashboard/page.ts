@@ -2,6 +2,7 @@
 // that public/dashboard.js fills from the report API. No inline script or style (the CSP forbids
 // them).
 
+import { escapeHtml } from './html.js';
 import { RANGE_PRESETS, type DashboardRange } from './range.js';
 
 export interface DashboardPage {
@@ -11,13 +12,10 @@ export interface DashboardPage {
   qualifiedCallSeconds: number;
   /** The TIMEZONE setting: the zone of the days and hours shown, and of routes that name none. */
   timeZone: string;
+  /** The pages the signed-in role may open (layout.ts). */
+  nav: string;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 function kpi(id: string, title: string): string {
   return `<article class="kpi" id="kpi-${id}">
@@ -48,6 +46,7 @@ export function renderDashboardPage(page: DashboardPage): string {
   <title>Calls dashboard · call-tracker</title>
   <link rel="icon" href="/dashboard/assets/icon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
+  <link rel="stylesheet" href="/dashboard/assets/pages.css">
   <script src="/dashboard/assets/chart.umd.min.js" defer></script>
   <script src="/dashboard/assets/dashboard.js" defer></script>
   <script src="/dashboard/assets/dni-panel.js" defer></script>
@@ -72,6 +71,7 @@ export function renderDashboardPage(page: DashboardPage): string {
         </div>
         <p class="range-error" id="range-error" role="alert" hidden></p>
       </form>
+      ${page.nav}
     </div>
   </header>
 

@@ -5,6 +5,7 @@ export const ERROR_CODES = {
   unauthorized: 401,
   admin_closed: 403,
   origin_not_allowed: 403,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

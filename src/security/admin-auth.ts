@@ -1,43 +1,126 @@
-// Guards the admin routes (calls, numbers, reports, dashboard): a Bearer token, or HTTP Basic
-// with the token as password so that a browser can open the dashboard.
+// Who is asking, on the admin routes (calls, numbers, reports, team, dashboard): the owner's
+// ADMIN_TOKEN (Bearer, or HTTP Basic with the token as password), a user's personal API token
+// (Bearer), or a user's session cookie from the login page. A change made with the cookie must
+// carry the session's CSRF token in a header; Bearer and Basic requests need none (a browser
+// never adds those by itself to another site's request). Each request's principal lands in
+// res.locals for requirePermission and the routes.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { can, type Permission, type Role, type User } from '../domain/team.js';
 import { HttpError } from '../http/http-error.js';
+import type { TeamStore } from '../store/team-store.js';
+import { API_TOKEN_PREFIX, csrfTokenOf, hashToken, secretsEqual } from './credentials.js';
 
-/** Hashing both sides first gives equal lengths, so the comparison leaks neither length nor content. */
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+export const SESSION_COOKIE = 'call_tracker_session';
+export const CSRF_HEADER = 'x-csrf-token';
+/** `?auth=basic` asks for the browser's own password prompt (the ADMIN_TOKEN) instead of the login page. */
+const BASIC_PROMPT_QUERY = 'basic';
+
+export interface Principal {
+  role: Role;
+  /** Null for the ADMIN_TOKEN, which belongs to no user. */
+  user: User | null;
+  /** The session's CSRF token, for pages to send back; null unless signed in with the cookie. */
+  csrfToken: string | null;
 }
 
-function presentedToken(authorization: string | undefined): string | null {
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('principalOf called on a route that is not behind requireSignIn');
+  return principal;
+}
+
+function presentedAuthorization(authorization: string | undefined): { scheme: 'bearer' | 'basic'; token: string } | null {
   if (!authorization) return null;
   const [scheme, value] = authorization.split(' ', 2);
   if (!scheme || !value) return null;
-  if (scheme.toLowerCase() === 'bearer') return value.trim();
+  if (scheme.toLowerCase() === 'bearer') return { scheme: 'bearer', token: value.trim() };
   if (scheme.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return colon === -1 ? null : decoded.slice(colon + 1);
+    return colon === -1 ? null : { scheme: 'basic', token: decoded.slice(colon + 1) };
   }
   return null;
 }
 
-export function requireAdmin(adminToken: string | null): RequestHandler {
-  const expected = adminToken === null ? null : digest(adminToken);
-  return (req, res, next) => {
-    if (expected === null) {
-      next(new HttpError('admin_closed', 'admin routes are closed: set ADMIN_TOKEN to open them'));
+export function sessionSecretOf(req: Request): string | null {
+  for (const pair of (req.get('cookie') ?? '').split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq !== -1 && pair.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(pair.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A person's browser opening a page, rather than a script calling the API. */
+function isPageVisit(req: Request): boolean {
+  return req.method === 'GET' && req.accepts(['json', 'html']) === 'html' && req.query.auth !== BASIC_PROMPT_QUERY;
+}
+
+export interface SignInOptions {
+  adminToken: string | null;
+  team: TeamStore;
+  now?: () => Date;
+}
+
+export function requireSignIn({ adminToken, team, now = () => new Date() }: SignInOptions): RequestHandler {
+  const refuse = (res: Response, reason: string) => {
+    res.set('WWW-Authenticate', 'Basic realm="call-tracker", charset="UTF-8"');
+    return new HttpError('unauthorized', reason);
+  };
+
+  async function identify(req: Request, res: Response): Promise<Principal | HttpError | 'sign-in'> {
+    const authorization = presentedAuthorization(req.get('authorization'));
+    if (authorization) {
+      if (adminToken !== null && secretsEqual(authorization.token, adminToken)) return { role: 'owner', user: null, csrfToken: null };
+      if (authorization.scheme === 'bearer' && authorization.token.startsWith(API_TOKEN_PREFIX)) {
+        const found = await team.findCredential(hashToken(authorization.token), now());
+        if (found && found.credential.kind === 'token' && !found.user.disabled) return { role: found.user.role, user: found.user, csrfToken: null };
+      }
+      if (adminToken === null) return new HttpError('admin_closed', 'admin routes are closed: set ADMIN_TOKEN or sign in as a user');
+      return refuse(res, 'these credentials are not valid: Authorization: Bearer <ADMIN_TOKEN or personal API token>');
+    }
+    const sessionSecret = sessionSecretOf(req);
+    if (sessionSecret !== null) {
+      const found = await team.findCredential(hashToken(sessionSecret), now());
+      if (found && found.credential.kind === 'session' && !found.user.disabled) {
+        const csrfToken = csrfTokenOf(sessionSecret);
+        if (!SAFE_METHODS.has(req.method) && !secretsEqual(req.get(CSRF_HEADER) ?? '', csrfToken)) {
+          return new HttpError('forbidden', `a change made with the session cookie needs the ${CSRF_HEADER} header the page holds`);
+        }
+        return { role: found.user.role, user: found.user, csrfToken };
+      }
+    }
+    if (isPageVisit(req)) return 'sign-in';
+    if (sessionSecret !== null) {
+      // No Basic challenge: the browser would pop its password prompt over a page whose session ended.
+      return new HttpError('unauthorized', 'the session has ended: sign in again at /login');
+    }
+    if (adminToken === null) return new HttpError('admin_closed', 'admin routes are closed: set ADMIN_TOKEN or sign in as a user');
+    return refuse(res, 'sign in first: Authorization: Bearer <ADMIN_TOKEN or personal API token>, or the session cookie from /login');
+  }
+
+  return async (req, res, next) => {
+    const identified = await identify(req, res);
+    if (identified === 'sign-in') {
+      res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    const token = presentedToken(req.get('authorization'));
-    if (token === null || !timingSafeEqual(digest(token), expected)) {
-      res.set('WWW-Authenticate', 'Basic realm="call-tracker", charset="UTF-8"');
-      next(new HttpError('unauthorized', 'admin credentials required: Authorization: Bearer <ADMIN_TOKEN>'));
+    if (identified instanceof HttpError) {
+      next(identified);
       return;
     }
+    res.locals.principal = identified;
     // Pages and answers with callers' numbers must not linger in shared caches.
     res.set('Cache-Control', 'no-store');
     next();
+  };
+}
+
+export function requirePermission(permission: Permission): RequestHandler {
+  return (_req, res, next) => {
+    const { role } = principalOf(res);
+    next(can(role, permission) ? undefined : new HttpError('forbidden', `the ${role} role may not do this`));
   };
 }

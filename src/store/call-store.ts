@@ -1,18 +1,22 @@
 // The storage interface every backend (memory, SQLite, PostgreSQL) implements, and the query
 // shapes it answers with; the reports' part is report-store.ts.
 
-import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
+import type { CallEvent, CallOutcome, CallRecord, InboundCall } from '../domain/calls.js';
 import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { DniStore } from './dni-store.js';
 import type { ReportStore } from './report-store.js';
 
 export type { TimeRange } from './report-store.js';
+import type { TeamStore } from './team-store.js';
 
 export interface CallQuery {
   trackingNumber?: string;
   /** Exact campaign name; null asks for calls of numbers without a campaign. */
   campaign?: string | null;
+  outcome?: CallOutcome;
+  /** E.164 digits of the caller. */
+  caller?: string;
   since?: Date;
   until?: Date;
   limit: number;
@@ -35,6 +39,8 @@ export interface CallStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Number pools, website visits and their holds, in the same database. */
   readonly dni: DniStore;
+  /** Users, sessions, API tokens and call-back marks. */
+  readonly team: TeamStore;
   /** Records calls; a uuid already stored is left as it is (a retried webhook). */
   recordCalls(calls: readonly InboundCall[]): Promise<void>;
   /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */

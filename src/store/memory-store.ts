@@ -14,6 +14,7 @@ import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
 import { MemoryDniStore } from './memory-dni-store.js';
 import { MemoryReports } from './memory-reports.js';
+import { MemoryTeam } from './memory-team.js';
 
 const NO_NUMBER = '';
 
@@ -31,6 +32,7 @@ export class MemoryStore implements CallStore {
   #blockList: BlockList = emptyBlockList();
   readonly reports = new MemoryReports(() => this.#callsByUuid.values());
   readonly #excess: ExcessLog;
+  readonly team = new MemoryTeam(() => this.#callsByUuid.values());
 
   constructor(logger: Logger = consoleLogger) {
     this.#excess = new ExcessLog(logger);
@@ -110,6 +112,8 @@ export class MemoryStore implements CallStore {
       : [...this.#callsByUuid.values()];
     const matching = source
       .filter((c) => query.campaign === undefined || c.campaign === query.campaign)
+      .filter((c) => query.outcome === undefined || c.outcome === query.outcome)
+      .filter((c) => query.caller === undefined || c.caller === query.caller)
       .filter((c) => !query.since || c.startedAt >= query.since)
       .filter((c) => !query.until || c.startedAt < query.until)
       .filter((c) => !query.cursor || isBeforeCursor(c, query.cursor))

@@ -1,5 +1,6 @@
 // The admin API: calls as recorded, the tutorial's /tracked-calls view, and the tracking numbers
-// with their campaigns. Mounted behind requireAdmin.
+// with their campaigns, and the missed calls to return. Mounted behind requireSignIn: callers'
+// numbers are masked for roles that may not see them, and changes need the numbers permission.
 
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -7,8 +8,11 @@ import { HttpError, badRequest } from '../http-error.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import { callToJson, encodeCursor } from './call-json.js';
-import { parseCallQuery, parseNumberParam } from './admin-query.js';
+import { callToJson, encodeCursor, callerFor } from './call-json.js';
+import { principalOf, requirePermission } from '../../security/admin-auth.js';
+import { can } from '../../domain/team.js';
+import { resolveReportRange } from '../../domain/reports.js';
+import { MAX_PAGE_SIZE, parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
 import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 
@@ -45,21 +49,30 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
 export function adminApiRoutes(store: CallStore, directory: NumberDirectory, timezone: string): Router {
   const router = Router();
 
+  const editNumbers = requirePermission('numbers');
+  const seeCallers = requirePermission('callers');
+
   router.get('/tracked-calls', async (req, res) => {
     const page = await store.listCalls(parseCallQuery(req.query, timezone));
+    const caller = callerFor(principalOf(res).role);
     const byNumber: Record<string, { timestamp: string; from: string | null }[]> = {};
     for (const call of page.calls) {
       const key = call.trackingNumber ?? 'unknown';
-      (byNumber[key] ??= []).push({ timestamp: call.startedAt.toISOString(), from: call.caller });
+      (byNumber[key] ??= []).push({ timestamp: call.startedAt.toISOString(), from: caller(call.caller) });
     }
     res.json(byNumber);
   });
 
   router.get('/api/calls', async (req, res) => {
-    const page = await store.listCalls(parseCallQuery(req.query, timezone));
+    const { role } = principalOf(res);
+    const query = parseCallQuery(req.query, timezone);
+    // Searching by caller would tell a role that may not see callers who called.
+    if (query.caller !== undefined && !can(role, 'callers')) throw new HttpError('forbidden', `the ${role} role may not search by caller`);
+    const page = await store.listCalls(query);
     const attributions = await attributeCalls(store.dni, page.calls);
+    const caller = callerFor(role);
     res.json({
-      calls: page.calls.map((call, i) => callToJson(call, attributions[i])),
+      calls: page.calls.map((call, i) => callToJson(call, caller, attributions[i])),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
   });
@@ -68,7 +81,31 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     res.json({ numbers: directory.list() });
   });
 
-  router.put('/api/numbers/:number', express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
+  router.get('/api/calls/to-return', async (req, res) => {
+    const caller = callerFor(principalOf(res).role);
+    const { since, until } = parseCallQuery(req.query, timezone);
+    const calls = await store.team.listCallsToReturn(resolveReportRange(since, until, new Date()), MAX_PAGE_SIZE);
+    res.json({
+      calls: calls.map(({ call, calledBack }) => ({
+        ...callToJson(call, caller),
+        calledBack: calledBack && { markedAt: calledBack.markedAt.toISOString(), markedBy: calledBack.markedBy },
+      })),
+    });
+  });
+
+  router.put('/api/calls/:uuid/called-back', seeCallers, async (req, res) => {
+    const { user } = principalOf(res);
+    const mark = { callUuid: String(req.params.uuid), markedAt: new Date(), markedBy: user?.username ?? null };
+    if (!(await store.team.markCalledBack(mark))) throw new HttpError('not_found', 'no such call');
+    res.json({ markedAt: mark.markedAt.toISOString(), markedBy: mark.markedBy });
+  });
+
+  router.delete('/api/calls/:uuid/called-back', seeCallers, async (req, res) => {
+    await store.team.unmarkCalledBack(String(req.params.uuid));
+    res.status(204).end();
+  });
+
+  router.put('/api/numbers/:number', editNumbers, express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the number as application/json');
     const number = parseNumberParam('number', String(req.params.number));
     const entry = parseTrackingNumberBody(number, req.body);
@@ -77,7 +114,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     res.status(existed ? 200 : 201).json(entry);
   });
 
-  router.delete('/api/numbers/:number', async (req, res) => {
+  router.delete('/api/numbers/:number', editNumbers, async (req, res) => {
     const number = parseNumberParam('number', String(req.params.number));
     if (!(await directory.delete(number))) throw new HttpError('not_found', `${number} is not a configured tracking number`);
     res.status(204).end();
@@ -87,7 +124,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     res.json(directory.blockList());
   });
 
-  router.put('/api/block-list', express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
+  router.put('/api/block-list', editNumbers, express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the block list as application/json');
     const list = parseBlockList(req.body);
     await directory.saveBlockList(list);

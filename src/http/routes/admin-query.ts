@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { badRequest } from '../http-error.js';
 import { normalisePhoneNumber, parseTrackingNumber } from '../../domain/phone.js';
+import { CALL_OUTCOMES, type CallOutcome } from '../../domain/calls.js';
 import type { CallQuery } from '../../store/call-store.js';
 import { decodeCursor } from './call-json.js';
 import { canonicalTimeZone, startOfLocalDay } from '../../domain/time-zone.js';
@@ -60,9 +61,17 @@ export function parseNumberParam(name: string, raw: string): string {
   return number;
 }
 
+function parseOutcome(raw: string): CallOutcome {
+  const outcome = CALL_OUTCOMES.find((o) => o === raw);
+  if (outcome === undefined) throw badRequest(`"outcome" must be one of ${CALL_OUTCOMES.join(', ')}`);
+  return outcome;
+}
+
 const callQuerySchema = z.object({
   number: single('number'),
   campaign: single('campaign'),
+  outcome: single('outcome'),
+  caller: single('caller'),
   since: single('since'),
   until: single('until'),
   limit: single('limit'),
@@ -89,6 +98,8 @@ export function parseCallQuery(query: unknown, zone: string): CallQuery {
   return {
     trackingNumber: q.number === undefined ? undefined : parseNumberParam('number', q.number),
     campaign: q.campaign === undefined ? undefined : q.campaign === '' ? null : assertPrintable('campaign', q.campaign),
+    outcome: q.outcome === undefined || q.outcome === '' ? undefined : parseOutcome(q.outcome),
+    caller: q.caller === undefined || q.caller === '' ? undefined : parseNumberParam('caller', q.caller),
     since,
     until,
     limit,

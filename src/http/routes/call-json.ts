@@ -4,6 +4,8 @@ import type { CallAttempt, CallRecord } from '../../domain/calls.js';
 import type { CallAttribution } from '../../domain/attribution/call-attribution.js';
 import type { VisitSource } from '../../domain/attribution/visit-source.js';
 import { badRequest } from '../http-error.js';
+import { maskPhoneNumber } from '../../domain/phone.js';
+import { can, type Role } from '../../domain/team.js';
 import type { CallCursor } from '../../store/call-store.js';
 
 export interface CallJson {
@@ -38,12 +40,18 @@ function attributionToJson(a: CallAttribution): AttributionJson {
   };
 }
 
-export function callToJson(call: CallRecord, attribution: CallAttribution | null = null): CallJson {
+/** How a role sees callers: in full with the callers permission, masked otherwise. */
+export function callerFor(role: Role): (caller: string | null) => string | null {
+  return can(role, 'callers') ? (caller) => caller : maskPhoneNumber;
+}
+
+/** `showCaller` masks the caller for roles that may not see it. */
+export function callToJson(call: CallRecord, showCaller: (caller: string | null) => string | null, attribution: CallAttribution | null = null): CallJson {
   return {
     uuid: call.uuid,
     conversationUuid: call.conversationUuid,
     trackingNumber: call.trackingNumber,
-    caller: call.caller,
+    caller: showCaller(call.caller),
     campaign: call.campaign,
     forwardTo: call.forwardTo,
     startedAt: call.startedAt.toISOString(),

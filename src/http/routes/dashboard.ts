@@ -1,6 +1,6 @@
 // The dashboard: the page, its own static assets and Chart.js from node_modules (no CDN: it works
 // offline and tells no third party who looks at what), and the latest calls with callers masked.
-// Mounted behind requireAdmin and the admin security headers (a CSP that allows nothing but this origin).
+// Mounted behind requireSignIn and the admin security headers (a CSP that allows nothing but this origin).
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,8 @@ import type { Config } from '../../config.js';
 import { renderDashboardPage } from '../../dashboard/page.js';
 import { parseDashboardRange } from '../../dashboard/range.js';
 import { localDay } from '../../domain/time-zone.js';
+import { renderNav } from '../../dashboard/layout.js';
+import { principalOf } from '../../security/admin-auth.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
@@ -18,9 +20,12 @@ import { parseCallQuery } from './admin-query.js';
  * This module runs as src/http/routes/*.ts (tsx, tests) and as dist/http/routes/*.js (npm start);
  * `npm run build` copies the assets to dist/dashboard/public, so a production install needs no src/.
  */
-const publicDir = fileURLToPath(new URL('../../dashboard/public/', import.meta.url));
+export const publicDir = fileURLToPath(new URL('../../dashboard/public/', import.meta.url));
 const chartJsDir = dirname(createRequire(import.meta.url).resolve('chart.js'));
 const CHART_JS_FILES = ['chart.umd.min.js', 'chart.umd.min.js.map'];
+/** libphonenumber-js's browser bundle: phone numbers written as people of their country write them. */
+const phoneBundleDir = join(dirname(createRequire(import.meta.url).resolve('libphonenumber-js')), 'bundle');
+const PHONE_FILES = ['libphonenumber-min.js', 'libphonenumber-min.js.map'];
 
 const LATEST_CALLS_LIMIT = 20;
 
@@ -34,7 +39,9 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   router.get('/dashboard', (req, res) => {
     const today = localDay(config.timeZone, Date.now());
     const range = parseDashboardRange(req.query, today);
-    res.type('html').send(renderDashboardPage({ range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone }));
+    res.type('html').send(renderDashboardPage({
+      range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone, nav: renderNav(principalOf(res), '/dashboard'),
+    }));
   });
 
   // The page shows callers to people: mask them here, so full numbers never reach the browser.
@@ -57,6 +64,12 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
     router.get(`/dashboard/assets/${file}`, (_req, res) => {
       revalidateAssets(res);
       res.sendFile(join(chartJsDir, file));
+    });
+  }
+  for (const file of PHONE_FILES) {
+    router.get(`/dashboard/assets/${file}`, (_req, res) => {
+      revalidateAssets(res);
+      res.sendFile(join(phoneBundleDir, file));
     });
   }
   router.use('/dashboard/assets', express.static(publicDir, { index: false, fallthrough: true, setHeaders: revalidateAssets }));

@@ -2,6 +2,7 @@
 // the pools are big enough, and qualified ad-click calls as a Google Ads import file. Mounted
 // behind requireAdmin.
 
+import { requirePermission } from '../../security/admin-auth.js';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
@@ -83,7 +84,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     res.json({ pools: await store.dni.listPools() });
   });
 
-  router.put('/api/pools/:id', express.json({ limit: '64kb' }), async (req, res) => {
+  router.put('/api/pools/:id', requirePermission('numbers'), express.json({ limit: '64kb' }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the pool as application/json');
     const pool = parsePoolBody(parsePoolId(String(req.params.id)), req.body);
     const existed = (await store.dni.listPools()).some((p) => p.id === pool.id);
@@ -96,7 +97,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     res.status(existed ? 200 : 201).json(pool);
   });
 
-  router.delete('/api/pools/:id', async (req, res) => {
+  router.delete('/api/pools/:id', requirePermission('numbers'), async (req, res) => {
     if (!(await store.dni.deletePool(parsePoolId(String(req.params.id))))) throw new HttpError('not_found', 'no such pool');
     res.status(204).end();
   });

@@ -1,5 +1,6 @@
 // The report API: campaign figures as JSON and CSV, calls per day, the hour-of-week grid, and
-// every call matching the /api/calls filters as CSV. Mounted behind requireAdmin.
+// every call matching the /api/calls filters as CSV. Mounted behind requireSignIn;
+// callers are masked in the calls CSV for roles that may not see them.
 
 import { Router, type Response } from 'express';
 import type { Config } from '../../config.js';
@@ -12,6 +13,8 @@ import {
 } from '../../domain/reports.js';
 import type { CallStore, TimeRange } from '../../store/call-store.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseTime, parseTimeZone } from './admin-query.js';
+import { callerFor } from './call-json.js';
+import { principalOf } from '../../security/admin-auth.js';
 
 const FIGURE_COLUMNS = [
   'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
@@ -133,11 +136,12 @@ export function reportRoutes(store: CallStore, config: Readonly<Config>): Router
   router.get('/api/calls.csv', async (req, res) => {
     // Every matching call, page after page: `limit` sizes /api/calls pages and means nothing here.
     const query = { ...parseCallQuery({ ...req.query, limit: undefined }, config.timeZone), limit: MAX_PAGE_SIZE };
+    const caller = callerFor(principalOf(res).role);
     startCsv(res, 'calls.csv');
     res.write(CALL_CSV_HEADER);
     while (!res.destroyed) {
       const page = await store.listCalls(query);
-      if (!res.write(page.calls.map(callCsvLine).join(''))) await writable(res);
+      if (!res.write(page.calls.map((call) => callCsvLine({ ...call, caller: caller(call.caller) })).join(''))) await writable(res);
       if (!page.nextCursor) break;
       query.cursor = page.nextCursor;
     }

@@ -200,6 +200,43 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's 22.
+    version: 19,
+    name: 'users, sessions and API tokens',
+    sql: `
+      CREATE TABLE users (
+        id text COLLATE "C" PRIMARY KEY,
+        username text COLLATE "C" NOT NULL UNIQUE,
+        role text NOT NULL CHECK (role IN ('owner', 'manager', 'viewer')),
+        password_hash text NOT NULL,
+        disabled boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL
+      );
+      CREATE TABLE credentials (
+        token_hash text COLLATE "C" PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        user_id text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('session', 'token')),
+        label text,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz
+      );
+      CREATE INDEX credentials_by_user ON credentials (user_id);
+    `,
+  },
+  {
+    // As SQLite's 23.
+    version: 20,
+    name: 'call-back marks',
+    sql: `
+      CREATE TABLE call_backs (
+        call_uuid text COLLATE "C" PRIMARY KEY REFERENCES calls (uuid),
+        marked_at timestamptz NOT NULL,
+        marked_by text
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

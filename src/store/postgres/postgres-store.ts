@@ -22,6 +22,7 @@ import {
 import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
 import { applyDeltas, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout } from './postgres-reports.js';
+import { PostgresTeam } from './postgres-team.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -255,9 +256,11 @@ export class PostgresStore implements CallStore {
   readonly #excess: ExcessLog;
   readonly reports: PostgresReports;
   #closed: Promise<void> | null = null;
+  readonly team: PostgresTeam;
 
   constructor(pool: pg.Pool, logger: Logger) {
     this.#pool = pool;
+    this.team = new PostgresTeam(pool);
     this.#excess = new ExcessLog(logger);
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
     this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
@@ -494,6 +497,8 @@ export class PostgresStore implements CallStore {
     if (query.trackingNumber !== undefined) where.push(`tracking_number = ${param(query.trackingNumber)}`);
     if (query.campaign === null) where.push('campaign IS NULL');
     else if (query.campaign !== undefined) where.push(`campaign = ${param(query.campaign)}`);
+    if (query.outcome !== undefined) where.push(`outcome = ${param(query.outcome)}`);
+    if (query.caller !== undefined) where.push(`caller = ${param(query.caller)}`);
     if (query.since) where.push(`started_at >= ${param(query.since)}`);
     if (query.until) where.push(`started_at < ${param(query.until)}`);
     if (query.cursor) where.push(`(started_at, uuid) < (${param(query.cursor.startedAt)}, ${param(query.cursor.uuid)})`);

@@ -345,4 +345,43 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Team logins (domain/team.ts). Sessions and API tokens share one table: each is a secret
+    // its holder presents, kept only as its SHA-256, and revoking either is deleting its row.
+    version: 22,
+    name: 'users, sessions and API tokens',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'manager', 'viewer')),
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE credentials (
+        token_hash TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'token')),
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX credentials_by_user ON credentials (user_id);
+    `,
+  },
+  {
+    // Missed calls someone called back; the list of calls to return finds a caller's later
+    // answered call through calls_by_caller.
+    version: 23,
+    name: 'call-back marks',
+    sql: `
+      CREATE TABLE call_backs (
+        call_uuid TEXT PRIMARY KEY REFERENCES calls (uuid),
+        marked_at INTEGER NOT NULL,
+        marked_by TEXT
+      );
+    `,
+  },
 ];

@@ -30,6 +30,14 @@ export class SqliteCallList {
       where.push('campaign = @campaign');
       params.campaign = query.campaign;
     }
+    if (query.outcome !== undefined) {
+      where.push('outcome = @outcome');
+      params.outcome = query.outcome;
+    }
+    if (query.caller !== undefined) {
+      where.push('caller = @caller');
+      params.caller = query.caller;
+    }
     if (query.since) {
       where.push('started_at >= @since');
       params.since = query.since.getTime();

@@ -22,6 +22,7 @@ import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteDniStore } from './sqlite-dni-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
+import { SqliteTeam } from './sqlite-team.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
 /**
@@ -90,9 +91,11 @@ export class SqliteStore implements CallStore {
   readonly #buckets: SqliteBucketWriter;
   readonly #checkpointer: Checkpointer | null;
   readonly #excess: ExcessLog;
+  readonly team: SqliteTeam;
 
   constructor(db: Database.Database, checkpointer: Checkpointer | null, logger: Logger) {
     this.#db = db;
+    this.team = new SqliteTeam(db);
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
     this.dni = new SqliteDniStore(db);

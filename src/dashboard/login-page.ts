@@ -1,0 +1,41 @@
+// The login page: username and password, posted as a plain form (it works without script).
+
+import { escapeHtml } from './html.js';
+
+export interface LoginPage {
+  /** Where to go once signed in (a dashboard path). */
+  next: string;
+  failed: boolean;
+}
+
+export function renderLoginPage({ next, failed }: LoginPage): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <meta name="color-scheme" content="light">
+  <title>Sign in · call-tracker</title>
+  <link rel="icon" href="/login/assets/icon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/login/assets/dashboard.css">
+  <link rel="stylesheet" href="/login/assets/pages.css">
+</head>
+<body class="login-body">
+  <main class="login-card">
+    <h1>Sign in to call-tracker</h1>
+    ${failed ? '<p class="form-error" role="alert" id="login-error">Wrong username or password, or too many attempts.</p>' : ''}
+    <form method="post" action="/login" class="stack-form">
+      <input type="hidden" name="next" value="${escapeHtml(next)}">
+      <label class="field-row" for="username">Username</label>
+      <input id="username" name="username" autocomplete="username" required autofocus${failed ? ' aria-describedby="login-error"' : ''}>
+      <label class="field-row" for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required>
+      <button type="submit" class="button">Sign in</button>
+    </form>
+    <p class="muted login-alt">Owner with the server's ADMIN_TOKEN? <a href="/dashboard?auth=basic">Use the browser's password prompt</a> (any username, the token as password).</p>
+  </main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,49 @@
+// The numbers page: every tracking number with its campaign, forwarding, whisper and route; for
+// roles that may change them, a form whose fields show the API's validation messages beside them.
+
+export function renderNumbersMain(canEdit: boolean): string {
+  const form = !canEdit ? '' : `
+    <section class="panel" aria-labelledby="number-form-title">
+      <h2 id="number-form-title">Add or change a number</h2>
+      <form id="number-form" class="grid-form" novalidate>
+        ${field('number', 'Tracking number', 'text', 'The Vonage number, in international form: +44 7700 900101', 'tel')}
+        ${field('campaign', 'Campaign', 'text', 'What the number advertises, e.g. Radio spot')}
+        ${field('forwardTo', 'Forward to', 'text', 'Empty: the business phone (PROXY_TO_NUMBER) or the route’s destinations', 'tel')}
+        ${field('whisper', 'Whisper', 'text', 'Read to whoever answers, before the caller is connected')}
+        <div class="form-field form-field-wide">
+          <label for="field-route">Route (JSON)</label>
+          <textarea id="field-route" name="route" rows="5" aria-describedby="hint-route error-route" spellcheck="false"></textarea>
+          <p class="field-hint" id="hint-route">Opening hours, destinations and the closed action, as the numbers API takes them (README, Routing). Empty: none.</p>
+          <p class="field-error" id="error-route" role="status"></p>
+        </div>
+        <p class="form-error" id="form-error" role="alert" hidden></p>
+        <div class="form-actions">
+          <button type="submit" class="button" id="number-save">Save number</button>
+          <button type="reset" class="button button-quiet">Clear</button>
+        </div>
+      </form>
+    </section>`;
+  return `
+    <section class="panel" aria-labelledby="numbers-list-title">
+      <header class="panel-head"><h2 id="numbers-list-title">Tracking numbers</h2></header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="numbers-list-title">
+        <table class="data-table" id="numbers-list">
+          <thead><tr>
+            <th scope="col">Tracking number</th><th scope="col">Campaign</th><th scope="col">Forwards to</th>
+            <th scope="col">Whisper</th><th scope="col">Route</th>${canEdit ? '<th scope="col"><span class="visually-hidden">Actions</span></th>' : ''}
+          </tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p class="panel-state" id="numbers-state" role="status"></p>
+    </section>${form}`;
+}
+
+function field(name: string, label: string, type: string, hint: string, inputMode?: string): string {
+  return `<div class="form-field">
+          <label for="field-${name}">${label}</label>
+          <input id="field-${name}" name="${name}" type="${type}"${inputMode ? ` inputmode="${inputMode}"` : ''} aria-describedby="hint-${name} error-${name}">
+          <p class="field-hint" id="hint-${name}">${hint}</p>
+          <p class="field-error" id="error-${name}" role="status"></p>
+        </div>`;
+}

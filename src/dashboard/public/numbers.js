@@ -1,0 +1,92 @@
+// The numbers page: lists the tracking numbers and, for roles that may, saves and removes them
+// through the numbers API (PUT/DELETE /api/numbers/:number).
+'use strict';
+
+(() => {
+  const { api, phone, el, showFormError, showPageError, canEditNumbers } = window.dashboard;
+  const tbody = /** @type {HTMLElement} */ (document.querySelector('#numbers-list tbody'));
+  const state = /** @type {HTMLElement} */ (document.getElementById('numbers-state'));
+  const form = /** @type {HTMLFormElement | null} */ (document.getElementById('number-form'));
+
+  /** @param {any} route */
+  function describeRoute(route) {
+    if (!route) return 'rings the forwarding number';
+    const destinations = route.destinations?.length ?? 0;
+    return [destinations ? `${destinations} destination${destinations === 1 ? '' : 's'}` : null, route.hours ? 'opening hours' : null,
+      route.strategy ?? null].filter(Boolean).join(', ') || 'route set';
+  }
+
+  /** @param {any} entry */
+  function fill(entry) {
+    if (!form) return;
+    const set = (name, value) => { /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value = value ?? ''; };
+    set('number', phone(entry.number));
+    set('campaign', entry.campaign);
+    set('forwardTo', entry.forwardTo ? phone(entry.forwardTo) : '');
+    set('whisper', entry.whisper);
+    set('route', entry.route ? JSON.stringify(entry.route, null, 2) : '');
+    showFormError(form);
+    /** @type {HTMLElement} */ (form.elements.namedItem('campaign')).focus();
+  }
+
+  async function load() {
+    try {
+      const { numbers } = await api('/api/numbers');
+      tbody.replaceChildren(...numbers.map((entry) => {
+        const cells = [
+          el('th', { text: phone(entry.number), attrs: { scope: 'row' } }),
+          el('td', { text: entry.campaign ?? '(no campaign)' }),
+          el('td', { text: entry.forwardTo ? phone(entry.forwardTo) : 'business phone' }),
+          el('td', { text: entry.whisper ?? '–' }),
+          el('td', { text: describeRoute(entry.route) }),
+        ];
+        if (canEditNumbers) {
+          const edit = el('button', { className: 'button button-quiet', text: 'Edit', attrs: { type: 'button', 'aria-label': `Edit ${phone(entry.number)}` } });
+          edit.addEventListener('click', () => fill(entry));
+          const remove = el('button', { className: 'button button-quiet', text: 'Remove', attrs: { type: 'button', 'aria-label': `Remove ${phone(entry.number)}` } });
+          remove.addEventListener('click', async () => {
+            if (!confirm(`Remove ${phone(entry.number)}? Its calls stay in the reports.`)) return;
+            try {
+              await api(`/api/numbers/${entry.number}`, { method: 'DELETE' });
+              await load();
+            } catch (error) {
+              showPageError(error.message);
+            }
+          });
+          cells.push(el('td', { className: 'actions' }, [edit, remove]));
+        }
+        return el('tr', { attrs: { 'data-number': entry.number } }, cells);
+      }));
+      state.textContent = numbers.length ? '' : 'No tracking numbers yet.';
+    } catch (error) {
+      showPageError(`The numbers could not be loaded: ${error.message}`);
+    }
+  }
+
+  form?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value.trim();
+    showFormError(form);
+    const number = value('number').replace(/[^\d+]/g, '');
+    if (!number) return showFormError(form, '"number" is needed: the Vonage number, e.g. +44 7700 900101');
+    let route = null;
+    if (value('route')) {
+      try {
+        route = JSON.parse(value('route'));
+      } catch {
+        return showFormError(form, '"route" is not valid JSON');
+      }
+    }
+    const body = { campaign: value('campaign') || null, forwardTo: value('forwardTo') || null, whisper: value('whisper') || null, route };
+    try {
+      await api(`/api/numbers/${encodeURIComponent(number.replace(/^\+/, ''))}`, { method: 'PUT', body });
+      form.reset();
+      await load();
+    } catch (error) {
+      // The API names the route's inner fields "route.…": show those beside the route.
+      showFormError(form, error instanceof Error ? new Error(error.message.replace(/^"route\./, '"route .')) : error);
+    }
+  });
+
+  load();
+})();

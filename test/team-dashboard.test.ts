@@ -1,0 +1,259 @@
+// The dashboard as a team uses it, in real Chromium: each role signs in and sees only what it may,
+// the API refuses what a role may not do, numbers are managed in the page, new calls arrive
+// without a reload, missed calls are called back, and axe-core finds no serious violation.
+
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { CallEvent } from '../src/domain/calls.js';
+import type { Role } from '../src/domain/team.js';
+import { ARTIFACTS_DIR, launchChromium, watchPageProblems } from './helpers/browser.js';
+import { assertValidNcco } from './helpers/ncco-schema.js';
+import { BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
+
+const LAPTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844 };
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const PASSWORD = 'correct horse battery';
+const PEOPLE: Record<Role, string> = { owner: 'olivia', manager: 'manny', viewer: 'vera' };
+const MISSED_CALLER = '447700900777';
+
+// page.evaluate has no timeout of its own: a hung request must fail the suite, not stall the run.
+describe('the dashboard for a team', { timeout: 180_000 }, () => {
+  let service: TestService;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  const adminJson = (path: string, method: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, { method, headers: { ...service.admin, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  before(async () => {
+    service = await startTestService();
+    for (const [role, username] of Object.entries(PEOPLE)) {
+      const res = await adminJson('/api/users', 'POST', { username, password: PASSWORD, role });
+      assert.equal(res.status, 201, await res.text());
+    }
+    // A missed call from a caller nobody has answered since.
+    const startedAt = new Date(Date.now() - 3_600_000);
+    await service.store.recordCalls([{
+      uuid: 'missed-1', conversationUuid: 'CON-missed-1', trackingNumber: '447700900101', caller: MISSED_CALLER, campaign: 'Radio spot',
+      forwardTo: BUSINESS_PHONE, startedAt,
+    }]);
+    const event = (legUuid: string, status: string, seconds: number, direction: CallEvent['direction']): CallEvent => ({
+      legUuid, conversationUuid: 'CON-missed-1', status, occurredAt: new Date(startedAt.getTime() + seconds * 1000), direction, durationSeconds: null,
+    });
+    await service.store.recordEvents([event('missed-1', 'started', 0, 'inbound'), event('missed-1-out', 'busy', 3, 'outbound'), event('missed-1', 'completed', 4, 'inbound')]);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await service?.stop();
+  });
+
+  /** A browser of its own, signed in through the login page as the role's person. */
+  async function signIn(role: Role, viewport = LAPTOP, options: { bypassCSP?: boolean } = {}): Promise<{ page: Page; context: BrowserContext }> {
+    const context = await browser.newContext({ viewport, reducedMotion: 'reduce', ...options });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${service.url}/dashboard/numbers`);
+    assert.match(page.url(), /\/login\?next=%2Fdashboard%2Fnumbers$/, 'a visit without a session goes to the login page');
+    await page.getByLabel('Username').fill(PEOPLE[role]);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/dashboard\/numbers$/);
+    return { page, context };
+  }
+
+  /** A request made from inside the page, with its cookie, and with the page's CSRF token unless told otherwise. */
+  function fromPage(page: Page, path: string, method: string, body?: unknown, withCsrf = true) {
+    return page.evaluate(async ({ path, method, body, withCsrf }) => {
+      const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (withCsrf) headers['x-csrf-token'] = csrf;
+      const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: await res.text() };
+    }, { path, method, body, withCsrf });
+  }
+
+  const navLinks = (page: Page) => page.locator('.site-nav a').allInnerTexts();
+
+  test('the session cookie is HttpOnly and SameSite, and a wrong password is refused', async () => {
+    const res = await fetch(`${service.url}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vera', password: PASSWORD }),
+    });
+    assert.equal(res.status, 200);
+    const cookie = res.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^call_tracker_session=/);
+    assert.match(cookie, /HttpOnly/i);
+    assert.match(cookie, /SameSite=Lax/i);
+    assert.doesNotMatch(cookie, /Secure/i, 'plain HTTP from a client: no Secure flag');
+    const wrong = await fetch(`${service.url}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vera', password: 'not the password' }),
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal((await fetch(`${service.url}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: PASSWORD }),
+    })).status, 401);
+    assert.ok(!service.logger.lines.some((line) => JSON.stringify(line).includes(PASSWORD)), 'no password in the logs');
+  });
+
+  test('each role sees only the pages it may use, and the API refuses the rest', async () => {
+    const owner = await signIn('owner');
+    assert.deepEqual(await navLinks(owner.page), ['Overview', 'Calls', 'Missed calls', 'Numbers', 'Team', 'My tokens']);
+    assert.equal(await owner.page.locator('#number-form').count(), 1);
+
+    const manager = await signIn('manager');
+    assert.deepEqual(await navLinks(manager.page), ['Overview', 'Calls', 'Missed calls', 'Numbers', 'My tokens']);
+    assert.equal(await manager.page.locator('#number-form').count(), 1);
+    assert.equal((await fromPage(manager.page, '/api/users', 'GET')).status, 403);
+
+    const viewer = await signIn('viewer');
+    assert.deepEqual(await navLinks(viewer.page), ['Overview', 'Calls', 'Missed calls', 'Numbers', 'My tokens']);
+    assert.equal(await viewer.page.locator('#number-form').count(), 0, 'no form to change numbers');
+    assert.equal((await viewer.page.goto(`${service.url}/dashboard/team`))?.status(), 403);
+    assert.equal((await fromPage(viewer.page, '/api/users', 'POST', { username: 'mallory', password: PASSWORD, role: 'owner' })).status, 403);
+    assert.equal((await fromPage(viewer.page, '/api/calls?caller=447700900777', 'GET')).status, 403, 'a viewer may not search by caller');
+  });
+
+  test('an owner adds a number in the page, a viewer sees it, and the viewer cannot change it', async () => {
+    const { page } = await signIn('owner');
+    const problems = watchPageProblems(page);
+    await page.getByLabel('Tracking number', { exact: true }).fill('+44 7700 900555');
+    await page.getByLabel('Campaign').fill('Spring mailer');
+    await page.getByLabel('Forward to').fill('not a phone');
+    await page.getByRole('button', { name: 'Save number' }).click();
+    // The API's message, beside the field it names.
+    await page.locator('#error-forwardTo').filter({ hasText: /forwardTo/ }).waitFor();
+    assert.equal(await page.getByLabel('Forward to').getAttribute('aria-invalid'), 'true');
+    problems.failedRequests.length = 0;
+    problems.consoleErrors.length = 0;
+
+    await page.getByLabel('Forward to').fill('+44 7700 900001');
+    await page.getByLabel('Whisper').fill('Spring mailer call');
+    await page.getByRole('button', { name: 'Save number' }).click();
+    await page.locator('#numbers-list tr[data-number="447700900555"]').waitFor();
+    assert.match(await page.locator('#numbers-list tr[data-number="447700900555"]').innerText(), /\+44 7700 900555\s+Spring mailer\s+\+44 7700 900001/);
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+
+    const viewer = await signIn('viewer');
+    await viewer.page.locator('#numbers-list tr[data-number="447700900555"]').waitFor();
+    assert.match(await viewer.page.locator('#numbers-list tr[data-number="447700900555"]').innerText(), /Spring mailer/);
+    assert.equal(await viewer.page.getByRole('button', { name: /Remove/ }).count(), 0);
+    const put = await fromPage(viewer.page, '/api/numbers/447700900555', 'PUT', { campaign: 'Hijacked' });
+    assert.equal(put.status, 403);
+    assert.equal(JSON.parse(put.body).error, 'forbidden');
+    assert.equal((await fromPage(viewer.page, '/api/numbers/447700900555', 'DELETE')).status, 403);
+    assert.equal((await fromPage(viewer.page, '/api/block-list', 'PUT', { numbers: [] })).status, 403);
+    const numbers = await (await fetch(`${service.url}/api/numbers`, { headers: service.admin })).json();
+    assert.equal(numbers.numbers.find((n: { number: string }) => n.number === '447700900555')?.campaign, 'Spring mailer');
+  });
+
+  test('a change made with the session cookie but without the CSRF token is refused', async () => {
+    const { page } = await signIn('owner');
+    const without = await fromPage(page, '/api/numbers/447700900556', 'PUT', { campaign: 'Forged' }, false);
+    assert.equal(without.status, 403);
+    assert.match(JSON.parse(without.body).message, /x-csrf-token/);
+    const withToken = await fromPage(page, '/api/numbers/447700900556', 'PUT', { campaign: 'Real' });
+    assert.equal(withToken.status, 201);
+  });
+
+  test('a new call appears on an open calls page without a reload', async () => {
+    const { page } = await signIn('manager');
+    const problems = watchPageProblems(page);
+    await page.goto(`${service.url}/dashboard/calls`);
+    await page.locator('#live-state').filter({ hasText: 'Live' }).waitFor();
+    const uuid = vonageUuid('live');
+    const answer = await fetch(`${service.url}/track-call?${new URLSearchParams({
+      to: '447700900555', from: '447700900888', uuid, conversation_uuid: `CON-${uuid}`,
+    })}`);
+    assert.equal(answer.status, 200);
+    assertValidNcco(await answer.json());
+    const row = page.locator(`#calls-list tr[data-uuid="${uuid}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    assert.match(await row.innerText(), /Spring mailer[\s\S]*\+44 7700 900555[\s\S]*\+44 7700 900888/);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-calls-laptop.png'), fullPage: true });
+    assert.deepEqual(problems.consoleErrors, []);
+  });
+
+  test("a missed call's call-back link holds the full number for a manager and is absent for a viewer", async () => {
+    const manager = await signIn('manager');
+    await manager.page.goto(`${service.url}/dashboard/missed`);
+    const link = manager.page.locator('#missed-list tr[data-uuid="missed-1"] a.call-back');
+    await link.waitFor();
+    assert.equal(await link.getAttribute('href'), `tel:+${MISSED_CALLER}`);
+    assert.equal(await link.innerText(), '+44 7700 900777');
+    await Promise.all([
+      manager.page.waitForResponse((res) => res.url().endsWith('/called-back') && res.status() === 200),
+      manager.page.getByLabel('called back').check(),
+    ]);
+
+    const viewer = await signIn('viewer', PHONE);
+    await viewer.page.goto(`${service.url}/dashboard/missed`);
+    const row = viewer.page.locator('#missed-list tr[data-uuid="missed-1"]');
+    await row.waitFor();
+    assert.equal(await row.locator('a').count(), 0);
+    assert.doesNotMatch(await row.innerText(), /900777|7700 900 777/);
+    assert.match(await row.innerText(), /•+777/);
+    assert.match(await row.innerText(), /yes/, 'the viewer sees it was called back');
+    await viewer.page.screenshot({ path: join(ARTIFACTS_DIR, 'team-missed-phone.png'), fullPage: true });
+    const api = JSON.parse((await fromPage(viewer.page, '/api/calls/to-return', 'GET')).body);
+    assert.ok(api.calls.every((c: { caller: string }) => !c.caller.includes('900777')));
+    assert.equal((await fromPage(viewer.page, '/api/calls/missed-1/called-back', 'DELETE')).status, 403);
+  });
+
+  test('an owner ends a user\'s sessions and disables them; personal tokens carry the role', async () => {
+    const viewer = await signIn('viewer');
+    await viewer.page.goto(`${service.url}/dashboard/account`);
+    await viewer.page.getByLabel('Label').fill('nightly export');
+    await viewer.page.getByRole('button', { name: 'Make a token' }).click();
+    const token = await viewer.page.locator('#new-token-value').innerText();
+    assert.match(token, /^ctk_[\w-]{43}$/);
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 200);
+    assert.equal((await fetch(`${service.url}/api/numbers/447700900555`, { method: 'DELETE', headers: bearer })).status, 403);
+
+    const owner = await signIn('owner');
+    await owner.page.goto(`${service.url}/dashboard/team`);
+    await owner.page.getByRole('button', { name: 'Sign out everywhere: vera' }).click();
+    await owner.page.locator('#users-state').filter({ hasText: 'signed out everywhere' }).waitFor();
+    assert.equal((await fromPage(viewer.page, '/api/calls', 'GET')).status, 401, 'the session ended');
+    assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 200, 'tokens stay');
+
+    await owner.page.getByRole('button', { name: 'Disable vera' }).click();
+    await owner.page.locator('#users-list tr[data-user="vera"]').filter({ hasText: 'disabled' }).waitFor();
+    assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 401, "a disabled user's tokens stop working");
+    const login = await fetch(`${service.url}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vera', password: PASSWORD }),
+    });
+    assert.equal(login.status, 401);
+    await owner.page.getByRole('button', { name: 'Enable vera' }).click();
+    await owner.page.locator('#users-list tr[data-user="vera"]').filter({ hasText: 'active' }).waitFor();
+    await owner.page.screenshot({ path: join(ARTIFACTS_DIR, 'team-team-laptop.png'), fullPage: true });
+  });
+
+  test('axe-core finds no serious or critical violation on any page, at laptop and phone widths', async () => {
+    const pages = ['/dashboard', '/dashboard/calls', '/dashboard/missed', '/dashboard/numbers', '/dashboard/team', '/dashboard/account'];
+    for (const [name, viewport] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+      // axe is injected as a script of its own, which the pages' CSP would refuse.
+      const { page } = await signIn('owner', viewport, { bypassCSP: true });
+      for (const path of [...pages, '/login']) {
+        await page.goto(`${service.url}${path}`);
+        await page.waitForLoadState('networkidle');
+        await page.addScriptTag({ path: AXE_SCRIPT });
+        const violations = await page.evaluate(async () => {
+          const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+          const results = await axe.run(document);
+          return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+        });
+        assert.deepEqual(violations, [], `${path} at ${name} width`);
+        const file = path === '/dashboard' ? 'overview' : path.split('/').pop();
+        await page.screenshot({ path: join(ARTIFACTS_DIR, `team-${file}-${name}.png`), fullPage: true });
+      }
+    }
+  });
+});
