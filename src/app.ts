@@ -43,6 +43,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   // Repeated query keys become arrays, which the parsers refuse; nested objects are never built.
   app.set('query parser', 'simple');
+  // A TLS proxy on this machine (nginx, the ngrok agent) says the request came over TLS, so the
+  // session cookie is marked Secure (req.secure); nobody else can say so.
+  app.set('trust proxy', 'loopback');
   if (deps.accessLog) app.use(deps.accessLog);
 
   addWebhookRoutes(app, tracker, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));

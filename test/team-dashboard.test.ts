@@ -11,6 +11,7 @@ import type { CallEvent } from '../src/domain/calls.js';
 import type { Role } from '../src/domain/team.js';
 import { ARTIFACTS_DIR, launchChromium, watchPageProblems } from './helpers/browser.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
+import { FAILED_LOGINS_PER_WINDOW } from '../src/security/login-limiter.js';
 import { BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
 
 const LAPTOP = { width: 1366, height: 768 };
@@ -99,6 +100,23 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: PASSWORD }),
     })).status, 401);
     assert.ok(!service.logger.lines.some((line) => JSON.stringify(line).includes(PASSWORD)), 'no password in the logs');
+  });
+
+  test('failed logins are limited per address: the right password too is refused once an address has failed too often', async () => {
+    const login = (password: string, address: string) => fetch(`${service.url}/login`, {
+      method: 'POST',
+      // The server sits behind a proxy on this machine as far as it knows: the proxy names the client.
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ username: 'manny', password }),
+    });
+    const guesser = '203.0.113.9';
+    const statuses: number[] = [];
+    for (let i = 0; i <= FAILED_LOGINS_PER_WINDOW; i++) statuses.push((await login(`guess ${i} of many`, guesser)).status);
+    assert.deepEqual(statuses, [...new Array(FAILED_LOGINS_PER_WINDOW).fill(401), 429]);
+    const refused = await login(PASSWORD, guesser);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal((await login(PASSWORD, '203.0.113.10')).status, 200, 'another address is not held back');
   });
 
   test('each role sees only the pages it may use, and the API refuses the rest', async () => {

@@ -32,6 +32,6 @@ export function renderCallsMain(canSeeCallers: boolean): string {
         </table>
       </div>
       <p class="panel-state" id="calls-state" role="status"></p>
-      <button type="button" class="button button-quiet" id="calls-more" hidden>Show older calls</button>
+      <button type="button" class="button button-plain" id="calls-more" hidden>Show older calls</button>
     </section>`;
 }

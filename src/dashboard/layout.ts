@@ -24,7 +24,7 @@ export function renderNav(principal: Principal, current: DashboardPath): string 
     `<li><a href="${page.path}"${page.path === current ? ' aria-current="page"' : ''}>${page.label}</a></li>`).join('');
   const who = principal.user ? escapeHtml(principal.user.username) : 'ADMIN_TOKEN';
   const signOut = principal.user
-    ? `<form method="post" action="/logout" class="sign-out"><button type="submit" class="button button-quiet">Sign out</button></form>`
+    ? `<form method="post" action="/logout" class="sign-out"><button type="submit" class="button button-plain">Sign out</button></form>`
     : '';
   return `<nav class="site-nav" aria-label="Dashboard pages">
       <ul>${links}</ul>

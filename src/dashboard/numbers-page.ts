@@ -19,7 +19,7 @@ export function renderNumbersMain(canEdit: boolean): string {
         <p class="form-error" id="form-error" role="alert" hidden></p>
         <div class="form-actions">
           <button type="submit" class="button" id="number-save">Save number</button>
-          <button type="reset" class="button button-quiet">Clear</button>
+          <button type="reset" class="button button-plain">Clear</button>
         </div>
       </form>
     </section>`;

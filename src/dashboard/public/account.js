@@ -12,7 +12,7 @@
     try {
       const { tokens } = await api('/api/me/tokens');
       tbody.replaceChildren(...tokens.map((token) => {
-        const revoke = el('button', { className: 'button button-quiet', text: 'Revoke', attrs: { type: 'button', 'aria-label': `Revoke ${token.label}` } });
+        const revoke = el('button', { className: 'button button-plain', text: 'Revoke', attrs: { type: 'button', 'aria-label': `Revoke ${token.label}` } });
         revoke.addEventListener('click', async () => {
           try {
             await api(`/api/me/tokens/${token.id}`, { method: 'DELETE' });

@@ -41,9 +41,9 @@
           el('td', { text: describeRoute(entry.route) }),
         ];
         if (canEditNumbers) {
-          const edit = el('button', { className: 'button button-quiet', text: 'Edit', attrs: { type: 'button', 'aria-label': `Edit ${phone(entry.number)}` } });
+          const edit = el('button', { className: 'button button-plain', text: 'Edit', attrs: { type: 'button', 'aria-label': `Edit ${phone(entry.number)}` } });
           edit.addEventListener('click', () => fill(entry));
-          const remove = el('button', { className: 'button button-quiet', text: 'Remove', attrs: { type: 'button', 'aria-label': `Remove ${phone(entry.number)}` } });
+          const remove = el('button', { className: 'button button-plain', text: 'Remove', attrs: { type: 'button', 'aria-label': `Remove ${phone(entry.number)}` } });
           remove.addEventListener('click', async () => {
             if (!confirm(`Remove ${phone(entry.number)}? Its calls stay in the reports.`)) return;
             try {

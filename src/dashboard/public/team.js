@@ -26,7 +26,7 @@
       ROLES.map((r) => el('option', { text: r, attrs: r === user.role ? { value: r, selected: '' } : { value: r } }))));
     role.addEventListener('change', () => act(() => api(`/api/users/${user.id}`, { method: 'PATCH', body: { role: role.value } }), `${user.username} is now ${role.value}.`));
     const button = (text, label, action, done) => {
-      const b = el('button', { className: 'button button-quiet', text, attrs: { type: 'button', 'aria-label': label } });
+      const b = el('button', { className: 'button button-plain', text, attrs: { type: 'button', 'aria-label': label } });
       b.addEventListener('click', () => act(action, done));
       return b;
     };

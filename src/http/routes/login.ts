@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { renderLoginPage } from '../../dashboard/login-page.js';
 import type { Logger } from '../../logger.js';
 import { sessionSecretOf, SESSION_COOKIE } from '../../security/admin-auth.js';
+import { clientAddress } from '../../security/address-limiter.js';
 import { hashToken, issueCredential, SESSION_HOURS } from '../../security/credentials.js';
 import { unusablePasswordHash, verifyPassword } from '../../security/passwords.js';
 import { adminSecurityHeaders } from '../../security/security-headers.js';
@@ -64,7 +65,7 @@ export function loginRoutes(team: TeamStore, failedLogins: RequestHandler, logge
     // An unknown user costs a password check too, so the answer's timing does not tell who exists.
     const valid = await verifyPassword(password, user?.passwordHash ?? (await unusablePasswordHash()));
     if (!user || !valid || user.disabled) {
-      logger.info('login refused', { address: req.ip });
+      logger.info('login refused', { address: clientAddress(req) });
       res.status(401);
       if (wantsJson(req)) res.json({ error: 'unauthorized', message: 'wrong username or password' });
       else res.type('html').send(renderLoginPage({ next, failed: true }));
