@@ -398,7 +398,7 @@ describe('the dashboard', () => {
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    const address = new URL('/dashboard', service.url);
+    const address = new URL('/dashboard?auth=basic', service.url);
     address.username = 'marketing';
     address.password = ADMIN_TOKEN;
     await page.goto(address.href);
@@ -420,7 +420,7 @@ describe('the dashboard', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.route('**/api/report?*', (route) => route.fulfill({ status: 401, json: { error: 'unauthorized', message: 'admin credentials required' } }));
-    await page.goto(`${service.url}/dashboard`);
+    await page.goto(withBasicPrompt('/dashboard'));
     await waitForFigures(page, 'failed');
     const banner = await page.locator('#load-error').innerText();
     assert.match(banner, /login was refused \(401\)/);
