@@ -83,11 +83,11 @@ describe('the report API', () => {
     assert.deepEqual(report.rows.map((r: { campaign: string | null }) => r.campaign), ['Radio', '=HYPERLINK("http://evil")', null]);
     assert.deepEqual(report.rows[0], {
       campaign: 'Radio', trackingNumbers: ['442071234001'], calls: 2, uniqueCallers: 1, firstTimeCallers: 0,
-      answered: 1, missed: 1, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
+      answered: 1, missed: 1, blocked: 0, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
     });
     assert.deepEqual(report.totals, {
       campaign: null, trackingNumbers: ['442071234001', '442071234002', '442071234003'], calls: 4, uniqueCallers: 1,
-      firstTimeCallers: 0, answered: 3, missed: 1, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
+      firstTimeCallers: 0, answered: 3, missed: 1, blocked: 0, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
       qualifiedCalls: 2,
     });
   });
@@ -128,13 +128,13 @@ describe('the report API', () => {
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="call-report-\d{8}T\d{6}Z-21000101T000000Z\.csv"$/);
     const records = parseCsv(await res.text());
     assert.deepEqual(records[0], [
-      'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'answerRate',
+      'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked', 'answerRate',
       'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
     ]);
     assert.deepEqual(records.slice(1), [
-      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0.5', '90', '90', '1'],
-      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '1', '90', '90', '1'],
-      ['', '442071234003', '1', '1', '0', '1', '0', '1', '30', '30', '0'],
+      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0', '0.5', '90', '90', '1'],
+      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '0', '1', '90', '90', '1'],
+      ['', '442071234003', '1', '1', '0', '1', '0', '0', '1', '30', '30', '0'],
     ]);
   });
 

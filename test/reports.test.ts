@@ -33,7 +33,7 @@ const NUMBERS = [
 ];
 const REASSIGNED_AT = WINDOW_START + Math.floor(WINDOW_DAYS / 2) * DAY_MS + 5 * HOUR_MS;
 
-type Flow = FlowName | 'still ringing' | 'still talking';
+type Flow = FlowName | 'still ringing' | 'still talking' | 'blocked';
 const FLOWS: Flow[] = ['answered', 'answered', 'answered', 'busy', 'timeout', 'unanswered', 'caller hangs up while ringing', 'still ringing', 'still talking'];
 
 /** What a call is, known independently of any store: the truth the reports are checked against. */
@@ -43,7 +43,7 @@ interface TrueCall {
   campaign: string | null;
   caller: string | null;
   startedAt: number;
-  outcome: 'answered' | 'missed' | 'in_progress';
+  outcome: 'answered' | 'missed' | 'in_progress' | 'blocked';
   /** Talk time; null while an answered call is still going. */
   durationSeconds: number | null;
 }
@@ -70,15 +70,23 @@ function generateCalls(seed: number): Generated {
     previousStart = startedAt;
     const caller = random() < 0.1 ? null : random() < 0.3 ? pick(callers.slice(0, 6)) : pick(callers);
     const campaign = line.laterCampaign !== undefined && startedAt >= REASSIGNED_AT ? line.laterCampaign : line.campaign;
-    const flow = pick(FLOWS);
+    const picked = pick(FLOWS);
+    // Every other call still ringing is a blocked one instead: both draw nothing more from the
+    // seeded sequence, so the rest of the mix stays as it was.
+    const flow: Flow = picked === 'still ringing' && i % 2 === 0 ? 'blocked' : picked;
     const script = scriptCall(
-      caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' ? 'answered' : flow,
+      caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' || flow === 'blocked' ? 'answered' : flow,
       line.number, caller, startedAt,
     );
     const events = script.events.map((body) => ({ ...body }));
     let outcome: TrueCall['outcome'] = script.expected.outcome;
     let durationSeconds: number | null = script.expected.durationSeconds;
-    if (flow === 'still ringing') {
+    if (flow === 'blocked') {
+      // A blocked caller hears a message on their own leg and is never connected.
+      events.splice(0, events.length, ...events.filter((e) => e.direction === 'inbound'));
+      outcome = 'blocked';
+      durationSeconds = null;
+    } else if (flow === 'still ringing') {
       events.splice(5);
       outcome = 'in_progress';
       durationSeconds = null;
@@ -94,7 +102,7 @@ function generateCalls(seed: number): Generated {
     generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds });
     const inbound: InboundCall = {
       uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
-      forwardTo: '447700900000', startedAt: new Date(startedAt),
+      forwardTo: '447700900000', startedAt: new Date(startedAt), ...(outcome === 'blocked' && { blocked: true }),
     };
     if (random() < 0.25) {
       generated.imported.push({
@@ -146,6 +154,7 @@ const earlier = (a: TrueCall, b: TrueCall) => a.startedAt - b.startedAt || (a.uu
 function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set<TrueCall>, qualifiedCallSeconds: number): ReportRow {
   const answered = calls.filter((c) => c.outcome === 'answered');
   const missed = calls.filter((c) => c.outcome === 'missed').length;
+  const blocked = calls.filter((c) => c.outcome === 'blocked').length;
   const totalDurationSeconds = answered.reduce((sum, c) => sum + (c.durationSeconds ?? 0), 0);
   return {
     campaign,
@@ -155,6 +164,7 @@ function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set
     firstTimeCallers: calls.filter((c) => firstCalls.has(c)).length,
     answered: answered.length,
     missed,
+    blocked,
     answerRate: answered.length + missed === 0 ? null : answered.length / (answered.length + missed),
     averageDurationSeconds: answered.length === 0 ? null : totalDurationSeconds / answered.length,
     totalDurationSeconds,
@@ -301,6 +311,7 @@ for (const backend of BACKENDS) {
     test('the seeded mix holds what the figures must handle', () => {
       assert.ok(truth.some((c) => c.caller === null), 'withheld callers');
       assert.ok(truth.some((c) => c.outcome === 'in_progress'), 'calls in progress');
+      assert.ok(truth.some((c) => c.outcome === 'blocked'), 'blocked callers');
       assert.ok(truth.some((c) => c.outcome === 'answered' && c.durationSeconds === null), 'answered calls still talking');
       assert.ok(new Set(truth.map((c) => c.caller)).size < truth.length / 3, 'repeat callers');
       assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');

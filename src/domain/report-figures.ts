@@ -4,7 +4,7 @@
 // call changes; reports sum the widest buckets that fit their range, and compute the partial
 // slots at a range's edges from the calls with this same function.
 //
-// To add an outcome figure (say `blocked`): add its name to FIGURES and one line to
+// To add an outcome figure (say voicemail): add its name to FIGURES and one line to
 // contributionOf; each SQL store adds the column (named by bucket-sql.ts's figureColumn) in a
 // migration that also empties report_bucket_settings' threshold, so the buckets are rebuilt.
 // To add a dimension (say the destination that answered): add it to HistoriedCall, BucketKey and
@@ -47,7 +47,7 @@ export function withLifecycle(call: HistoriedCall, lifecycle: Pick<CallLifecycle
 
 /** The figures every bucket holds; the stores name their columns after them. */
 export const FIGURES = [
-  'calls', 'answered', 'missed', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
+  'calls', 'answered', 'missed', 'blocked', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 export type Figures = Record<Figure, number>;
@@ -83,6 +83,7 @@ export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number
     calls: 1,
     answered: answered ? 1 : 0,
     missed: call.outcome === 'missed' ? 1 : 0,
+    blocked: call.outcome === 'blocked' ? 1 : 0,
     talkSeconds,
     qualified: isQualifiedCall(call, qualifiedCallSeconds) ? 1 : 0,
     firstTime: known && call.prevAnyAt === null ? 1 : 0,

@@ -33,6 +33,8 @@ export interface ReportRow {
   firstTimeCallers: number;
   answered: number;
   missed: number;
+  /** Calls from a blocked caller, never connected: in `calls`, neither answered nor missed. */
+  blocked: number;
   /** answered ÷ (answered + missed); null when both are 0. In-progress calls are in `calls` only. */
   answerRate: number | null;
   /** totalDurationSeconds ÷ answered; null when no call was answered. */
@@ -188,6 +190,7 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
     firstTimeCallers: figures.firstTime,
     answered: figures.answered,
     missed: figures.missed,
+    blocked: figures.blocked,
     answerRate: decided === 0 ? null : figures.answered / decided,
     averageDurationSeconds: figures.answered === 0 ? null : figures.talkSeconds / figures.answered,
     totalDurationSeconds: figures.talkSeconds,

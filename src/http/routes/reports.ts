@@ -14,7 +14,7 @@ import type { CallStore, TimeRange } from '../../store/call-store.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseTime, parseTimeZone } from './admin-query.js';
 
 const FIGURE_COLUMNS = [
-  'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
+  'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked',
   'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
 ] as const;
 const REPORT_COLUMNS: Record<ReportGrouping, readonly string[]> = {
@@ -64,7 +64,7 @@ function reportRowCells(row: ReportRow | NumberReportRow, groupBy: ReportGroupin
     ? [row.trackingNumber, row.campaign]
     : [row.campaign, row.trackingNumbers.join(' ')];
   return [
-    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed,
+    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed, row.blocked,
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
     row.totalDurationSeconds, row.qualifiedCalls,

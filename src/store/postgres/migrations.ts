@@ -200,6 +200,15 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's 24: blocked calls become a report figure, and the buckets are rebuilt.
+    version: 21,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked bigint NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

@@ -345,4 +345,14 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Blocked calls become a report figure; emptying the threshold makes the store rebuild the
+    // buckets from the calls when it opens the database.
+    version: 24,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];
