@@ -33,6 +33,9 @@ const NUMBERS = [
 ];
 const REASSIGNED_AT = WINDOW_START + Math.floor(WINDOW_DAYS / 2) * DAY_MS + 5 * HOUR_MS;
 
+/** The phones calls are forwarded to; each call rings one, chosen by its position. */
+const DESTINATIONS = ['447700900000', '447700900001', '447700900002'];
+
 type Flow = FlowName | 'still ringing' | 'still talking' | 'blocked';
 const FLOWS: Flow[] = ['answered', 'answered', 'answered', 'busy', 'timeout', 'unanswered', 'caller hangs up while ringing', 'still ringing', 'still talking'];
 
@@ -46,6 +49,8 @@ interface TrueCall {
   outcome: 'answered' | 'missed' | 'in_progress' | 'blocked';
   /** Talk time; null while an answered call is still going. */
   durationSeconds: number | null;
+  /** The destination that answered; null when none has. */
+  answeredBy: string | null;
 }
 
 interface Generated {
@@ -78,7 +83,8 @@ function generateCalls(seed: number): Generated {
       caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' || flow === 'blocked' ? 'answered' : flow,
       line.number, caller, startedAt,
     );
-    const events = script.events.map((body) => ({ ...body }));
+    const destination = DESTINATIONS[i % DESTINATIONS.length]!;
+    const events = script.events.map((body): Record<string, string> => (body.direction === 'outbound' ? { ...body, to: destination } : { ...body }));
     let outcome: TrueCall['outcome'] = script.expected.outcome;
     let durationSeconds: number | null = script.expected.durationSeconds;
     if (flow === 'blocked') {
@@ -99,14 +105,15 @@ function generateCalls(seed: number): Generated {
       const forwardedCompleted = events.find((e) => e.status === 'completed' && e.direction === 'outbound')!;
       forwardedCompleted.duration = String(durationSeconds);
     }
-    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds });
+    const answeredBy = outcome === 'answered' ? destination : null;
+    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds, answeredBy });
     const inbound: InboundCall = {
       uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
       forwardTo: '447700900000', startedAt: new Date(startedAt), ...(outcome === 'blocked' && { blocked: true }),
     };
     if (random() < 0.25) {
       generated.imported.push({
-        ...inbound, outcome, durationSeconds, answeredAt: outcome === 'answered' ? new Date(startedAt + 6000) : null,
+        ...inbound, outcome, durationSeconds, answeredBy, answeredAt: outcome === 'answered' ? new Date(startedAt + 6000) : null,
         endedAt: null, inboundStatus: null, forwardedStatus: null,
       });
     } else {
@@ -227,6 +234,21 @@ function expectedNumberRows(truth: TrueCall[], since: number, until: number, qua
     .sort((a, b) => b.calls - a.calls || (a.trackingNumber < b.trackingNumber ? -1 : a.trackingNumber > b.trackingNumber ? 1 : 0) || compareCampaigns(a.campaign, b.campaign));
 }
 
+/**
+ * Destination rows: one per destination that answered, and one (answeredBy null) for the calls
+ * nobody answered; distinct callers are per campaign and number only.
+ */
+function expectedDestinationRows(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+  const { firstCalls } = expectedFirstCalls(truth);
+  const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
+  return [...new Set(inRange.map((c) => c.answeredBy))]
+    .map((answeredBy) => {
+      const { campaign: _, ...row } = expectedRow(null, inRange.filter((c) => c.answeredBy === answeredBy), firstCalls, qualifiedCallSeconds);
+      return { answeredBy, ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
+}
+
 const generated = generateCalls(SEED);
 const truth = generated.truth;
 const sortedStarts = [...new Set(truth.map((c) => c.startedAt))].sort((a, b) => a - b);
@@ -312,6 +334,7 @@ for (const backend of BACKENDS) {
       assert.ok(truth.some((c) => c.caller === null), 'withheld callers');
       assert.ok(truth.some((c) => c.outcome === 'in_progress'), 'calls in progress');
       assert.ok(truth.some((c) => c.outcome === 'blocked'), 'blocked callers');
+      assert.deepEqual(new Set(truth.map((c) => c.answeredBy)), new Set([...DESTINATIONS, null]), 'every destination answers some calls');
       assert.ok(truth.some((c) => c.outcome === 'answered' && c.durationSeconds === null), 'answered calls still talking');
       assert.ok(new Set(truth.map((c) => c.caller)).size < truth.length / 3, 'repeat callers');
       assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');
@@ -333,6 +356,13 @@ for (const backend of BACKENDS) {
         const report = await getIn('UTC', '/api/report', since, until, { groupBy: 'number' });
         assert.deepEqual({ rows: report.rows, totals: report.totals }, {
           rows: expectedNumberRows(truth, since, until, 60), totals: expectedReport(truth, since, until, 60).totals,
+        });
+      });
+
+      test(`the report by the destination that answered matches the definitions over a range ${label}`, async () => {
+        const report = await getIn('UTC', '/api/report', since, until, { groupBy: 'destination' });
+        assert.deepEqual({ rows: report.rows, totals: report.totals }, {
+          rows: expectedDestinationRows(truth, since, until, 60), totals: expectedReport(truth, since, until, 60).totals,
         });
       });
 
