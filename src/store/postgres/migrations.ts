@@ -200,6 +200,27 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's 24: blocked calls become a report figure, and the buckets are rebuilt.
+    version: 21,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked bigint NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // As SQLite's 25: buckets keyed also by the destination that answered, rebuilt from the calls.
+    version: 22,
+    name: 'report buckets by the destination that answered',
+    sql: `
+      TRUNCATE report_buckets;
+      ALTER TABLE report_buckets ADD COLUMN destination_key text COLLATE "C" NOT NULL,
+        DROP CONSTRAINT report_buckets_pkey,
+        ADD PRIMARY KEY (width, slot, campaign_key, number_key, destination_key);
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

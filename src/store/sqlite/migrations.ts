@@ -345,4 +345,44 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Blocked calls become a report figure; emptying the threshold makes the store rebuild the
+    // buckets from the calls when it opens the database.
+    version: 24,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // Buckets keyed also by the destination that answered (calls.answered_by; '' for nobody).
+    // SQLite cannot change a primary key, so the table is made again; emptying the threshold
+    // makes the store rebuild it from the calls when it opens the database.
+    version: 25,
+    name: 'report buckets by the destination that answered',
+    sql: `
+      DROP TABLE report_buckets;
+      CREATE TABLE report_buckets (
+        width INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        campaign_key TEXT NOT NULL,
+        number_key TEXT NOT NULL,
+        destination_key TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        missed INTEGER NOT NULL,
+        blocked INTEGER NOT NULL,
+        talk_seconds INTEGER NOT NULL,
+        qualified INTEGER NOT NULL,
+        first_time INTEGER NOT NULL,
+        new_to_campaign INTEGER NOT NULL,
+        new_to_number INTEGER NOT NULL,
+        PRIMARY KEY (width, slot, campaign_key, number_key, destination_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX report_buckets_by_number ON report_buckets (number_key, slot) WHERE width = 1;
+      CREATE INDEX report_buckets_by_campaign ON report_buckets (campaign_key, slot) WHERE width = 1;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
 import {
-  ADD_ON_CONFLICT, bucketSumRowToSum, bucketSumSql, campaignKey, FIGURE_COLUMNS, numberKey,
+  ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
 } from '../bucket-sql.js';
 import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
@@ -67,8 +67,8 @@ export class SqliteBucketWriter {
       setPrevious: db.prepare<Named>(`
         UPDATE calls SET prev_any_at = @prevAnyAt, prev_campaign_at = @prevCampaignAt, prev_number_at = @prevNumberAt WHERE uuid = @uuid`),
       add: db.prepare<unknown[]>(`
-        INSERT INTO report_buckets (width, slot, campaign_key, number_key, ${FIGURE_COLUMNS.join(', ')})
-        VALUES (?, ?, ?, ?, ${FIGURE_COLUMNS.map(() => '?').join(', ')}) ${ADD_ON_CONFLICT}`),
+        INSERT INTO report_buckets (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].join(', ')})
+        VALUES (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].map(() => '?').join(', ')}) ${ADD_ON_CONFLICT}`),
     };
   }
 
@@ -79,7 +79,10 @@ export class SqliteBucketWriter {
 
   apply(deltas: BucketDeltas): void {
     for (const { key, figures } of deltas.nonZero()) {
-      this.#statements.add.run(key.width, key.slot, campaignKey(key.campaign), numberKey(key.trackingNumber), ...FIGURES.map((figure) => figures[figure]));
+      this.#statements.add.run(
+        key.width, key.slot, campaignKey(key.campaign), numberKey(key.trackingNumber), destinationKey(key.destination),
+        ...FIGURES.map((figure) => figures[figure]),
+      );
     }
   }
 

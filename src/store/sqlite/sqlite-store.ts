@@ -167,7 +167,7 @@ export class SqliteStore implements CallStore {
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
-        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null,
+        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
         prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
@@ -188,7 +188,7 @@ export class SqliteStore implements CallStore {
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
+        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
       return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
