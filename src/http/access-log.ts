@@ -70,10 +70,14 @@ const stdoutWriter: WriteLines = (chunk) => {
   process.stdout.write(chunk);
 };
 
+/** A caller's number in the path of the callers' data routes; the log shows the route instead. */
+const CALLER_PATH = /^\/api\/callers\/[^/]*/;
+
 function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.replace(CALLER_PATH, '/api/callers/:number');
 }
 
 /** What the log notes as a request arrives, kept in res.locals for its line. */
