@@ -14,6 +14,7 @@ import morgan from 'morgan';
 import type { AccessLogTarget } from '../config.js';
 import type { Logger } from '../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeOpenFilePrivate } from '../security/private-files.js';
+import { pathForLog } from './log-path.js';
 
 /** Past this many characters waiting, the lines are written without waiting for the turn to end. */
 const FLUSH_AT_CHARS = 64 * 1024;
@@ -70,14 +71,11 @@ const stdoutWriter: WriteLines = (chunk) => {
   process.stdout.write(chunk);
 };
 
-/** A caller's number in the path of the callers' data routes; the log shows the route instead. */
-const CALLER_PATH = /^\/api\/callers\/[^/]*/;
-
 function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return path.replace(CALLER_PATH, '/api/callers/:number');
+  return pathForLog(path);
 }
 
 /** What the log notes as a request arrives, kept in res.locals for its line. */
