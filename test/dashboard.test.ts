@@ -447,7 +447,7 @@ describe('the dashboard', () => {
 
   test('the webhooks panel lists each subscription with its deliveries, and its button sends a test event', async () => {
     const { page: emptyPage } = await openDashboard(LAPTOP);
-    assert.equal(await emptyPage.locator('#webhooks-panel [data-state]').innerText(), 'No webhook subscriptions: add one with POST /api/webhooks.');
+    await emptyPage.locator('#webhooks-panel [data-state]', { hasText: 'No webhook subscriptions: add one with POST /api/webhooks.' }).waitFor();
     const receiver = new WebhookReceiver([{ status: 500 }]);
     const port = await receiver.listen();
     try {
@@ -464,12 +464,12 @@ describe('the dashboard', () => {
         `http://127.0.0.1:${port}/crm`, 'call.completed, call.missed', 'Enabled', 'None yet', '–',
       ]);
       await row.locator('button').click();
-      await row.locator('button').getByText('Test event queued').waitFor();
+      await row.locator('button', { hasText: 'Test event queued' }).waitFor();
       // The first attempt gets a 500; the retry 5 s later gets through.
       await receiver.until(() => receiver.accepted.some((event) => event.type === 'webhook.test'));
       assert.equal(receiver.forged.length, 0);
       await page.reload();
-      await page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"] td.cell-deliveries`).getByText('1 delivered').waitFor();
+      await page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"] td.cell-deliveries`, { hasText: '1 delivered' }).waitFor();
       await page.locator('#webhooks-panel').screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-webhooks.png') });
       assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
     } finally {

@@ -16,6 +16,8 @@ const POLL_MS = 500;
 /** Longer than a send can take (its timeout), so a live worker's claim never lapses mid-send. */
 export const LEASE_MS = 60_000;
 const BATCH = 20;
+/** A stop waits this long for sends under way; those still going are sent again after their lease. */
+const STOP_WAIT_MS = 2000;
 
 export interface DeliveryWorkerOptions {
   /** The retry schedule; tests shorten it. */
@@ -61,12 +63,19 @@ export class DeliveryWorker {
     return this.#polling;
   }
 
-  /** Stops polling and waits for the sends under way; what is left is sent by the next start. */
+  /**
+   * Stops polling and waits a little for the sends under way, so a slow receiver cannot hold up
+   * a shutdown; what is left is sent by the next start (or another instance) after its lease.
+   */
   async stop(): Promise<void> {
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     if (this.#refreshTimer) clearInterval(this.#refreshTimer);
     this.#pollTimer = this.#refreshTimer = null;
-    await this.#polling;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#polling, new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+    })]);
+    clearTimeout(timer);
   }
 
   async #refresh(): Promise<void> {
