@@ -225,6 +225,29 @@ export function renderDashboardPage(page: DashboardPage): string {
       <p class="table-note" id="block-list-note"></p>
       ${panelState()}
     </section>
+
+    <section class="panel span-6" id="webhooks-panel" aria-labelledby="webhooks-title">
+      <header class="panel-head">
+        <h2 id="webhooks-title">Outgoing webhooks</h2>
+        <p class="panel-hint">Subscriptions are set through the webhooks API; their latest deliveries</p>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="webhooks-title">
+        <table class="data-table" id="webhooks-table">
+          <thead>
+            <tr>
+              <th scope="col">Receiver</th>
+              <th scope="col">Events</th>
+              <th scope="col">State</th>
+              <th scope="col">Latest deliveries</th>
+              <th scope="col">Last problem</th>
+              <th scope="col">Test</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      ${panelState()}
+    </section>
   </main>
 
   <footer class="footnote">

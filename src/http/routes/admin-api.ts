@@ -7,6 +7,7 @@ import { HttpError, badRequest } from '../http-error.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
+import { recordAdminChange } from '../audit.js';
 import { callToJson, encodeCursor } from './call-json.js';
 import { parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
@@ -74,12 +75,15 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     const entry = parseTrackingNumberBody(number, req.body);
     const existed = directory.lookup(number) !== undefined;
     await directory.save(entry);
+    // Not the route itself: its block list may hold callers' numbers, which erasure must reach.
+    await recordAdminChange(store, res, 'number.saved', number, { campaign: entry.campaign, forwardTo: entry.forwardTo, routed: entry.route !== null });
     res.status(existed ? 200 : 201).json(entry);
   });
 
   router.delete('/api/numbers/:number', async (req, res) => {
     const number = parseNumberParam('number', String(req.params.number));
     if (!(await directory.delete(number))) throw new HttpError('not_found', `${number} is not a configured tracking number`);
+    await recordAdminChange(store, res, 'number.deleted', number);
     res.status(204).end();
   });
 
@@ -91,6 +95,8 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the block list as application/json');
     const list = parseBlockList(req.body);
     await directory.saveBlockList(list);
+    // The list holds callers' numbers: the entry says how many, not which.
+    await recordAdminChange(store, res, 'block-list.saved', null, { numbers: list.numbers.length, prefixes: list.prefixes.length, withheld: list.withheld });
     res.json(list);
   });
 

@@ -8,7 +8,7 @@
 // longer count at, and none is lost to a rebuild.
 
 import type pg from 'pg';
-import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
+import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
@@ -150,7 +150,15 @@ export class PostgresReports implements ReportStore {
 
   async callSpan(): Promise<TimeRange | null> {
     const { rows } = await this.pool.query<{ earliest: Date | null; latest: Date | null }>({
-      name: 'call-span', text: 'SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls',
+      // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
+      // width 1, span every slot that had calls). least() and greatest() skip NULLs.
+      name: 'call-span',
+      text: `
+        SELECT least(c.earliest, b.earliest) AS earliest, greatest(c.latest, b.latest) AS latest
+        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
+          (SELECT to_timestamp(min(slot) * $1::bigint / 1000.0) AS earliest,
+            to_timestamp(((max(slot) + 1) * $1::bigint - 1) / 1000.0) AS latest FROM report_buckets WHERE width = 1) AS b`,
+      values: [SLOT_MS],
     });
     const span = rows[0];
     if (!span?.earliest || !span.latest) return null;

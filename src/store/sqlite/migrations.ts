@@ -346,6 +346,64 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    // Outgoing webhooks (src/webhooks/): subscriptions, and the outbox of deliveries, one row per
+    // event and subscription, written in the transaction of the call change that causes it.
+    // next_attempt_at is both when a pending delivery is due and, while a worker holds it, when
+    // its claim lapses.
+    version: 19,
+    name: 'webhook subscriptions and outbox',
+    sql: `
+      CREATE TABLE webhook_subscriptions (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        event_types TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        event_id TEXT NOT NULL,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        call_uuid TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        last_status_code INTEGER,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        PRIMARY KEY (event_id, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id, created_at);
+    `,
+  },
+  {
+    version: 20,
+    name: 'audit log of admin changes',
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Erasure and retention find the deliveries about a call, and retention the oldest ones.
+    version: 21,
+    name: 'webhook deliveries by call and by age',
+    sql: `
+      CREATE INDEX webhook_deliveries_by_call ON webhook_deliveries (call_uuid);
+      CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at);
+    `,
+  },
+  {
     // Blocked calls become a report figure; emptying the threshold makes the store rebuild the
     // buckets from the calls when it opens the database.
     version: 24,

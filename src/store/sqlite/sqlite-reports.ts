@@ -3,7 +3,7 @@
 // is report-figures.ts's contributionOf; nothing here says what a figure counts.
 
 import type Database from 'better-sqlite3';
-import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
+import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
@@ -186,8 +186,13 @@ export class SqliteReports implements ReportStore {
       allCalls: db.prepare<[], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls`),
       // Two subqueries: SQLite answers a lone min() or max() from the end of calls_by_time, but
       // scans the table for both in one SELECT.
-      span: db.prepare<[], { earliest: number | null; latest: number | null }>(
-        'SELECT (SELECT min(started_at) FROM calls) AS earliest, (SELECT max(started_at) FROM calls) AS latest'),
+      // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
+      // width 1, span every slot that had calls). SQLite's min() and max() of NULL are NULL.
+      span: db.prepare<{ slotMs: number }, { earliest: number | null; latest: number | null }>(`
+        SELECT min(coalesce(c.earliest, b.earliest), coalesce(b.earliest, c.earliest)) AS earliest,
+          max(coalesce(c.latest, b.latest), coalesce(b.latest, c.latest)) AS latest
+        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
+          (SELECT min(slot) * @slotMs AS earliest, (max(slot) + 1) * @slotMs - 1 AS latest FROM report_buckets WHERE width = 1) AS b`),
     };
     // Every bucket again from the calls, through the same contributions as the writes.
     this.#rebuild = db.transaction((seconds: number) => {
@@ -219,7 +224,7 @@ export class SqliteReports implements ReportStore {
   }
 
   async callSpan(): Promise<TimeRange | null> {
-    const span = this.#statements.span.get();
+    const span = this.#statements.span.get({ slotMs: SLOT_MS });
     if (!span || span.earliest === null || span.latest === null) return null;
     return { since: new Date(span.earliest), until: new Date(span.latest + 1) };
   }
