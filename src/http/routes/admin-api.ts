@@ -5,6 +5,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { HttpError, badRequest } from '../http-error.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
+import { normalisePhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { recordAdminChange } from '../audit.js';
@@ -23,6 +24,13 @@ const numberBodySchema = z.strictObject({
   route: routeSchema.nullable().optional(),
 });
 
+/** Where calls ring: a diallable number (the NCCO schema wants 10 to 15 digits), not any digits. */
+function parseForwardTo(raw: string): string {
+  const number = normalisePhoneNumber(raw);
+  if (number === null) throw badRequest('"forwardTo" must be a phone number in international form such as +44 7700 900001');
+  return number;
+}
+
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
@@ -36,7 +44,7 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   return {
     number,
     campaign: fields.campaign ?? null,
-    forwardTo: fields.forwardTo == null ? null : parseNumberParam('forwardTo', fields.forwardTo),
+    forwardTo: fields.forwardTo == null ? null : parseForwardTo(fields.forwardTo),
     whisper: fields.whisper ?? null,
     route: fields.route ?? null,
   };
