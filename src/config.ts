@@ -42,6 +42,10 @@ export interface Config {
   dniAllowedOrigins: string[];
   /** New number holds one client address may take per hour: a bot cannot drain a pool. */
   dniHoldsPerAddressPerHour: number;
+  /** Lets webhook subscriptions reach loopback and private addresses (a receiver on this host or LAN). */
+  webhookAllowPrivate: boolean;
+  /** Calls older than this many days are deleted; null keeps them for ever. */
+  callRetentionDays: number | null;
 }
 
 export class ConfigError extends Error {
@@ -227,6 +231,11 @@ const schema = z.object({
   SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
   DNI_ALLOWED_ORIGINS: originList,
   DNI_HOLDS_PER_ADDRESS_PER_HOUR: integer('DNI_HOLDS_PER_ADDRESS_PER_HOUR', 1, 1_000_000, 20),
+  WEBHOOK_ALLOW_PRIVATE: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be true or false' }).default('false'),
+  ),
+  CALL_RETENTION_DAYS: z.preprocess(emptyAsUndefined, integer('CALL_RETENTION_DAYS', 1, 36_500, 0)),
 }).superRefine((vars, ctx) => {
   // Unsigned, anyone can forge calls and events and learn where each number forwards.
   if (vars.NODE_ENV === 'production' && vars.VONAGE_SIGNATURE_SECRET === undefined && !vars.ALLOW_UNSIGNED_WEBHOOKS) {
@@ -270,5 +279,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     spoolMaxBytes: vars.SPOOL_MAX_BYTES,
     dniAllowedOrigins: vars.DNI_ALLOWED_ORIGINS,
     dniHoldsPerAddressPerHour: vars.DNI_HOLDS_PER_ADDRESS_PER_HOUR,
+    webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+    // 0 is the schema's "unset": the range refuses it as a value.
+    callRetentionDays: vars.CALL_RETENTION_DAYS === 0 ? null : vars.CALL_RETENTION_DAYS,
   });
 }

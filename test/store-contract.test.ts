@@ -336,15 +336,15 @@ for (const backend of BACKENDS) {
       assert.equal(report.rows.length, 3);
       assert.deepEqual(byCampaign.get('Radio'), {
         campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
-        answered: 2, missed: 1, totalDurationSeconds: 110, qualifiedCalls: 1,
+        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1,
       });
       assert.deepEqual(byCampaign.get(null), {
         campaign: null, trackingNumbers: ['442079460033'], calls: 1, uniqueCallers: 0, firstTimeCallers: 0,
-        answered: 0, missed: 1, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
       });
       assert.deepEqual(byCampaign.get('Print'), {
         campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
-        answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
       });
       assert.equal(report.totals.uniqueCallers, 3);
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import type { Credential, UserRecord } from '../src/domain/team.js';
+import { newErasureMarker } from '../src/privacy/erasure.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { BACKENDS } from './helpers/store-backends.js';
 
@@ -127,6 +128,14 @@ for (const backend of BACKENDS) {
       assert.equal(marked?.call.caller, alice);
       await store.team.unmarkCalledBack('a-missed');
       assert.equal((await store.team.listCallsToReturn(range, 100)).find((c) => c.call.uuid === 'a-missed')?.calledBack, null);
+
+      await recordCall(store, 'd-missed', '447700900204', 7, 'missed');
+      await store.eraseCaller('447700900204', newErasureMarker());
+      assert.deepEqual((await store.team.listCallsToReturn(range, 100)).map((c) => c.call.uuid), ['c-missed-2', 'c-missed-1', 'a-missed'], 'an erased caller cannot be rung back');
+
+      await store.team.markCalledBack({ callUuid: 'a-missed', markedAt, markedBy: 'manny' });
+      assert.equal(await store.deleteCallsBefore(new Date(base + 1.5 * HOUR_MS), 100), 2, 'retention removes a called-back call with its mark');
+      assert.deepEqual((await store.team.listCallsToReturn(range, 100)).map((c) => c.call.uuid), ['c-missed-2', 'c-missed-1']);
     });
 
     test('calls are listed by outcome and by caller', async () => {

@@ -6,12 +6,14 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * reports: figures and calls (callers masked); callers: callers' full numbers and call-backs;
- * numbers: tracking numbers, routes and the block list; team: users, their sessions and tokens.
+ * numbers: tracking numbers, routes and the block list; team: users, their sessions and tokens;
+ * account: what leaves or removes the business's data (outgoing webhooks, a caller's export and
+ * erasure) and the audit log.
  */
-export type Permission = 'reports' | 'callers' | 'numbers' | 'team';
+export type Permission = 'reports' | 'callers' | 'numbers' | 'team' | 'account';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: ['reports', 'callers', 'numbers', 'team'],
+  owner: ['reports', 'callers', 'numbers', 'team', 'account'],
   manager: ['reports', 'callers', 'numbers'],
   viewer: ['reports'],
 };

@@ -9,6 +9,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { can, type Permission, type Role, type User } from '../domain/team.js';
 import { HttpError } from '../http/http-error.js';
 import type { TeamStore } from '../store/team-store.js';
+import { ADMIN_TOKEN_ACTOR, setActor } from './actor.js';
 import { API_TOKEN_PREFIX, csrfTokenOf, hashToken, secretsEqual } from './credentials.js';
 
 export const SESSION_COOKIE = 'call_tracker_session';
@@ -114,6 +115,7 @@ export function requireSignIn({ adminToken, team, now = () => new Date() }: Sign
     res.locals.principal = identified;
     // Pages and answers with callers' numbers must not linger in shared caches.
     res.set('Cache-Control', 'no-store');
+    setActor(res, identified.user === null ? ADMIN_TOKEN_ACTOR : `user:${identified.user.id}`);
     next();
   };
 }

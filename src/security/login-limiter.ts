@@ -1,7 +1,8 @@
-// Slows down guessing of ADMIN_TOKEN: an address that fails to log in too often is refused for a
-// while, with 429 and Retry-After. Only failed logins count, so an admin at work is never limited.
+// Slows down guessing of ADMIN_TOKEN, API tokens and passwords at the login page: an address that fails to log in too often is refused for a
+// while, with 429 and Retry-After. Only credentials that fail count, so an admin at work (and a
+// browser's first request, which presents none and is answered with the login prompt) is never limited.
 
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +12,8 @@ import { clientAddress } from './address-limiter.js';
 export const FAILED_LOGINS_PER_WINDOW = 20;
 export const FAILED_LOGIN_WINDOW_MS = 15 * 60_000;
 
+const isLoginAttempt = (req: Request) => req.method === 'POST' && req.originalUrl.split('?', 1)[0] === '/login';
+
 export function limitFailedLogins(logger: Logger): RequestHandler {
   return rateLimit({
     windowMs: FAILED_LOGIN_WINDOW_MS,
@@ -19,6 +22,9 @@ export function limitFailedLogins(logger: Logger): RequestHandler {
     // Per client, as a proxy on this machine forwards it (clientAddress), IPv6 by its /56.
     keyGenerator: (req) => ipKeyGenerator(clientAddress(req)),
     validate: { xForwardedForHeader: false },
+    // A request with no credentials is a browser asking for the login page or prompt, not a
+    // guess; the login form's POST always presents some (a session cookie is no guess either).
+    skip: (req) => req.get('authorization') === undefined && !isLoginAttempt(req),
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     standardHeaders: 'draft-7',

@@ -6,6 +6,7 @@ import type { CallBack, Credential, User, UserRecord } from '../domain/team.js';
 import type { TimeRange } from './call-store.js';
 import { compareNewestFirst } from './call-order.js';
 import type { CallToReturn, TeamStore, UserChanges } from './team-store.js';
+import { ERASED_CALLER_PREFIX } from '../privacy/erasure.js';
 
 const withoutHash = ({ passwordHash: _, ...user }: UserRecord): User => structuredClone(user);
 
@@ -88,7 +89,7 @@ export class MemoryTeam implements TeamStore {
       lastAnswered.set(call.caller, Math.max(lastAnswered.get(call.caller) ?? -Infinity, call.startedAt.getTime()));
     }
     return calls
-      .filter((c) => c.outcome === 'missed' && c.caller !== null && c.startedAt >= range.since && c.startedAt < range.until)
+      .filter((c) => c.outcome === 'missed' && c.caller !== null && !c.caller.startsWith(ERASED_CALLER_PREFIX) && c.startedAt >= range.since && c.startedAt < range.until)
       .filter((c) => (lastAnswered.get(c.caller!) ?? -Infinity) <= c.startedAt.getTime())
       .sort(compareNewestFirst)
       .slice(0, limit)

@@ -35,8 +35,8 @@ export interface TeamStore {
   deleteSessions(userId: string): Promise<number>;
 
   /**
-   * Missed calls started in the range whose caller is known and has no answered call started
-   * after it, newest first, at most `limit`.
+   * Missed calls started in the range whose caller is known (not withheld, not erased) and has no
+   * answered call started after it, newest first, at most `limit`.
    */
   listCallsToReturn(range: TimeRange, limit: number): Promise<CallToReturn[]>;
   /** Marks a call as called back (again: the mark is replaced); false when the call is unknown. */

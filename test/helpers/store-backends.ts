@@ -1,5 +1,5 @@
-// The stores every contract suite runs against (memory, SQLite, PostgreSQL), narrowed with
-// STORE=memory, STORE=sqlite, STORE=postgres (or a comma-separated list).
+// Every store backend, for suites run unchanged against each (store-contract.test.ts and the
+// webhook store's). Narrow them with STORE=memory, STORE=sqlite, STORE=postgres (or a list).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -40,9 +40,12 @@ function attributionToJson(a: CallAttribution): AttributionJson {
   };
 }
 
+/** Callers as recorded: for those allowed to see them, and for what the owner sends out (webhooks). */
+export const fullCaller = (caller: string | null): string | null => caller;
+
 /** How a role sees callers: in full with the callers permission, masked otherwise. */
 export function callerFor(role: Role): (caller: string | null) => string | null {
-  return can(role, 'callers') ? (caller) => caller : maskPhoneNumber;
+  return can(role, 'callers') ? fullCaller : maskPhoneNumber;
 }
 
 /** `showCaller` masks the caller for roles that may not see it. */

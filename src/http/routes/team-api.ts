@@ -1,5 +1,6 @@
 // The team API: users and their roles (owners only), ending a user's sessions, and each user's
-// own personal API tokens. Mounted behind requireSignIn.
+// own personal API tokens. Mounted behind requireSignIn. Every change is in the audit log, which
+// names users by id and tokens by id, never a password or a token.
 
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';
@@ -8,7 +9,9 @@ import { ROLES, type Credential, type User } from '../../domain/team.js';
 import { principalOf, requirePermission } from '../../security/admin-auth.js';
 import { issueCredential } from '../../security/credentials.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../security/passwords.js';
+import type { CallStore } from '../../store/call-store.js';
 import type { TeamStore } from '../../store/team-store.js';
+import { recordAdminChange } from '../audit.js';
 import { badRequest, HttpError } from '../http-error.js';
 import { describeIssue, printable } from './route-body.js';
 
@@ -44,7 +47,8 @@ async function assertUserExists(team: TeamStore, id: string): Promise<User> {
   return user;
 }
 
-export function teamApiRoutes(team: TeamStore): Router {
+export function teamApiRoutes(store: CallStore): Router {
+  const { team } = store;
   const router = Router();
   const json = express.json({ limit: BODY_LIMIT });
   const owner = requirePermission('team');
@@ -65,13 +69,16 @@ export function teamApiRoutes(team: TeamStore): Router {
     const { label } = parseBody(req, newTokenSchema);
     const { secret, credential } = issueCredential(user, 'token', label, new Date());
     await team.saveCredential(credential);
+    await recordAdminChange(store, res, 'token.created', credential.id, { label });
     // The only time the token is shown: the store keeps its hash.
     res.status(201).json({ ...tokenJson(credential), token: secret });
   });
 
   router.delete('/api/me/tokens/:id', async (req, res) => {
     const { user } = principalOf(res);
-    if (!user || !(await team.deleteCredential(user.id, String(req.params.id)))) throw new HttpError('not_found', 'no such token');
+    const id = String(req.params.id);
+    if (!user || !(await team.deleteCredential(user.id, id))) throw new HttpError('not_found', 'no such token');
+    await recordAdminChange(store, res, 'token.revoked', id);
     res.status(204).end();
   });
 
@@ -85,6 +92,7 @@ export function teamApiRoutes(team: TeamStore): Router {
     if (!(await team.createUser({ ...user, passwordHash: await hashPassword(body.password) }))) {
       throw badRequest(`"username" ${body.username} is taken`);
     }
+    await recordAdminChange(store, res, 'user.created', user.id, { username: user.username, role: user.role });
     res.status(201).json(userJson(user));
   });
 
@@ -97,18 +105,23 @@ export function teamApiRoutes(team: TeamStore): Router {
     });
     // A user shut out, or given a new password, is signed out everywhere at once.
     if (body.disabled === true || body.password !== undefined) await team.deleteSessions(id);
+    await recordAdminChange(store, res, 'user.updated', id, { role: body.role, disabled: body.disabled, passwordChanged: body.password !== undefined });
     res.json(userJson(await assertUserExists(team, id)));
   });
 
   router.delete('/api/users/:id', owner, async (req, res) => {
-    if (!(await team.deleteUser(String(req.params.id)))) throw new HttpError('not_found', 'no such user');
+    const { id, username } = await assertUserExists(team, String(req.params.id));
+    if (!(await team.deleteUser(id))) throw new HttpError('not_found', 'no such user');
+    await recordAdminChange(store, res, 'user.deleted', id, { username });
     res.status(204).end();
   });
 
   router.delete('/api/users/:id/sessions', owner, async (req, res) => {
     const id = String(req.params.id);
     await assertUserExists(team, id);
-    res.json({ ended: await team.deleteSessions(id) });
+    const ended = await team.deleteSessions(id);
+    await recordAdminChange(store, res, 'user.sessions-ended', id, { ended });
+    res.json({ ended });
   });
 
   return router;

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { CallBack, Credential, Role, User, UserRecord } from '../../domain/team.js';
 import type { TimeRange } from '../call-store.js';
 import { callRowToCall, type CallRow } from '../sql-rows.js';
+import { ERASED_CALLER_PREFIX } from '../../privacy/erasure.js';
 import type { CallToReturn, TeamStore, UserChanges } from '../team-store.js';
 
 interface UserRow {
@@ -106,9 +107,9 @@ export class PostgresTeam implements TeamStore {
   async listCallsToReturn(range: TimeRange, limit: number): Promise<CallToReturn[]> {
     const { rows } = await this.pool.query<CallRow & { uuid: string; marked_at: Date | null; marked_by: string | null }>(`
       SELECT c.*, b.marked_at, b.marked_by FROM calls c LEFT JOIN call_backs b ON b.call_uuid = c.uuid
-      WHERE c.outcome = 'missed' AND c.caller IS NOT NULL AND c.started_at >= $1 AND c.started_at < $2
+      WHERE c.outcome = 'missed' AND c.caller IS NOT NULL AND c.caller NOT LIKE $4 AND c.started_at >= $1 AND c.started_at < $2
         AND NOT EXISTS (SELECT 1 FROM calls a WHERE a.caller = c.caller AND a.started_at > c.started_at AND a.outcome = 'answered')
-      ORDER BY c.started_at DESC, c.uuid DESC LIMIT $3`, [range.since, range.until, limit]);
+      ORDER BY c.started_at DESC, c.uuid DESC LIMIT $3`, [range.since, range.until, limit, `${ERASED_CALLER_PREFIX}%`]);
     return rows.map((row) => ({
       call: callRowToCall(row),
       calledBack: row.marked_at === null ? null : { callUuid: row.uuid, markedAt: row.marked_at, markedBy: row.marked_by },

@@ -5,6 +5,7 @@ import type { CallBack, Credential, Role, User, UserRecord } from '../../domain/
 import type { TimeRange } from '../call-store.js';
 import type { CallToReturn, TeamStore, UserChanges } from '../team-store.js';
 import { callRowToCall, type CallRow } from '../sql-rows.js';
+import { ERASED_CALLER_PREFIX } from '../../privacy/erasure.js';
 
 interface UserRow {
   id: string;
@@ -104,11 +105,11 @@ export class SqliteTeam implements TeamStore {
   }
 
   async listCallsToReturn(range: TimeRange, limit: number): Promise<CallToReturn[]> {
-    const rows = this.db.prepare<[number, number, number], ToReturnRow>(`
+    const rows = this.db.prepare<[string, number, number, number], ToReturnRow>(`
       SELECT c.*, b.marked_at, b.marked_by FROM calls c LEFT JOIN call_backs b ON b.call_uuid = c.uuid
-      WHERE c.outcome = 'missed' AND c.caller IS NOT NULL AND c.started_at >= ? AND c.started_at < ?
+      WHERE c.outcome = 'missed' AND c.caller IS NOT NULL AND c.caller NOT LIKE ? AND c.started_at >= ? AND c.started_at < ?
         AND NOT EXISTS (SELECT 1 FROM calls a WHERE a.caller = c.caller AND a.started_at > c.started_at AND a.outcome = 'answered')
-      ORDER BY c.started_at DESC, c.uuid DESC LIMIT ?`).all(range.since.getTime(), range.until.getTime(), limit);
+      ORDER BY c.started_at DESC, c.uuid DESC LIMIT ?`).all(`${ERASED_CALLER_PREFIX}%`, range.since.getTime(), range.until.getTime(), limit);
     return rows.map((row) => ({
       call: callRowToCall(row),
       calledBack: row.marked_at === null ? null : { callUuid: row.uuid, markedAt: new Date(row.marked_at), markedBy: row.marked_by },
