@@ -119,16 +119,13 @@ describe('the dashboard', () => {
     await service?.stop();
   });
 
-  /** The page, asking for the browser's Basic prompt (the ADMIN_TOKEN) rather than the login page; Chromium then keeps sending it. */
-  const withBasicPrompt = (path: string) => `${service.url}${path}${path.includes('?') ? '&' : '?'}auth=basic`;
-
   async function openDashboard(viewport: { width: number; height: number }, path = '/dashboard') {
     // Reduced motion turns the chart animations off, so screenshots show the final drawing.
     const context = await browser.newContext({ viewport, reducedMotion: 'reduce', httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    await page.goto(withBasicPrompt(path));
+    await page.goto(`${service.url}${path}`);
     return { page, problems };
   }
 
@@ -326,7 +323,7 @@ describe('the dashboard', () => {
       contexts.push(context);
       const page = await context.newPage();
       const problems = watchPageProblems(page);
-      await page.goto(`${zoned.url}/dashboard?from=${busiest}&to=${busiest}&auth=basic`);
+      await page.goto(`${zoned.url}/dashboard?from=${busiest}&to=${busiest}`);
       await waitForFigures(page);
       assert.equal(await kpi(page, 'calls'), String(count));
       assert.match(await page.locator('#range-label').innerText(), /Asia\/Kathmandu/);
@@ -379,7 +376,7 @@ describe('the dashboard', () => {
     page.on('pageerror', (error) => uncaught.push(error.message));
     // The real server answering 500 is what the page must survive; the route stands in for a broken store.
     await page.route('**/api/report?*', (route) => route.fulfill({ status: 500, json: { error: 'internal', message: 'internal error' } }));
-    await page.goto(withBasicPrompt('/dashboard'));
+    await page.goto(`${service.url}/dashboard`);
     await waitForFigures(page, 'failed');
     assert.ok(await page.locator('#load-error').isVisible());
     assert.match(await page.locator('#load-error').innerText(), /could not be loaded[\s\S]*500: internal error/);
@@ -400,7 +397,7 @@ describe('the dashboard', () => {
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    const address = new URL('/dashboard?auth=basic', service.url);
+    const address = new URL('/dashboard', service.url);
     address.username = 'marketing';
     address.password = ADMIN_TOKEN;
     await page.goto(address.href);
@@ -422,7 +419,7 @@ describe('the dashboard', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.route('**/api/report?*', (route) => route.fulfill({ status: 401, json: { error: 'unauthorized', message: 'admin credentials required' } }));
-    await page.goto(withBasicPrompt('/dashboard'));
+    await page.goto(`${service.url}/dashboard`);
     await waitForFigures(page, 'failed');
     const banner = await page.locator('#load-error').innerText();
     assert.match(banner, /login was refused \(401\)/);

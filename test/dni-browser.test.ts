@@ -230,7 +230,7 @@ describe('the DNI snippet in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    await page.goto(`${service.url}/dashboard?auth=basic`);
+    await page.goto(`${service.url}/dashboard`);
     await page.locator('#dni-sources-table tbody tr').first().waitFor();
     const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
     assert.deepEqual(await cells('#dni-sources-table tbody tr'), [['google', 'cpc', '1']]);

@@ -3,7 +3,8 @@
 // (Bearer), or a user's session cookie from the login page. A change made with the cookie must
 // carry the session's CSRF token in a header; Bearer and Basic requests need none (a browser
 // never adds those by itself to another site's request). Each request's principal lands in
-// res.locals for requirePermission and the routes.
+// res.locals for requirePermission and the routes. A browser opening a page without credentials
+// gets the login page once the team has users, the Basic prompt before (and with ?auth=basic).
 
 import type { Request, RequestHandler, Response } from 'express';
 import { can, type Permission, type Role, type User } from '../domain/team.js';
@@ -93,7 +94,9 @@ export function requireSignIn({ adminToken, team, now = () => new Date() }: Sign
         return { role: found.user.role, user: found.user, csrfToken };
       }
     }
-    if (isPageVisit(req)) return 'sign-in';
+    // Until the team has a user, the owner signs in as before: the browser's prompt for the
+    // ADMIN_TOKEN (and an address with the token in it keeps working); a login page would lead nowhere.
+    if (isPageVisit(req) && (await team.listUsers()).length > 0) return 'sign-in';
     if (sessionSecret !== null) {
       // No Basic challenge: the browser would pop its password prompt over a page whose session ended.
       return new HttpError('unauthorized', 'the session has ended: sign in again at /login');
