@@ -245,6 +245,31 @@ describe('the dashboard', () => {
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
   });
 
+  test('each summary card is compared with the period of the same length just before', async () => {
+    const { page, problems } = await openDashboard(LAPTOP, '/dashboard?days=30');
+    await waitForFigures(page);
+    const now = lastDays(30);
+    const before = callsBetween(calls, new Date(todayStart - 59 * DAY_MS), new Date(todayStart - 29 * DAY_MS));
+    assert.ok(now.length > 0 && before.length > 0 && now.length !== before.length, 'the seed gives both periods calls, in different numbers');
+    const signed = (n: number, unit: string) => `${n > 0 ? '+' : '−'}${Math.abs(n)}${unit} vs previous 30 days`;
+    const change = (id: string) => page.locator(`[data-kpi-change="${id}"]`).innerText();
+    assert.equal(await change('calls'), signed(Math.round(((now.length - before.length) / before.length) * 100), '%'));
+    const rate = (list: SeededCall[]) => {
+      const answered = list.filter((c) => c.outcome === 'answered').length;
+      return answered / (answered + list.filter((c) => c.outcome === 'missed').length);
+    };
+    const points = Math.round((rate(now) - rate(before)) * 100);
+    assert.equal(await change('answer-rate'), points === 0 ? 'Same as previous 30 days' : signed(points, ' pts'));
+    for (const id of ['qualified', 'talk-time']) assert.match(await change(id), /^([+−]\d+% vs|Same as|None in the) previous 30 days$/);
+
+    // The period before the seeded calls began: nothing to compare with.
+    await page.goto(`${service.url}/dashboard?from=2025-01-01&to=2025-01-07`);
+    await waitForFigures(page);
+    assert.equal(await change('calls'), 'Same as previous 7 days');
+    assert.equal(await change('answer-rate'), '– vs previous 7 days');
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+  });
+
   test("each number's route is shown read-only, with the block list that applies everywhere", async () => {
     const put = (path: string, body: unknown) => fetch(`${service.url}${path}`, {
       method: 'PUT', headers: { ...service.admin, 'content-type': 'application/json' }, body: JSON.stringify(body),

@@ -22,6 +22,7 @@ function kpi(id: string, title: string): string {
         <h2 class="kpi-title">${title}</h2>
         <p class="kpi-value" data-kpi="${id}">–</p>
         <p class="kpi-note" data-kpi-note="${id}">&nbsp;</p>
+        <p class="kpi-note kpi-change" data-kpi-change="${id}">&nbsp;</p>
       </article>`;
 }
 

@@ -91,6 +91,11 @@
     return new URLSearchParams({ since: range.from, until: addDays(range.to, 1), tz: timezone });
   }
 
+  /** The same number of days just before the range, which each summary card is compared with. */
+  function previousQuery() {
+    return new URLSearchParams({ since: addDays(range.from, -daysBetween(range.from, range.to)), until: range.from, tz: timezone });
+  }
+
   // Formatting
 
   /** @param {number} n */
@@ -203,12 +208,14 @@
     note.textContent = message;
   }
 
-  /** @param {string} id @param {string} value @param {string} note */
-  function setKpi(id, value, note) {
+  /** @param {string} id @param {string} value @param {string} note @param {string} [change] */
+  function setKpi(id, value, note, change = '') {
     const valueNode = /** @type {HTMLElement} */ (main.querySelector(`[data-kpi="${id}"]`));
     const noteNode = /** @type {HTMLElement} */ (main.querySelector(`[data-kpi-note="${id}"]`));
+    const changeNode = /** @type {HTMLElement} */ (main.querySelector(`[data-kpi-change="${id}"]`));
     valueNode.textContent = value;
     noteNode.textContent = note || '\u00a0';
+    changeNode.textContent = change || '\u00a0';
   }
 
   // Data
@@ -252,14 +259,15 @@
     showRange();
     const query = apiQuery();
     try {
-      const [report, daily, hours, latest] = await Promise.all([
+      const [report, previous, daily, hours, latest] = await Promise.all([
         getJson(`/api/report?${query}`),
+        getJson(`/api/report?${previousQuery()}`),
         getJson(`/api/report/daily?${query}`),
         getJson(`/api/report/hour-of-week?${query}`),
         getJson(`/dashboard/latest-calls?${query}&limit=${LATEST_CALLS}`),
       ]);
       if (sequence !== loadSequence) return; // a newer range was chosen meanwhile
-      render(report, daily, hours, latest);
+      render(report, previous, daily, hours, latest);
       /** @type {HTMLElement} */ (document.getElementById('load-error')).hidden = true;
       main.dataset.status = 'ready';
     } catch (error) {
@@ -292,8 +300,8 @@
 
   // Rendering
 
-  /** @param {any} report @param {any} daily @param {any} hours @param {any} latest */
-  function render(report, daily, hours, latest) {
+  /** @param {any} report @param {any} previous the report of the period before @param {any} daily @param {any} hours @param {any} latest */
+  function render(report, previous, daily, hours, latest) {
     const rows = [...report.rows].sort((a, b) => b.calls - a.calls || (a.campaign === null ? 1 : b.campaign === null ? -1 : a.campaign.localeCompare(b.campaign)));
     /** @type {Map<string, string>} */
     const colours = new Map();
@@ -307,7 +315,7 @@
       return /** @type {string} */ (colours.get(key));
     };
 
-    renderKpis(report.totals);
+    renderKpis(report.totals, previous.totals);
     destroyCharts();
     const empty = report.totals.calls === 0;
     const emptyMessage = 'No calls in this range';
@@ -322,13 +330,35 @@
     renderLatestCalls(latest.calls, report.totals.calls, colourOf);
   }
 
-  /** @param {any} totals */
-  function renderKpis(totals) {
-    setKpi('calls', count(totals.calls), `${count(totals.uniqueCallers)} unique callers · ${count(totals.firstTimeCallers)} first-time`);
-    setKpi('answer-rate', percent(totals.answerRate), `${count(totals.answered)} answered · ${count(totals.missed)} missed`);
+  /**
+   * How a figure moved since the period before: a relative change for counts and times, points
+   * for a rate (a rate's relative change reads as nonsense). @param {number | null} now
+   * @param {number | null} before @param {'relative' | 'points'} kind
+   */
+  function change(now, before, kind) {
+    const days = daysBetween(range.from, range.to);
+    const period = days === 1 ? 'previous day' : `previous ${days} days`;
+    if (now === null || before === null) return `– vs ${period}`;
+    if (kind === 'points') {
+      const points = Math.round((now - before) * 100);
+      return points === 0 ? `Same as ${period}` : `${points > 0 ? '+' : '−'}${Math.abs(points)} pts vs ${period}`;
+    }
+    if (before === 0) return now === 0 ? `Same as ${period}` : `None in the ${period}`;
+    const percentChange = Math.round(((now - before) / before) * 100);
+    return percentChange === 0 ? `Same as ${period}` : `${percentChange > 0 ? '+' : '−'}${Math.abs(percentChange)}% vs ${period}`;
+  }
+
+  /** @param {any} totals @param {any} before the totals of the period before */
+  function renderKpis(totals, before) {
+    setKpi('calls', count(totals.calls), `${count(totals.uniqueCallers)} unique callers · ${count(totals.firstTimeCallers)} first-time`,
+      change(totals.calls, before.calls, 'relative'));
+    setKpi('answer-rate', percent(totals.answerRate), `${count(totals.answered)} answered · ${count(totals.missed)} missed`,
+      change(totals.answerRate, before.answerRate, 'points'));
     const share = totals.calls > 0 ? ` · ${Math.round((totals.qualifiedCalls / totals.calls) * 100)}% of calls` : '';
-    setKpi('qualified', count(totals.qualifiedCalls), `≥ ${qualifiedSeconds}s talk time${share}`);
-    setKpi('talk-time', duration(totals.averageDurationSeconds), `${duration(totals.totalDurationSeconds)} in total`);
+    setKpi('qualified', count(totals.qualifiedCalls), `≥ ${qualifiedSeconds}s talk time${share}`,
+      change(totals.qualifiedCalls, before.qualifiedCalls, 'relative'));
+    setKpi('talk-time', duration(totals.averageDurationSeconds), `${duration(totals.totalDurationSeconds)} in total`,
+      change(totals.averageDurationSeconds, before.averageDurationSeconds, 'relative'));
   }
 
   /** @param {any[]} rows @param {any} totals @param {(c: string | null) => string} colourOf */
