@@ -135,6 +135,21 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal((await viewer.page.goto(`${service.url}/dashboard/team`))?.status(), 403);
     assert.equal((await fromPage(viewer.page, '/api/users', 'POST', { username: 'mallory', password: PASSWORD, role: 'owner' })).status, 403);
     assert.equal((await fromPage(viewer.page, '/api/calls?caller=447700900777', 'GET')).status, 403, 'a viewer may not search by caller');
+
+    // What leaves or removes the business's data, and the audit log, are the owner's.
+    for (const { page } of [manager, viewer]) {
+      for (const path of ['/api/webhooks', '/api/audit', `/api/callers/${MISSED_CALLER}`]) assert.equal((await fromPage(page, path, 'GET')).status, 403, path);
+      assert.equal((await fromPage(page, `/api/callers/${MISSED_CALLER}`, 'DELETE')).status, 403);
+      await page.goto(`${service.url}/dashboard`);
+      await page.locator('#dashboard[data-status="ready"]').waitFor();
+      assert.equal(await page.locator('#webhooks-panel').count(), 0, 'no webhooks panel');
+    }
+    assert.match(await viewer.page.locator('.footnote').innerText(), /masked here; the CSV downloads too/);
+    await owner.page.goto(`${service.url}/dashboard`);
+    await owner.page.locator('#webhooks-panel.is-empty').waitFor();
+    assert.match(await owner.page.locator('.footnote').innerText(), /the CSV downloads hold them in full/);
+    const test = await fromPage(owner.page, '/api/webhooks/no-such-subscription/test', 'POST');
+    assert.equal(test.status, 404, "the overview holds the session's CSRF token for its buttons");
   });
 
   test('an owner adds a number in the page, a viewer sees it, and the viewer cannot change it', async () => {

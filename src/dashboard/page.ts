@@ -2,7 +2,10 @@
 // that public/dashboard.js fills from the report API. No inline script or style (the CSP forbids
 // them).
 
+import { can } from '../domain/team.js';
+import type { Principal } from '../security/admin-auth.js';
 import { escapeHtml } from './html.js';
+import { renderNav } from './layout.js';
 import { RANGE_PRESETS, type DashboardRange } from './range.js';
 
 export interface DashboardPage {
@@ -12,8 +15,8 @@ export interface DashboardPage {
   qualifiedCallSeconds: number;
   /** The TIMEZONE setting: the zone of the days and hours shown, and of routes that name none. */
   timeZone: string;
-  /** The pages the signed-in role may open (layout.ts). */
-  nav: string;
+  /** Who is looking: the navigation, the panels their role may use, the CSRF token for changes. */
+  principal: Principal;
 }
 
 
@@ -50,7 +53,7 @@ ${noteId ? `      <p class="table-note" id="${noteId}"></p>\n` : ''}      ${pane
 }
 
 export function renderDashboardPage(page: DashboardPage): string {
-  const { range, today, qualifiedCallSeconds, timeZone } = page;
+  const { range, today, qualifiedCallSeconds, timeZone, principal } = page;
   const presets = RANGE_PRESETS.map(
     (days) => `<button type="submit" name="days" value="${days}" class="segment" aria-pressed="${range.preset === days}">${days} days</button>`,
   ).join('\n          ');
@@ -63,6 +66,7 @@ export function renderDashboardPage(page: DashboardPage): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
   <meta name="color-scheme" content="light">
+  <meta name="csrf-token" content="${attr(principal.csrfToken ?? '')}">
   <title>Calls dashboard · call-tracker</title>
   <link rel="icon" href="/dashboard/assets/icon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
@@ -91,7 +95,7 @@ export function renderDashboardPage(page: DashboardPage): string {
         </div>
         <p class="range-error" id="range-error" role="alert" hidden></p>
       </form>
-      ${page.nav}
+      ${renderNav(principal, '/dashboard')}
     </div>
   </header>
 
@@ -227,16 +231,16 @@ ${hintedTablePanel({
       hint: 'Read-only; set through the numbers API. Hours in each route\'s time zone',
       columns: ['Tracking number', 'Campaign', 'Open', 'Rings', 'Closed or unanswered', 'Blocks'], noteId: 'block-list-note',
     })}
-${hintedTablePanel({
+${can(principal.role, 'account') ? hintedTablePanel({
       id: 'webhooks', title: 'Outgoing webhooks',
       hint: 'Subscriptions are set through the webhooks API; their latest deliveries',
       columns: ['Receiver', 'Events', 'State', 'Latest deliveries', 'Last problem', 'Test'],
-    })}
+    }) : ''}
   </main>
 
   <footer class="footnote">
     <p>Days and hours in ${attr(timeZone)} (TIMEZONE). A qualified call is an answered call with at least ${attr(qualifiedCallSeconds)} seconds of talk time.
-    Callers' numbers are masked here; the CSV downloads hold them in full.</p>
+    Callers' numbers are masked here; ${can(principal.role, 'callers') ? 'the CSV downloads hold them in full' : 'the CSV downloads too'}.</p>
   </footer>
 </body>
 </html>

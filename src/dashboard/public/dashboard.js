@@ -32,6 +32,8 @@
   const qualifiedSeconds = Number(main.dataset.qualifiedSeconds);
   /** The business's zone (TIMEZONE): the days and hours of the figures, and of the calls' times. */
   const timezone = main.dataset.timeZone ?? 'UTC';
+  /** The session's, sent with every change; empty when the browser signed in with ADMIN_TOKEN (Basic), which needs none. */
+  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
 
   const numberFormat = new Intl.NumberFormat();
   const dayLabel = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
@@ -698,7 +700,7 @@
   async function sendTestEvent(id, button) {
     button.disabled = true;
     try {
-      const res = await fetch(`/api/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST', credentials: 'same-origin' });
+      const res = await fetch(`/api/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
       await res.text();
       button.textContent = res.ok ? 'Test event queued' : 'Could not queue';
     } catch {
@@ -789,5 +791,6 @@
   if (window.Chart) chartDefaults();
   void load();
   void loadNumbers();
-  void loadWebhooks();
+  // Only owners get the panel (the API would refuse the others).
+  if (document.getElementById('webhooks-panel')) void loadWebhooks();
 })();

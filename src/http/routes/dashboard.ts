@@ -10,7 +10,6 @@ import type { Config } from '../../config.js';
 import { renderDashboardPage } from '../../dashboard/page.js';
 import { parseDashboardRange } from '../../dashboard/range.js';
 import { localDay } from '../../domain/time-zone.js';
-import { renderNav } from '../../dashboard/layout.js';
 import { principalOf } from '../../security/admin-auth.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
@@ -40,7 +39,7 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
     const today = localDay(config.timeZone, Date.now());
     const range = parseDashboardRange(req.query, today);
     res.type('html').send(renderDashboardPage({
-      range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone, nav: renderNav(principalOf(res), '/dashboard'),
+      range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone, principal: principalOf(res),
     }));
   });
 
