@@ -20,6 +20,7 @@ const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const PASSWORD = 'correct horse battery';
 const PEOPLE: Record<Role, string> = { owner: 'olivia', manager: 'manny', viewer: 'vera' };
 const MISSED_CALLER = '447700900777';
+const WEBSITE = 'https://shop.example';
 
 // page.evaluate has no timeout of its own: a hung request must fail the suite, not stall the run.
 describe('the dashboard for a team', { timeout: 180_000 }, () => {
@@ -31,7 +32,7 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     fetch(`${service.url}${path}`, { method, headers: { ...service.admin, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
   before(async () => {
-    service = await startTestService();
+    service = await startTestService({ DNI_ALLOWED_ORIGINS: WEBSITE });
     for (const [role, username] of Object.entries(PEOPLE)) {
       const res = await adminJson('/api/users', 'POST', { username, password: PASSWORD, role });
       assert.equal(res.status, 201, await res.text());
@@ -210,6 +211,62 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.match(await row.innerText(), /Spring mailer[\s\S]*\+44 7700 900555[\s\S]*\+44 7700 900888/);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-calls-laptop.png'), fullPage: true });
     assert.deepEqual(problems.consoleErrors, []);
+  });
+
+  test('a call opens to its events in order, who answered, the talk time and the website visit that brought it', async () => {
+    const put = (path: string, body: unknown) => adminJson(path, 'PUT', body);
+    assert.equal((await put('/api/numbers/447700900561', { campaign: 'Website', forwardTo: '+44 7700 900001' })).status, 201);
+    assert.equal((await put('/api/pools/site', { campaign: 'Website', replaces: '447700900560', numbers: ['447700900561'] })).status, 201);
+    const visit = await fetch(`${service.url}/dni/visits`, {
+      method: 'POST', headers: { origin: WEBSITE, 'content-type': 'text/plain' },
+      body: JSON.stringify({ pool: 'site', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring sale', gclid: 'Cj0KCQtest' }),
+    });
+    assert.equal(visit.status, 200, await visit.clone().text());
+    assert.equal((await visit.json()).number, '447700900561');
+
+    const uuid = vonageUuid('detail');
+    // While the visit holds the number: the call is credited to it.
+    const startedAt = new Date();
+    await service.store.recordCalls([{
+      uuid, conversationUuid: `CON-${uuid}`, trackingNumber: '447700900561', caller: '447700900333', campaign: 'Website', forwardTo: '447700900001', startedAt,
+    }]);
+    const at = (seconds: number) => new Date(startedAt.getTime() + seconds * 1000);
+    const leg = (legUuid: string, status: string, seconds: number, direction: CallEvent['direction'], durationSeconds: number | null = null): CallEvent => ({
+      legUuid, conversationUuid: `CON-${uuid}`, status, occurredAt: at(seconds), direction, durationSeconds, ...(direction === 'outbound' && { to: '447700900001' }),
+    });
+    const inOrder = [
+      leg(uuid, 'started', 0, 'inbound'), leg(`${uuid}-out`, 'ringing', 1, 'outbound'), leg(`${uuid}-out`, 'answered', 4, 'outbound'),
+      leg(`${uuid}-out`, 'completed', 79, 'outbound', 75), leg(uuid, 'completed', 80, 'inbound', 80),
+    ];
+    // Vonage's events arrive in any order: the detail shows the order they happened in.
+    await service.store.recordEvents([inOrder[3]!, inOrder[0]!, inOrder[4]!, inOrder[2]!, inOrder[1]!]);
+
+    const { page } = await signIn('manager');
+    await page.goto(`${service.url}/dashboard/calls`);
+    // From here: leaving the numbers page may abort its last requests, which is no problem of this page.
+    const problems = watchPageProblems(page);
+    const row = page.locator(`#calls-list tr[data-uuid="${uuid}"]`);
+    await row.locator('summary').click();
+    await row.locator('.call-events li').nth(inOrder.length - 1).waitFor();
+    const details = await row.locator('.call-detail li').allInnerTexts();
+    assert.match(details[0]!, /^Answered by \+44 7700 900001 at /);
+    assert.match(details[1]!, /^Talk time 1 min 15 s, ended /);
+    assert.equal(details.at(-1), 'Website visit: source google, medium cpc, campaign spring sale, gclid Cj0KCQtest');
+    const events = await row.locator('.call-events li').allInnerTexts();
+    assert.deepEqual(events.map((line) => line.replace(/^\d\d:\d\d:\d\d /, '')), [
+      "caller's leg: started", 'leg to +44 7700 900001: ringing', 'leg to +44 7700 900001: answered',
+      'leg to +44 7700 900001: completed, 1 min 15 s', "caller's leg: completed, 1 min 20 s",
+    ]);
+    const clocks = events.map((line) => line.slice(0, 8));
+    assert.deepEqual(clocks, [...clocks].sort(), 'times of day, in order');
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-call-detail-laptop.png'), fullPage: true });
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+
+    const viewer = await signIn('viewer');
+    const asViewer = JSON.parse((await fromPage(viewer.page, `/api/calls/${uuid}`, 'GET')).body);
+    assert.equal(asViewer.caller, '•••••••••333', 'the detail masks the caller as the list does');
+    assert.equal(asViewer.events.length, inOrder.length);
+    assert.equal((await fromPage(viewer.page, '/api/calls/no-such-call', 'GET')).status, 404);
   });
 
   test("a missed call's call-back link holds the full number for a manager and is absent for a viewer", async () => {

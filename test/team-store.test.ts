@@ -1,6 +1,6 @@
 // The team's side of every store (users, sessions and tokens, missed calls to return, call-back
-// marks) and the outcome and caller filters of a call listing, run unchanged against memory,
-// SQLite and PostgreSQL.
+// marks), the outcome and caller filters of a call listing and a call's events, run unchanged
+// against memory, SQLite and PostgreSQL.
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
@@ -148,6 +148,16 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await list({ caller: '447700900301' }), ['x2', 'x1']);
       assert.deepEqual(await list({ caller: '447700900301', outcome: 'answered' }), ['x1']);
       assert.deepEqual(await list({ trackingNumber: '447700900101', outcome: 'missed', limit: 1 }), ['y1']);
+    });
+
+    test("a call's events are those of its leg and its conversation, and no other call's", async () => {
+      const store = await freshStore();
+      await recordCall(store, 'e1', '447700900401', 0, 'answered');
+      await recordCall(store, 'e2', '447700900401', 1, 'missed');
+      const events = await store.findCallEvents((await store.findCall('e1'))!);
+      assert.deepEqual(events.map((e) => `${e.legUuid} ${e.status}`).sort(), ['e1 completed', 'e1 started', 'e1-out answered', 'e1-out completed']);
+      assert.equal(events.find((e) => e.legUuid === 'e1-out' && e.status === 'completed')?.durationSeconds, 60);
+      assert.deepEqual(await store.findCallEvents({ uuid: 'nothing', conversationUuid: null }), []);
     });
   });
 }

@@ -1,5 +1,6 @@
 // The calls page: every call, newest first, a page at a time, filtered by range, campaign, number,
-// outcome and (for roles that may see callers) caller; a call opens to its attempts and timings.
+// outcome and (for roles that may see callers) caller; a call opens to who answered, the talk
+// time, the destinations rung, the website visit that brought it, and its events in order.
 
 import { CALL_OUTCOMES } from '../domain/calls.js';
 

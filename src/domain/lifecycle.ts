@@ -19,7 +19,7 @@ function statusRank(status: string): number {
 }
 
 /** Orders events the way they happened: by Vonage's timestamp, then by lifecycle stage. */
-function happenedBefore(a: CallEvent, b: CallEvent): number {
+export function happenedBefore(a: CallEvent, b: CallEvent): number {
   return (
     a.occurredAt.getTime() - b.occurredAt.getTime() ||
     statusRank(a.status) - statusRank(b.status) ||

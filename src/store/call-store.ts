@@ -54,6 +54,8 @@ export interface CallStore extends WebhookStore {
    */
   importCalls(calls: readonly CallRecord[]): Promise<number>;
   findCall(uuid: string): Promise<CallRecord | null>;
+  /** The events of the call's leg and of its conversation (the legs it connected), in no set order. */
+  findCallEvents(call: Pick<CallRecord, 'uuid' | 'conversationUuid'>): Promise<CallEvent[]>;
   listCalls(query: CallQuery): Promise<CallPage>;
 
   listTrackingNumbers(): Promise<TrackingNumber[]>;

@@ -133,6 +133,13 @@ export class MemoryStore implements CallStore {
     return call ? structuredClone(call) : null;
   }
 
+  async findCallEvents(call: Pick<CallRecord, 'uuid' | 'conversationUuid'>): Promise<CallEvent[]> {
+    return structuredClone([...new Set([
+      ...this.#eventsByLeg.get(call.uuid) ?? [],
+      ...(call.conversationUuid === null ? [] : this.#eventsByConversation.get(call.conversationUuid) ?? []),
+    ])]);
+  }
+
   async listCalls(query: CallQuery): Promise<CallPage> {
     const source = query.trackingNumber !== undefined
       ? this.#callsByTrackingNumber.get(query.trackingNumber) ?? []

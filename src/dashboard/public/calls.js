@@ -1,10 +1,11 @@
 // The calls page: pages of /api/calls (newest first, "Show older calls" follows the cursor),
 // filtered by the form; new calls arrive from /api/calls/live (Server-Sent Events) without a
-// reload, and EventSource reconnects by itself when the connection drops.
+// reload, and EventSource reconnects by itself when the connection drops. A call opens to what
+// is known of it, and to its events in order from /api/calls/:uuid once opened.
 'use strict';
 
 (() => {
-  const { api, phone, time, duration, el, outcomeBadge, showFormError } = window.dashboard;
+  const { api, phone, time, clock, duration, el, outcomeBadge, showFormError } = window.dashboard;
   const form = /** @type {HTMLFormElement} */ (document.getElementById('calls-filter'));
   const tbody = /** @type {HTMLElement} */ (document.querySelector('#calls-list tbody'));
   const state = /** @type {HTMLElement} */ (document.getElementById('calls-state'));
@@ -21,15 +22,53 @@
     return params;
   }
 
+  /** The website visit that brought the call (number pools), or nothing. @param {any} call */
+  function attributionLine(call) {
+    const a = call.attribution;
+    if (!a) return [];
+    const parts = [['source', a.source], ['medium', a.medium], ['campaign', a.campaign], ['gclid', a.gclid]]
+      .filter(([, value]) => value).map(([name, value]) => `${name} ${value}`);
+    const note = call.attributionAmbiguous ? ' (two visits held the number: the latest is shown)' : '';
+    return [el('li', { text: `Website visit: ${parts.length ? parts.join(', ') : 'no campaign details'}${note}` })];
+  }
+
+  /** One event as Vonage reported it: when, which leg, what. @param {any} event */
+  function eventLine(event) {
+    const leg = event.direction === 'inbound' ? "caller's leg" : `leg to ${event.to ? phone(event.to) : 'the business'}`;
+    const length = event.durationSeconds === null ? '' : `, ${duration(event.durationSeconds)}`;
+    return el('li', { text: `${clock(event.occurredAt)} ${leg}: ${event.status}${length}` });
+  }
+
   /** @param {any} call */
-  function row(call) {
+  function detailOf(call) {
+    const events = el('ol', { className: 'call-events', attrs: { 'aria-label': 'Events in order' } });
     const detail = el('details', {}, [
       el('summary', { text: time(call.startedAt) }),
       el('ul', { className: 'call-detail' }, [
-        el('li', { text: `Answered ${time(call.answeredAt)}, ended ${time(call.endedAt)}` }),
+        el('li', { text: call.answeredBy ? `Answered by ${phone(call.answeredBy)} at ${time(call.answeredAt)}` : 'Nobody answered' }),
+        el('li', { text: `Talk time ${duration(call.durationSeconds)}, ended ${time(call.endedAt)}` }),
         ...call.attempts.map((a, i) => el('li', { text: `Attempt ${i + 1}: ${a.destination ? phone(a.destination) : 'unknown'}, ${a.status ?? 'no status'}${a.answered ? ' (answered)' : ''}` })),
+        ...attributionLine(call),
       ]),
+      events,
     ]);
+    detail.addEventListener('toggle', async () => {
+      if (!/** @type {HTMLDetailsElement} */ (detail).open || events.dataset.loaded) return;
+      events.dataset.loaded = 'true';
+      try {
+        const full = await api(`/api/calls/${encodeURIComponent(call.uuid)}`);
+        events.replaceChildren(...(full.events.length ? full.events.map(eventLine) : [el('li', { text: 'No events yet' })]));
+      } catch (error) {
+        delete events.dataset.loaded;
+        events.replaceChildren(el('li', { text: `The events could not be loaded: ${error instanceof Error ? error.message : error}` }));
+      }
+    });
+    return detail;
+  }
+
+  /** @param {any} call */
+  function row(call) {
+    const detail = detailOf(call);
     return el('tr', { attrs: { 'data-uuid': call.uuid } }, [
       el('td', {}, [detail]), el('td', { text: call.campaign ?? '(no campaign)' }), el('td', { text: phone(call.trackingNumber) }),
       el('td', { className: 'caller', text: phone(call.caller) }), el('td', {}, [outcomeBadge(call.outcome)]),

@@ -48,8 +48,12 @@ window.dashboard = (() => {
     }
   }
 
+  const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone });
+
   /** @param {string | null} iso */
   const time = (iso) => (iso ? timeFormat.format(new Date(iso)) : '–');
+  /** The time of day to the second, for events a few seconds apart. @param {string} iso */
+  const clock = (iso) => clockFormat.format(new Date(iso));
 
   /** @param {number | null} seconds */
   function duration(seconds) {
@@ -103,7 +107,7 @@ window.dashboard = (() => {
   }
 
   return {
-    api, phone, time, duration, el, outcomeBadge, showFormError, showPageError, ApiError,
+    api, phone, time, clock, duration, el, outcomeBadge, showFormError, showPageError, ApiError,
     canSeeCallers: main.dataset.canSeeCallers === 'true',
     canEditNumbers: main.dataset.canEditNumbers === 'true',
   };

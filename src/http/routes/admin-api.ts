@@ -17,6 +17,7 @@ import { resolveReportRange } from '../../domain/reports.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
 import { attributeCalls } from '../../domain/attribution/call-attribution.js';
+import { happenedBefore } from '../../domain/lifecycle.js';
 
 /** A route with a long block list of its own is the largest body; a few thousand entries fit. */
 const SETTINGS_BODY_LIMIT = '64kb';
@@ -98,6 +99,21 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
       calls: calls.map(({ call, calledBack }) => ({
         ...callToJson(call, caller),
         calledBack: calledBack && { markedAt: calledBack.markedAt.toISOString(), markedBy: calledBack.markedBy },
+      })),
+    });
+  });
+
+  // After /api/calls/to-return (and /api/calls/live, mounted earlier), which it would swallow.
+  router.get('/api/calls/:uuid', async (req, res) => {
+    const call = await store.findCall(String(req.params.uuid));
+    if (!call) throw new HttpError('not_found', 'no such call');
+    const [[attribution], events] = await Promise.all([attributeCalls(store.dni, [call]), store.findCallEvents(call)]);
+    res.json({
+      ...callToJson(call, callerFor(principalOf(res).role), attribution),
+      // Every event of the call's legs as Vonage reported it, in the order it happened.
+      events: events.sort(happenedBefore).map((event) => ({
+        legUuid: event.legUuid, direction: event.direction, status: event.status, occurredAt: event.occurredAt.toISOString(),
+        durationSeconds: event.durationSeconds, to: event.to ?? null,
       })),
     });
   });

@@ -514,6 +514,14 @@ export class PostgresStore implements CallStore {
     return rows[0] ? callRowToCall(rows[0]) : null;
   }
 
+  async findCallEvents(call: Pick<CallRecord, 'uuid' | 'conversationUuid'>): Promise<CallEvent[]> {
+    const { rows } = await this.#pool.query<EventRow>({
+      text: EVENTS_OF_CALLS,
+      values: [[call.uuid], call.conversationUuid === null ? [] : [call.conversationUuid], MAX_EVENTS_PER_LEG, MAX_EVENTS_PER_CONVERSATION],
+    });
+    return rows.map(eventRowToEvent);
+  }
+
   async listCalls(query: CallQuery): Promise<CallPage> {
     const where: string[] = [];
     const values: unknown[] = [];

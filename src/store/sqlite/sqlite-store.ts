@@ -297,6 +297,10 @@ export class SqliteStore implements CallStore {
     return row ? callRowToCall(row) : null;
   }
 
+  async findCallEvents(call: Pick<CallRecord, 'uuid' | 'conversationUuid'>): Promise<CallEvent[]> {
+    return this.#statements.eventsOfCall.all({ uuid: call.uuid, conversationUuid: call.conversationUuid }).map(eventRowToEvent);
+  }
+
   async listCalls(query: CallQuery): Promise<CallPage> {
     return this.#callList.page(query);
   }
