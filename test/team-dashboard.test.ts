@@ -118,6 +118,26 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
     assert.equal((await login(PASSWORD, '203.0.113.10')).status, 200, 'another address is not held back');
+
+    // A person at the login page in Chromium is told, on the page, once their address is held back.
+    const context = await browser.newContext({ viewport: PHONE, extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.11' } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${service.url}/login`);
+    const attempt = async (password: string) => {
+      await page.getByLabel('Username').fill('manny');
+      await page.getByLabel('Password').fill(password);
+      const [response] = await Promise.all([page.waitForResponse((res) => res.url().endsWith('/login') && res.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await page.waitForLoadState();
+      return response.status();
+    };
+    assert.equal(await attempt('not it'), 401);
+    assert.equal(await page.locator('#login-error').innerText(), 'Wrong username or password.');
+    for (let i = 1; i < FAILED_LOGINS_PER_WINDOW; i++) assert.equal(await attempt(`not it ${i}`), 401);
+    assert.equal(await attempt(PASSWORD), 429, 'the right password too, once held back');
+    assert.match(await page.locator('#login-error').innerText(), /^Too many failed sign-ins from this address/);
+    assert.equal(await page.getByLabel('Password').count(), 1, 'the form stays, for later');
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-login-limited-phone.png'), fullPage: true });
   });
 
   test('each role sees only the pages it may use, and the API refuses the rest', async () => {
@@ -136,6 +156,13 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal((await viewer.page.goto(`${service.url}/dashboard/team`))?.status(), 403);
     assert.equal((await fromPage(viewer.page, '/api/users', 'POST', { username: 'mallory', password: PASSWORD, role: 'owner' })).status, 403);
     assert.equal((await fromPage(viewer.page, '/api/calls?caller=447700900777', 'GET')).status, 403, 'a viewer may not search by caller');
+    await viewer.page.goto(`${service.url}/dashboard/calls`);
+    await viewer.page.locator('#calls-list tr[data-uuid="missed-1"]').waitFor();
+    assert.equal(await viewer.page.locator('#filter-caller').count(), 0, 'no caller filter for a viewer');
+    assert.deepEqual(await viewer.page.locator('#calls-list td.caller').allInnerTexts(), ['•••••••••777'], 'callers masked for a viewer');
+    await manager.page.goto(`${service.url}/dashboard/calls`);
+    await manager.page.locator('#calls-list tr[data-uuid="missed-1"]').waitFor();
+    assert.deepEqual(await manager.page.locator('#calls-list td.caller').allInnerTexts(), ['+44 7700 900777'], 'in full for a manager');
 
     // What leaves or removes the business's data, and the audit log, are the owner's.
     for (const { page } of [manager, viewer]) {
@@ -200,6 +227,8 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     const problems = watchPageProblems(page);
     await page.goto(`${service.url}/dashboard/calls`);
     await page.locator('#live-state').filter({ hasText: 'Live' }).waitFor();
+    // Gone if the page were loaded again.
+    await page.evaluate(() => { (window as unknown as { openedOnce: boolean }).openedOnce = true; });
     const uuid = vonageUuid('live');
     const answer = await fetch(`${service.url}/track-call?${new URLSearchParams({
       to: '447700900555', from: '447700900888', uuid, conversation_uuid: `CON-${uuid}`,
@@ -209,6 +238,7 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     const row = page.locator(`#calls-list tr[data-uuid="${uuid}"]`);
     await row.waitFor({ timeout: 10_000 });
     assert.match(await row.innerText(), /Spring mailer[\s\S]*\+44 7700 900555[\s\S]*\+44 7700 900888/);
+    assert.equal(await page.evaluate(() => (window as unknown as { openedOnce?: boolean }).openedOnce), true, 'the same page, not a reload');
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-calls-laptop.png'), fullPage: true });
     assert.deepEqual(problems.consoleErrors, []);
   });

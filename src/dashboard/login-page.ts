@@ -5,10 +5,17 @@ import { escapeHtml } from './html.js';
 export interface LoginPage {
   /** Where to go once signed in (a dashboard path). */
   next: string;
-  failed: boolean;
+  /** Why the last attempt was refused: a wrong username or password, or too many failures from this address. */
+  refused: 'wrong' | 'limited' | null;
 }
 
-export function renderLoginPage({ next, failed }: LoginPage): string {
+const REFUSALS = {
+  wrong: 'Wrong username or password.',
+  limited: 'Too many failed sign-ins from this address: wait a few minutes, then try again.',
+} as const;
+
+export function renderLoginPage({ next, refused }: LoginPage): string {
+  const failed = refused !== null;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -24,7 +31,7 @@ export function renderLoginPage({ next, failed }: LoginPage): string {
 <body class="login-body">
   <main class="login-card">
     <h1>Sign in to call-tracker</h1>
-    ${failed ? '<p class="form-error" role="alert" id="login-error">Wrong username or password, or too many attempts.</p>' : ''}
+    ${failed ? `<p class="form-error" role="alert" id="login-error">${REFUSALS[refused]}</p>` : ''}
     <form method="post" action="/login" class="stack-form">
       <input type="hidden" name="next" value="${escapeHtml(next)}">
       <label class="field-row" for="username">Username</label>

@@ -2,7 +2,7 @@
 // every instance knows them and an owner can end them.
 
 import { join } from 'node:path';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { renderLoginPage } from '../../dashboard/login-page.js';
 import type { Logger } from '../../logger.js';
@@ -53,7 +53,7 @@ export function loginRoutes(team: TeamStore, failedLogins: RequestHandler, logge
 
   router.get('/login', (req, res) => {
     res.set('Cache-Control', 'no-store');
-    res.type('html').send(renderLoginPage({ next: safeNext(typeof req.query.next === 'string' ? req.query.next : undefined), failed: false }));
+    res.type('html').send(renderLoginPage({ next: safeNext(typeof req.query.next === 'string' ? req.query.next : undefined), refused: null }));
   });
 
   router.post('/login', failedLogins, express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '4kb' }), async (req, res) => {
@@ -68,7 +68,7 @@ export function loginRoutes(team: TeamStore, failedLogins: RequestHandler, logge
       logger.info('login refused', { address: clientAddress(req) });
       res.status(401);
       if (wantsJson(req)) res.json({ error: 'unauthorized', message: 'wrong username or password' });
-      else res.type('html').send(renderLoginPage({ next, failed: true }));
+      else res.type('html').send(renderLoginPage({ next, refused: 'wrong' }));
       return;
     }
     const { secret, credential } = issueCredential(user, 'session', null, new Date());
@@ -78,6 +78,17 @@ export function loginRoutes(team: TeamStore, failedLogins: RequestHandler, logge
     if (wantsJson(req)) res.json({ username: user.username, role: user.role });
     else res.redirect(303, next);
   });
+
+  // The failed-login limit's refusal, on the login page for a person; a script gets the JSON error.
+  // The limit answers before the form is read, so the page goes to the overview once signed in.
+  const showLimit: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof HttpError) || error.code !== 'too_many_requests' || wantsJson(req)) {
+      next(error);
+      return;
+    }
+    res.status(error.status).type('html').send(renderLoginPage({ next: safeNext(undefined), refused: 'limited' }));
+  };
+  router.use('/login', showLimit);
 
   // Signing out ends the session in the store, not only in this browser. It needs no CSRF
   // token: the worst another site can do is sign someone out.
