@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -21,6 +22,40 @@ const PASSWORD = 'correct horse battery';
 const PEOPLE: Record<Role, string> = { owner: 'olivia', manager: 'manny', viewer: 'vera' };
 const MISSED_CALLER = '447700900777';
 const WEBSITE = 'https://shop.example';
+
+/** A TCP relay to `target` whose connections can be cut, and new ones refused until resumed. */
+async function startRelay(target: URL) {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut({ refuseNew }: { refuseNew: boolean }) {
+      refusing = refuseNew;
+      for (const socket of sockets) socket.destroy();
+    },
+    resume() {
+      refusing = false;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
 
 // page.evaluate has no timeout of its own: a hung request must fail the suite, not stall the run.
 describe('the dashboard for a team', { timeout: 180_000 }, () => {
@@ -241,6 +276,28 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { openedOnce?: boolean }).openedOnce), true, 'the same page, not a reload');
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'team-calls-laptop.png'), fullPage: true });
     assert.deepEqual(problems.consoleErrors, []);
+  });
+
+  test('an open calls page whose connection drops reconnects by itself and shows the calls taken meanwhile', async (t) => {
+    const { page } = await signIn('manager');
+    // Through a relay the test can cut, as a proxy restarting or a network dropping would.
+    const relay = await startRelay(new URL(service.url));
+    t.after(() => relay.close());
+    await page.goto(`${relay.url}/dashboard/calls`);
+    await page.locator('#live-state').filter({ hasText: 'Live' }).waitFor();
+    await page.evaluate(() => { (window as unknown as { openedOnce: boolean }).openedOnce = true; });
+
+    relay.cut({ refuseNew: true });
+    await page.locator('#live-state').filter({ hasText: 'Reconnecting' }).waitFor();
+    const meanwhile = vonageUuid('offline');
+    const taken = await fetch(`${service.url}/track-call?${new URLSearchParams({
+      to: '447700900555', from: '447700900889', uuid: meanwhile, conversation_uuid: `CON-${meanwhile}`,
+    })}`);
+    assertValidNcco(await taken.json());
+    relay.resume();
+    await page.locator('#live-state').filter({ hasText: 'Live' }).waitFor({ timeout: 15_000 });
+    await page.locator(`#calls-list tr[data-uuid="${meanwhile}"]`).waitFor({ timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (window as unknown as { openedOnce?: boolean }).openedOnce), true, 'still the same page');
   });
 
   test('a call opens to its events in order, who answered, the talk time and the website visit that brought it', async () => {

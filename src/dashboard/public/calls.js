@@ -101,8 +101,17 @@
   more.addEventListener('click', () => load(false));
 
   const events = new EventSource('/api/calls/live');
-  events.addEventListener('open', () => { live.textContent = 'Live: new calls appear here'; });
-  events.addEventListener('error', () => { live.textContent = 'Reconnecting…'; });
+  let dropped = false;
+  events.addEventListener('open', () => {
+    live.textContent = 'Live: new calls appear here';
+    // Calls that came and changed while the connection was down: read the list again.
+    if (dropped) load(true);
+    dropped = false;
+  });
+  events.addEventListener('error', () => {
+    dropped = true;
+    live.textContent = 'Reconnecting…';
+  });
   events.addEventListener('call', (event) => {
     // A filtered list shows what the filter asked for; new calls would not all belong.
     if (filtered) return;
