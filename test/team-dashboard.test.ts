@@ -393,10 +393,15 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 200);
     assert.equal((await fetch(`${service.url}/api/numbers/447700900555`, { method: 'DELETE', headers: bearer })).status, 403);
 
+    await viewer.page.goto(`${service.url}/dashboard/calls`);
+    await viewer.page.locator('#live-state').filter({ hasText: 'Live' }).waitFor();
+
     const owner = await signIn('owner');
     await owner.page.goto(`${service.url}/dashboard/team`);
     await owner.page.getByRole('button', { name: 'Sign out everywhere: vera' }).click();
     await owner.page.locator('#users-state').filter({ hasText: 'signed out everywhere' }).waitFor();
+    // The open page's live stream ends too, and sends her to sign in.
+    await viewer.page.waitForURL(/\/login\?next=%2Fdashboard%2Fcalls$/, { timeout: 20_000 });
     assert.equal((await fromPage(viewer.page, '/api/calls', 'GET')).status, 401, 'the session ended');
     assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 200, 'tokens stay');
 

@@ -7,7 +7,7 @@
 // gets the login page once the team has users, the Basic prompt before (and with ?auth=basic).
 
 import type { Request, RequestHandler, Response } from 'express';
-import { can, type Permission, type Role, type User } from '../domain/team.js';
+import { can, type Credential, type Permission, type Role, type User } from '../domain/team.js';
 import { HttpError } from '../http/http-error.js';
 import type { TeamStore } from '../store/team-store.js';
 import { ADMIN_TOKEN_ACTOR, setActor } from './actor.js';
@@ -24,6 +24,11 @@ export interface Principal {
   user: User | null;
   /** The session's CSRF token, for pages to send back; null unless signed in with the cookie. */
   csrfToken: string | null;
+  /**
+   * Whether the credential still lets this principal in with this role (not revoked, expired or
+   * disabled, role unchanged), for answers that outlive the request that opened them (live calls).
+   */
+  stillValid: () => Promise<boolean>;
 }
 
 export function principalOf(res: Response): Principal {
@@ -72,26 +77,38 @@ export function requireSignIn({ adminToken, team, now = () => new Date() }: Sign
     return new HttpError('unauthorized', reason);
   };
 
+  /** The user holding the credential with this hash, if it still lets them in. */
+  async function holderOf(tokenHash: string, kind: Credential['kind']): Promise<User | null> {
+    const found = await team.findCredential(tokenHash, now());
+    return found && found.credential.kind === kind && !found.user.disabled ? found.user : null;
+  }
+
+  const stillHeldBy = (tokenHash: string, kind: Credential['kind'], user: User) => async () =>
+    (await holderOf(tokenHash, kind))?.role === user.role;
+
   async function identify(req: Request, res: Response): Promise<Principal | HttpError | 'sign-in'> {
     const authorization = presentedAuthorization(req.get('authorization'));
     if (authorization) {
-      if (adminToken !== null && secretsEqual(authorization.token, adminToken)) return { role: 'owner', user: null, csrfToken: null };
+      // ADMIN_TOKEN is set at start-up and lasts as long as the process.
+      if (adminToken !== null && secretsEqual(authorization.token, adminToken)) return { role: 'owner', user: null, csrfToken: null, stillValid: async () => true };
       if (authorization.scheme === 'bearer' && authorization.token.startsWith(API_TOKEN_PREFIX)) {
-        const found = await team.findCredential(hashToken(authorization.token), now());
-        if (found && found.credential.kind === 'token' && !found.user.disabled) return { role: found.user.role, user: found.user, csrfToken: null };
+        const tokenHash = hashToken(authorization.token);
+        const user = await holderOf(tokenHash, 'token');
+        if (user) return { role: user.role, user, csrfToken: null, stillValid: stillHeldBy(tokenHash, 'token', user) };
       }
       if (adminToken === null) return new HttpError('admin_closed', 'admin routes are closed: set ADMIN_TOKEN or sign in as a user');
       return refuse(res, 'these credentials are not valid: Authorization: Bearer <ADMIN_TOKEN or personal API token>');
     }
     const sessionSecret = sessionSecretOf(req);
     if (sessionSecret !== null) {
-      const found = await team.findCredential(hashToken(sessionSecret), now());
-      if (found && found.credential.kind === 'session' && !found.user.disabled) {
+      const tokenHash = hashToken(sessionSecret);
+      const user = await holderOf(tokenHash, 'session');
+      if (user) {
         const csrfToken = csrfTokenOf(sessionSecret);
         if (!SAFE_METHODS.has(req.method) && !secretsEqual(req.get(CSRF_HEADER) ?? '', csrfToken)) {
           return new HttpError('forbidden', `a change made with the session cookie needs the ${CSRF_HEADER} header the page holds`);
         }
-        return { role: found.user.role, user: found.user, csrfToken };
+        return { role: user.role, user, csrfToken, stillValid: stillHeldBy(tokenHash, 'session', user) };
       }
     }
     // Until the team has a user, the owner signs in as before: the browser's prompt for the

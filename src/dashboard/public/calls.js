@@ -108,9 +108,18 @@
     if (dropped) load(true);
     dropped = false;
   });
-  events.addEventListener('error', () => {
+  events.addEventListener('error', async () => {
     dropped = true;
     live.textContent = 'Reconnecting…';
+    if (events.readyState !== EventSource.CLOSED) return;
+    // Refused rather than dropped, so EventSource gives up: a session that ended sends the person
+    // to sign in (api() does on a 401); anything else leaves the list as it is.
+    try {
+      await api('/api/me');
+    } catch {
+      // not signed out: said below
+    }
+    live.textContent = 'Live updates stopped: reload the page';
   });
   events.addEventListener('call', (event) => {
     // A filtered list shows what the filter asked for; new calls would not all belong.

@@ -1,6 +1,7 @@
 // New calls as Server-Sent Events, for open pages. Each connection polls the store (so it sees
 // calls taken by every instance sharing it) and sends each call started since it opened, again
-// whenever the call changes (answered, ended), with callers as the role may see them.
+// whenever the call changes (answered, ended), with callers as the role may see them. A stream
+// outlives the request that signed it in: it ends once that credential no longer would.
 
 import { Router } from 'express';
 import { principalOf } from '../../security/admin-auth.js';
@@ -15,11 +16,14 @@ const OVERLAP_MS = 10_000;
 const WATCHED_CALLS = 100;
 /** A comment line this often keeps proxies from closing a quiet connection. */
 const KEEP_ALIVE_POLLS = 15;
+/** How often the credential is checked again: a revoked session, a disabled user or a new role ends the stream this soon. */
+const RECHECK_POLLS = 5;
 
 export function liveCallRoutes(store: CallStore): Router {
   const router = Router();
   router.get('/api/calls/live', (req, res) => {
-    const caller = callerFor(principalOf(res).role);
+    const principal = principalOf(res);
+    const caller = callerFor(principal.role);
     res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     // EventSource reconnects by itself after a drop; this says how soon.
     res.write('retry: 3000\n\n');
@@ -32,6 +36,12 @@ export function liveCallRoutes(store: CallStore): Router {
       if (polling) return;
       polling = true;
       try {
+        if (++polls % RECHECK_POLLS === 0 && !(await principal.stillValid())) {
+          // The page's EventSource tries again, is refused, and sends the person to sign in.
+          clearInterval(timer);
+          res.end();
+          return;
+        }
         const { calls } = await store.listCalls({ since, limit: WATCHED_CALLS });
         const now = new Map<string, string>();
         for (const call of calls.reverse()) {
@@ -45,7 +55,7 @@ export function liveCallRoutes(store: CallStore): Router {
       } finally {
         polling = false;
       }
-      if (++polls % KEEP_ALIVE_POLLS === 0) res.write(': keep-alive\n\n');
+      if (polls % KEEP_ALIVE_POLLS === 0) res.write(': keep-alive\n\n');
     };
     const timer = setInterval(poll, POLL_MS);
     req.on('close', () => clearInterval(timer));
