@@ -350,6 +350,10 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
 
     const viewer = await signIn('viewer');
+    // The pool that brought the call is on the numbers page, read-only.
+    const pool = viewer.page.locator('#pools-list tr[data-pool="site"]');
+    await pool.waitFor();
+    assert.deepEqual(await pool.locator('th, td').allInnerTexts(), ['site', 'Website', '+44 7700 900560', '+44 7700 900561', '30 min']);
     const asViewer = JSON.parse((await fromPage(viewer.page, `/api/calls/${uuid}`, 'GET')).body);
     assert.equal(asViewer.caller, '•••••••••333', 'the detail masks the caller as the list does');
     assert.equal(asViewer.events.length, inOrder.length);

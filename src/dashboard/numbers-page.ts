@@ -1,5 +1,6 @@
 // The numbers page: every tracking number with its campaign, forwarding, whisper and route; for
-// roles that may change them, a form whose fields show the API's validation messages beside them.
+// roles that may change them, a form whose fields show the API's validation messages beside them;
+// and the number pools website visitors are shown numbers from (read-only: the pools API sets them).
 
 export function renderNumbersMain(canEdit: boolean): string {
   const form = !canEdit ? '' : `
@@ -36,7 +37,23 @@ export function renderNumbersMain(canEdit: boolean): string {
         </table>
       </div>
       <p class="panel-state" id="numbers-state" role="status"></p>
-    </section>${form}`;
+    </section>${form}
+    <section class="panel" aria-labelledby="pools-list-title">
+      <header class="panel-head">
+        <h2 id="pools-list-title">Number pools for website visitors</h2>
+        <p class="panel-hint">Set through the pools API (README, Website attribution)</p>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="pools-list-title">
+        <table class="data-table" id="pools-list">
+          <thead><tr>
+            <th scope="col">Pool</th><th scope="col">Campaign</th><th scope="col">Replaces on the website</th>
+            <th scope="col">Numbers</th><th scope="col" class="num">Held after a visit's last sign of life</th>
+          </tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p class="panel-state" id="pools-state" role="status"></p>
+    </section>`;
 }
 
 function field(name: string, label: string, type: string, hint: string, inputMode?: string): string {

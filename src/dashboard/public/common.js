@@ -59,7 +59,8 @@ window.dashboard = (() => {
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return '–';
     const m = Math.floor(seconds / 60);
-    return m > 0 ? `${m} min ${seconds % 60} s` : `${seconds} s`;
+    if (m === 0) return `${seconds} s`;
+    return seconds % 60 ? `${m} min ${seconds % 60} s` : `${m} min`;
   }
 
   /**

@@ -1,9 +1,9 @@
 // The numbers page: lists the tracking numbers and, for roles that may, saves and removes them
-// through the numbers API (PUT/DELETE /api/numbers/:number).
+// through the numbers API (PUT/DELETE /api/numbers/:number); lists the number pools (/api/pools).
 'use strict';
 
 (() => {
-  const { api, phone, el, showFormError, showPageError, canEditNumbers } = window.dashboard;
+  const { api, phone, duration, el, showFormError, showPageError, canEditNumbers } = window.dashboard;
   const tbody = /** @type {HTMLElement} */ (document.querySelector('#numbers-list tbody'));
   const state = /** @type {HTMLElement} */ (document.getElementById('numbers-state'));
   const form = /** @type {HTMLFormElement | null} */ (document.getElementById('number-form'));
@@ -88,5 +88,23 @@
     }
   });
 
+  async function loadPools() {
+    const poolsState = /** @type {HTMLElement} */ (document.getElementById('pools-state'));
+    try {
+      const { pools } = await api('/api/pools');
+      /** @type {HTMLElement} */ (document.querySelector('#pools-list tbody')).replaceChildren(...pools.map((pool) => el('tr', { attrs: { 'data-pool': pool.id } }, [
+        el('th', { text: pool.id, attrs: { scope: 'row' } }),
+        el('td', { text: pool.campaign ?? '(no campaign)' }),
+        el('td', { text: phone(pool.replacesNumber) }),
+        el('td', { text: pool.numbers.map(phone).join(', ') }),
+        el('td', { className: 'num', text: duration(pool.holdSeconds) }),
+      ])));
+      poolsState.textContent = pools.length ? '' : 'No number pools.';
+    } catch (error) {
+      poolsState.textContent = `The pools could not be loaded: ${error.message}`;
+    }
+  }
+
   load();
+  loadPools();
 })();
