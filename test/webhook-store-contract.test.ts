@@ -2,7 +2,7 @@
 // every store (see helpers/store-backends.ts to narrow it).
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { callToJson, fullCaller } from '../src/http/routes/call-json.js';
@@ -12,7 +12,7 @@ import type { WebhookEventType } from '../src/webhooks/webhook-events.js';
 import { outboxEvent } from '../src/webhooks/webhook-events.js';
 import { newSubscription } from '../src/webhooks/subscriptions.js';
 import { scriptCall, type FlowName } from './helpers/call-flows.js';
-import { BACKENDS, type Location } from './helpers/store-backends.js';
+import { BACKENDS, suiteStores } from './helpers/store-backends.js';
 
 const ALL_CALL_EVENTS: WebhookEventType[] = ['call.started', 'call.completed', 'call.missed', 'call.blocked'];
 const RANGE = { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2027-01-01T00:00:00Z') };
@@ -41,23 +41,7 @@ async function claimAll(store: CallStore, now = new Date()) {
 
 for (const backend of BACKENDS) {
   describe(`the ${backend.name} store's outbox, audit log and callers' data`, { skip: backend.skip }, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    after(async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    async function freshLocation(): Promise<Location> {
-      const location = await backend.createLocation(cleanups);
-      return {
-        durable: location.durable,
-        open: async () => {
-          const store = await location.open();
-          cleanups.push(() => store.close());
-          return store;
-        },
-      };
-    }
-    const freshStore = async () => (await freshLocation()).open();
+    const { freshLocation, freshStore } = suiteStores(backend);
 
     test('without a subscription, call changes write nothing to the outbox', async () => {
       const store = await freshStore();

@@ -62,13 +62,14 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   for (const file of CHART_JS_FILES) {
     router.get(`/dashboard/assets/${file}`, (_req, res) => {
       revalidateAssets(res);
-      res.sendFile(join(chartJsDir, file));
+      // Relative to a root, so that an install under a dot-folder (~/.local/…) can still send it.
+      res.sendFile(file, { root: chartJsDir });
     });
   }
   for (const file of PHONE_FILES) {
     router.get(`/dashboard/assets/${file}`, (_req, res) => {
       revalidateAssets(res);
-      res.sendFile(join(phoneBundleDir, file));
+      res.sendFile(file, { root: phoneBundleDir });
     });
   }
   router.use('/dashboard/assets', express.static(publicDir, { index: false, fallthrough: true, setHeaders: revalidateAssets }));

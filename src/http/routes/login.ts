@@ -1,7 +1,6 @@
 // The login page, signing in (a session cookie) and signing out. Sessions live in the store, so
 // every instance knows them and an owner can end them.
 
-import { join } from 'node:path';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { renderLoginPage } from '../../dashboard/login-page.js';
@@ -49,7 +48,8 @@ export function loginRoutes(team: TeamStore, failedLogins: RequestHandler, logge
   router.use(['/login', '/logout'], adminSecurityHeaders);
 
   // The login page's look, before anyone has signed in: stylesheets and the icon, nothing personal.
-  for (const file of LOGIN_ASSETS) router.get(`/login/assets/${file}`, (_req, res) => res.sendFile(join(publicDir, file)));
+  // Relative to a root, as the dashboard's assets are sent (an install under a dot-folder).
+  for (const file of LOGIN_ASSETS) router.get(`/login/assets/${file}`, (_req, res) => res.sendFile(file, { root: publicDir }));
 
   router.get('/login', (req, res) => {
     res.set('Cache-Control', 'no-store');
