@@ -5,6 +5,7 @@ import type { CallEvent, CallRecord, InboundCall } from '../domain/calls.js';
 import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { DniStore } from './dni-store.js';
+import type { MediaStore } from './media-store.js';
 import type { ReportStore } from './report-store.js';
 
 export type { TimeRange } from './report-store.js';
@@ -35,6 +36,8 @@ export interface CallStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Number pools, website visits and their holds, in the same database. */
   readonly dni: DniStore;
+  /** Recordings, voicemails and transcripts, in the same database. */
+  readonly media: MediaStore;
   /** Records calls; a uuid already stored is left as it is (a retried webhook). */
   recordCalls(calls: readonly InboundCall[]): Promise<void>;
   /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */

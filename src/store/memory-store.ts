@@ -13,6 +13,7 @@ import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
 import { MemoryDniStore } from './memory-dni-store.js';
+import { MemoryMediaStore } from './memory-media-store.js';
 import { MemoryReports } from './memory-reports.js';
 
 const NO_NUMBER = '';
@@ -20,6 +21,7 @@ const NO_NUMBER = '';
 export class MemoryStore implements CallStore {
   readonly kind = 'memory';
   readonly dni = new MemoryDniStore();
+  readonly media = new MemoryMediaStore();
   readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
   readonly #callsByUuid = new Map<string, CallRecord>();
   readonly #callsByConversation = new Map<string, CallRecord[]>();

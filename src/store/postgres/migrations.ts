@@ -200,6 +200,37 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's 17.
+    version: 14,
+    name: 'recordings, voicemails and transcripts',
+    sql: `
+      CREATE TABLE media (
+        id text COLLATE "C" PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('call', 'voicemail', 'transcript')),
+        conversation_uuid text COLLATE "C" NOT NULL,
+        recording_id text,
+        url text NOT NULL,
+        size_bytes bigint,
+        started_at timestamptz,
+        ended_at timestamptz,
+        received_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'stored', 'failed')),
+        attempts integer NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        lease_owner text,
+        lease_until timestamptz,
+        file_key text,
+        stored_bytes bigint,
+        content_type text,
+        last_error text
+      );
+      CREATE INDEX media_by_conversation ON media (conversation_uuid);
+      CREATE INDEX media_due ON media (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX media_by_received ON media (received_at);
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

@@ -21,6 +21,7 @@ import {
 } from '../sql-rows.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
+import { PostgresMediaStore } from './postgres-media-store.js';
 import { applyDeltas, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout } from './postgres-reports.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
@@ -251,6 +252,7 @@ const UPDATE_LIFECYCLES = `
 export class PostgresStore implements CallStore {
   readonly kind = 'postgres';
   readonly dni: PostgresDniStore;
+  readonly media: PostgresMediaStore;
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
   readonly reports: PostgresReports;
@@ -260,6 +262,7 @@ export class PostgresStore implements CallStore {
     this.#pool = pool;
     this.#excess = new ExcessLog(logger);
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
+    this.media = new PostgresMediaStore(pool);
     this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
   }
 

@@ -345,4 +345,37 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Recordings, voicemails and transcripts (domain/recordings.ts): each row is both the job the
+    // webhook stored and, once fetched, the file's place in the media storage. A claim leases a
+    // row to one instance (lease_owner, lease_until) so two never download the same file.
+    version: 17,
+    name: 'recordings, voicemails and transcripts',
+    sql: `
+      CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('call', 'voicemail', 'transcript')),
+        conversation_uuid TEXT NOT NULL,
+        recording_id TEXT,
+        url TEXT NOT NULL,
+        size_bytes INTEGER,
+        started_at INTEGER,
+        ended_at INTEGER,
+        received_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'stored', 'failed')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        file_key TEXT,
+        stored_bytes INTEGER,
+        content_type TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX media_by_conversation ON media (conversation_uuid);
+      CREATE INDEX media_due ON media (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX media_by_received ON media (received_at);
+    `,
+  },
 ];

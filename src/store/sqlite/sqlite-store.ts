@@ -21,6 +21,7 @@ import {
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteDniStore } from './sqlite-dni-store.js';
+import { SqliteMediaStore } from './sqlite-media-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 
@@ -80,6 +81,7 @@ function migrate(db: Database.Database): void {
 export class SqliteStore implements CallStore {
   readonly kind = 'sqlite';
   readonly dni: SqliteDniStore;
+  readonly media: SqliteMediaStore;
   readonly #db: Database.Database;
   readonly #statements;
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
@@ -96,6 +98,7 @@ export class SqliteStore implements CallStore {
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
     this.dni = new SqliteDniStore(db);
+    this.media = new SqliteMediaStore(db);
     this.#buckets = new SqliteBucketWriter(db);
     this.reports = new SqliteReports(db, this.#buckets);
     this.#callList = new SqliteCallList(db);
