@@ -12,6 +12,7 @@ import { dniAdminRoutes } from './http/routes/dni-admin.js';
 import { dniRoutes } from './http/routes/dni.js';
 import { NumberAssigner } from './domain/attribution/number-assigner.js';
 import { healthRoutes } from './http/routes/health.js';
+import { recordingRoutes } from './http/routes/recording-routes.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
 import { requireAdmin } from './security/admin-auth.js';
@@ -20,6 +21,8 @@ import { adminSecurityHeaders } from './security/security-headers.js';
 import { webhookSignatures } from './security/webhook-signature.js';
 import type { SpoolStatus } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
+import type { MediaFiles } from './store/media-files.js';
+import type { MediaIntake } from './durability/media-intake.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -29,6 +32,10 @@ export interface AppDeps {
   logger: Logger;
   /** What waits in the spool for the store, for /healthz. */
   spoolStatus: () => SpoolStatus;
+  /** Takes recording and transcription webhooks' jobs. */
+  mediaIntake: MediaIntake;
+  /** Where stored recordings are read from. */
+  mediaFiles: MediaFiles;
   /** Null turns the access log off (tests). */
   accessLog: RequestHandler | null;
 }
@@ -41,7 +48,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   if (deps.accessLog) app.use(deps.accessLog);
 
-  addWebhookRoutes(app, tracker, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));
+  addWebhookRoutes(app, tracker, deps.mediaIntake, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));
   app.use(healthRoutes(store, deps.spoolStatus));
   app.use(dniRoutes(new NumberAssigner(store.dni), config));
 
@@ -49,6 +56,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(adminPaths, adminSecurityHeaders, limitFailedLogins(logger), requireAdmin(config.adminToken));
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
+  app.use(recordingRoutes(store.media, deps.mediaFiles));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));
 

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { NumberDirectory } from './domain/number-directory.js';
 import { Spool } from './durability/spool.js';
+import { startMedia, type MediaParts } from './durability/media.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
 import { RoundRobinTurns } from './domain/round-robin-turns.js';
@@ -83,12 +84,21 @@ export async function startService(config: Readonly<Config>, options: StartOptio
     if (!options.store) await store.close();
     throw error;
   }
-  directory.startRefreshing();
   const recorder = new CallRecorder(store, spool, logger, config.answerStoreTimeoutMs);
+  let media: MediaParts;
+  try {
+    media = await startMedia(config, store.media, recorder, logger);
+  } catch (error) {
+    await spool.close();
+    if (!options.store) await store.close();
+    throw error;
+  }
+  directory.startRefreshing();
   recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger, options.now);
   const app = createApp({
-    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog, logger),
+    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(),
+    mediaIntake: media.intake, mediaFiles: media.files, accessLog: accessLog(config.accessLog, logger),
   });
 
   const server = createServer(SERVER_LIMITS, app);
@@ -128,6 +138,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
       const cutOff = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
       await closed;
       clearTimeout(cutOff);
+      await media.stop();
       await recorder.stop();
       if (!options.store) await store.close();
     })());

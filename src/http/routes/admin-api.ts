@@ -8,6 +8,7 @@ import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { callToJson, encodeCursor } from './call-json.js';
+import { mediaOfCalls } from './media-json.js';
 import { parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
 import { attributeCalls } from '../../domain/attribution/call-attribution.js';
@@ -57,11 +58,20 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
 
   router.get('/api/calls', async (req, res) => {
     const page = await store.listCalls(parseCallQuery(req.query, timezone));
-    const attributions = await attributeCalls(store.dni, page.calls);
+    const [attributions, media] = await Promise.all([attributeCalls(store.dni, page.calls), mediaOfCalls(store.media, page.calls)]);
     res.json({
-      calls: page.calls.map((call, i) => callToJson(call, attributions[i])),
+      calls: page.calls.map((call, i) => ({ ...callToJson(call, attributions[i]), ...media.get(call) })),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
+  });
+
+  router.get('/api/calls/:uuid', async (req, res) => {
+    const uuid = String(req.params.uuid);
+    if (!/^[\w.:-]{1,128}$/.test(uuid)) throw badRequest('not a call uuid');
+    const call = await store.findCall(uuid);
+    if (!call) throw new HttpError('not_found', `no call ${uuid}`);
+    const [attributions, media] = await Promise.all([attributeCalls(store.dni, [call]), mediaOfCalls(store.media, [call])]);
+    res.json({ ...callToJson(call, attributions[0]), ...media.get(call) });
   });
 
   router.get('/api/numbers', (_req, res) => {
