@@ -193,6 +193,7 @@ export function renderDashboardPage(page: DashboardPage): string {
               <th scope="col" class="num">Talk time</th>
               <th scope="col">Caller</th>
               <th scope="col">Tracking number</th>
+              <th scope="col">Recording</th>
             </tr>
           </thead>
           <tbody></tbody>
@@ -217,6 +218,7 @@ export function renderDashboardPage(page: DashboardPage): string {
               <th scope="col">Rings</th>
               <th scope="col">Closed or unanswered</th>
               <th scope="col">Blocks</th>
+              <th scope="col">Recording</th>
             </tr>
           </thead>
           <tbody></tbody>

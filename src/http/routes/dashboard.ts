@@ -13,6 +13,7 @@ import { localDay } from '../../domain/time-zone.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
+import { mediaOfCalls } from './media-json.js';
 
 /**
  * This module runs as src/http/routes/*.ts (tsx, tests) and as dist/http/routes/*.js (npm start);
@@ -41,8 +42,10 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   router.get('/dashboard/latest-calls', async (req, res) => {
     const query = parseCallQuery({ ...req.query, limit: req.query.limit ?? String(LATEST_CALLS_LIMIT) }, config.timeZone);
     const page = await store.listCalls(query);
+    const media = await mediaOfCalls(store.media, page.calls);
     res.json({
       calls: page.calls.map((call) => ({
+        ...media.get(call),
         startedAt: call.startedAt.toISOString(),
         caller: maskPhoneNumber(call.caller),
         trackingNumber: call.trackingNumber,
