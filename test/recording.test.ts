@@ -14,11 +14,14 @@ import type { Browser } from 'playwright-core';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { DEFAULT_CONSENT_NOTICE } from '../src/domain/route.js';
 import type { RecordAction, TalkAction } from '../src/domain/ncco.js';
+import { MediaRetention } from '../src/durability/media-retention.js';
 import { allowedMediaUrl } from '../src/security/media-hosts.js';
+import { LocalMediaFiles } from '../src/store/media-files.js';
 import { launchChromium, watchPageProblems } from './helpers/browser.js';
 import { startFakeMediaServer, type FakeMediaServer } from './helpers/fake-vonage-media.js';
 import { routeCall } from './helpers/routed-call.js';
 import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
+import { bearer, SIGNATURE_SECRET, signedToken } from './helpers/sign.js';
 import { sineWav } from './helpers/wav.js';
 
 const APPLICATION_ID = 'aaaaaaaa-bbbb-cccc-dddd-000000000014';
@@ -226,6 +229,35 @@ describe('recording and voicemail', () => {
     assert.equal((await admin(`/api/recordings/${recordingId}`, { method: 'DELETE' })).status, 404);
   });
 
+  test('a transcribed recording\'s transcript is fetched with the JWT and served with the call', async () => {
+    await setNumber('442079460143', { route: { record: { notice: 'We record and transcribe calls.' }, transcription: { language: 'en-GB' } } });
+    const call = await routeCall(service.url, { trackingNumber: '442079460143', caller: '447700900128' });
+    const record = call.nccos[0]![1] as RecordAction;
+    assert.deepEqual(record.transcription, { language: 'en-GB', eventUrl: [`${PUBLIC_URL}/transcription`], eventMethod: 'POST' });
+    const recordingId = randomUUID();
+    const transcriptFile = `transcript-${recordingId}`;
+    const transcript = Buffer.from(JSON.stringify({ channels: [{ transcript: [{ sentence: 'hello' }] }] }));
+    await postRecording(recordingWebhook(call.conversationUuid, media.add(recordingId, { body: audio, contentType: 'audio/wav' }), recordingId));
+    const res = await fetch(`${service.url}/transcription`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        conversation_uuid: call.conversationUuid, recording_uuid: recordingId, type: 'transcription', status: 'transcribed',
+        transcription_url: media.add(transcriptFile, { body: transcript, contentType: 'application/json', failFirst: 1 }),
+      }),
+    });
+    assert.equal(res.status, 204);
+    let detail = await waitForStored(call.uuid, 1);
+    for (let i = 0; i < 100 && (detail as unknown as { recordings: { transcript: { url: string | null } | null }[] }).recordings[0]?.transcript?.url == null; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      detail = await callDetail(call.uuid);
+    }
+    const url = (detail as unknown as { recordings: { transcript: { url: string } }[] }).recordings[0]!.transcript.url;
+    assert.equal(url, `/api/recordings/${recordingId}/transcript`);
+    const served = await admin(url);
+    assert.match(served.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), transcript);
+  });
+
   describe('in Chromium', () => {
     let browser: Browser;
     before(async () => {
@@ -245,6 +277,8 @@ describe('recording and voicemail', () => {
         if (request.url().includes('/audio') && range) ranges.push(range);
       });
       await page.goto(`${service.url}/dashboard`);
+      await page.waitForSelector('main[data-status="ready"][aria-busy="false"]');
+      assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
       await page.waitForSelector('#calls-table audio.player-call');
       await page.waitForSelector('#calls-table .badge-voicemail');
       assert.ok(await page.locator('#calls-table audio.player-voicemail').count() >= 1);
@@ -265,6 +299,19 @@ describe('recording and voicemail', () => {
       await context.close();
     });
   });
+
+  test('recordings past RECORDING_RETENTION_DAYS are deleted, files and rows', async () => {
+    const [stored] = await service.store.media.listMediaOf([recorded.conversationUuid]);
+    assert.ok(stored?.fileKey);
+    const files = await LocalMediaFiles.open(recordingsDir, service.logger);
+    const later = new Date(stored.receivedAt.getTime() + 31 * 86_400_000);
+    const retention = new MediaRetention(service.store.media, files, 30, service.logger, () => later);
+    assert.ok((await retention.sweep()) >= 1);
+    assert.equal(await service.store.media.findMedia(recorded.recordingId), null);
+    assert.ok(!readdirSync(recordingsDir).includes(stored.fileKey));
+    assert.equal((await admin(`/api/recordings/${recorded.recordingId}/audio`)).status, 404);
+  });
+
 });
 
 describe('which hosts get the recording JWT', () => {
@@ -287,5 +334,31 @@ describe('which hosts get the recording JWT', () => {
     const env = { PROXY_TO_NUMBER: BUSINESS_PHONE, RECORDINGS_TEST_ALLOW_LOOPBACK: 'true' };
     assert.equal(loadConfig(env).recordingsAllowLoopback, true);
     assert.throws(() => loadConfig({ ...env, NODE_ENV: 'production' }), (error: unknown) => error instanceof ConfigError && /production/.test(error.message));
+  });
+});
+
+describe('recording webhooks are signed like the others', () => {
+  test('an unsigned recording webhook is refused when webhooks are signed; a signed one is kept', async () => {
+    const signed = await startTestService({ VONAGE_SIGNATURE_SECRET: SIGNATURE_SECRET });
+    try {
+      const body = JSON.stringify({
+        recording_url: 'https://api.nexmo.com/v1/files/abc', recording_uuid: randomUUID(), conversation_uuid: 'CON-signed', size: 10,
+        start_time: new Date().toISOString(), end_time: new Date().toISOString(),
+      });
+      const post = (headers: Record<string, string>) => fetch(`${signed.url}/recording`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      assert.equal((await post({})).status, 401);
+      assert.deepEqual(await signed.store.media.listMediaOf(['CON-signed']), []);
+      assert.equal((await post(bearer(signedToken({ body })))).status, 204);
+      assert.equal((await signed.store.media.listMediaOf(['CON-signed'])).length, 1);
+    } finally {
+      await signed.stop();
+    }
+  });
+
+  test('a private key that cannot be read stops start-up with a message naming VONAGE_PRIVATE_KEY', async () => {
+    await assert.rejects(
+      startTestService({ VONAGE_APPLICATION_ID: APPLICATION_ID, VONAGE_PRIVATE_KEY: join(tmpdir(), `missing-${randomUUID()}.key`) }),
+      /VONAGE_PRIVATE_KEY .*no such file/,
+    );
   });
 });
