@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { DEFAULT_CONSENT_NOTICE } from '../src/domain/route.js';
@@ -70,9 +71,12 @@ async function callDetail(uuid: string): Promise<CallJson> {
   return (await res.json()) as CallJson;
 }
 
+/** Long enough for a spool replay and a few retries on a busy machine; reached only on failure. */
+const STORED_WITHIN_MS = 30_000;
+
 /** Polls the call until its recordings are all stored; the worker is woken by the webhook. */
 async function waitForStored(uuid: string, count: number): Promise<CallJson> {
-  for (let i = 0; i < 200; i++) {
+  for (const giveUpAt = Date.now() + STORED_WITHIN_MS; Date.now() < giveUpAt;) {
     const call = await callDetail(uuid);
     if (call.recordings.length === count && call.recordings.every((r) => r.status === 'stored')) return call;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -227,6 +231,24 @@ describe('recording and voicemail', () => {
     assert.deepEqual((await callDetail(call.uuid)).recordings, []);
     assert.ok(!readdirSync(recordingsDir).includes(`${recordingId}.wav`));
     assert.equal((await admin(`/api/recordings/${recordingId}`, { method: 'DELETE' })).status, 404);
+  });
+
+  test('a recording webhook while the database is write-locked is answered from the spool, then stored and downloaded', async () => {
+    const call = await routeCall(service.url, { trackingNumber: RECORDED_NUMBER, caller: '447700900129' });
+    const recordingId = randomUUID();
+    const url = media.add(recordingId, { body: audio, contentType: 'audio/wav' });
+    const other = new Database(join(dir, 'calls.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const res = await postRecording(recordingWebhook(call.conversationUuid, url, recordingId));
+      assert.equal(res.status, 204);
+      assert.ok(service.logger.lines.some((l) => l.message.startsWith('media spooled') && l.details?.uuid === recordingId));
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await waitForStored(call.uuid, 1);
+    assert.deepEqual(readFileSync(join(recordingsDir, `${recordingId}.wav`)), audio);
   });
 
   test('a transcribed recording\'s transcript is fetched with the JWT and served with the call', async () => {
