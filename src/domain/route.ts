@@ -188,9 +188,10 @@ export function decideRoute(input: RouteInput): RouteDecision {
   });
   // The recording starts with the call's first connect and runs on through any fail-over, so
   // only the answer's NCCO carries the notice and the record action.
-  const recording = stage.kind === 'answer' ? recordingOf(input, 'call') : null;
-  const ncco: Ncco = recording && route.consentNotice !== null
-    ? [...talkNcco(route.consentNotice), recordConversationAction(recording), ...connect]
+  const notice = stage.kind === 'answer' ? route.consentNotice : null;
+  const recording = notice === null ? null : recordingOf(input, 'call');
+  const ncco: Ncco = notice !== null && recording !== null
+    ? [...talkNcco(notice), recordConversationAction(recording), ...connect]
     : connect;
   return { kind: 'connect', destination: next.number, ncco };
 }
