@@ -51,8 +51,6 @@ export async function startMedia(config: Readonly<Config>, store: MediaStore, re
       pollMs: Math.min(config.recordingRetryMs, MAX_POLL_MS),
     }, logger);
     worker.start();
-  } else {
-    logger.warn('VONAGE_APPLICATION_ID is not set: recording webhooks are kept, but nothing is downloaded until it is');
   }
   let retention: MediaRetention | null = null;
   if (config.recordingRetentionDays !== null) {
