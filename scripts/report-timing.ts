@@ -155,6 +155,7 @@ try {
   await timed('/api/report, all time', () => buildCampaignReport(reports, allTime, options));
   await timed('/api/report, 42 days with odd edges', () => buildCampaignReport(reports, oddRange, options));
   await timed('/api/report?groupBy=number, last 30 days', () => buildCampaignReport(reports, last30Days, { ...options, groupBy: 'number' }));
+  await timed('/api/report?groupBy=destination, last 30 days', () => buildCampaignReport(reports, last30Days, { ...options, groupBy: 'destination' }));
   await timed('/api/report/daily, last 30 days', () => buildDailyReport(reports, last30Days, timezone));
   await timed('/api/report/daily, all time', () => buildDailyReport(reports, allTime, timezone));
   await timed('/api/report/hour-of-week, last 30 days', () => buildHourOfWeekReport(reports, last30Days, timezone));

@@ -7,6 +7,11 @@ import { errorHandler, notFound } from './http/error-handler.js';
 import type { Logger } from './logger.js';
 import type { NumberDirectory } from './domain/number-directory.js';
 import { adminApiRoutes } from './http/routes/admin-api.js';
+import { auditApiRoutes } from './http/routes/audit-api.js';
+import { callersApiRoutes } from './http/routes/callers-api.js';
+import { webhookApiRoutes } from './http/routes/webhooks-api.js';
+import type { DeliveryWorker } from './webhooks/delivery-worker.js';
+import type { ResolveHost } from './webhooks/target-address.js';
 import { dashboardRoutes } from './http/routes/dashboard.js';
 import { dniAdminRoutes } from './http/routes/dni-admin.js';
 import { dniRoutes } from './http/routes/dni.js';
@@ -38,6 +43,9 @@ export interface AppDeps {
   mediaFiles: MediaFiles;
   /** Null turns the access log off (tests). */
   accessLog: RequestHandler | null;
+  webhookWorker: DeliveryWorker;
+  /** How webhook target names are resolved (the system's resolver; tests give their own). */
+  resolveHost: ResolveHost;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -57,6 +65,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
   app.use(recordingRoutes(store.media, deps.mediaFiles));
+  app.use(webhookApiRoutes({ store, worker: deps.webhookWorker, resolveHost: deps.resolveHost, allowPrivate: config.webhookAllowPrivate }));
+  app.use(callersApiRoutes(store, deps.spoolStatus));
+  app.use(auditApiRoutes(store));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));
 

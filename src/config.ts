@@ -52,6 +52,10 @@ export interface Config {
   recordingRetryMs: number;
   /** Test-only: recordings may also be fetched from 127.0.0.1 over http. Refused in production. */
   recordingsAllowLoopback: boolean;
+  /** Lets webhook subscriptions reach loopback and private addresses (a receiver on this host or LAN). */
+  webhookAllowPrivate: boolean;
+  /** Calls older than this many days are deleted; null keeps them for ever. */
+  callRetentionDays: number | null;
 }
 
 export class ConfigError extends Error {
@@ -244,6 +248,11 @@ const schema = z.object({
   RECORDING_RETENTION_DAYS: integer('RECORDING_RETENTION_DAYS', 1, 36_500, 0),
   RECORDING_RETRY_MS: integer('RECORDING_RETRY_MS', 10, 3_600_000, 10_000),
   RECORDINGS_TEST_ALLOW_LOOPBACK: flag('RECORDINGS_TEST_ALLOW_LOOPBACK'),
+  WEBHOOK_ALLOW_PRIVATE: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be true or false' }).default('false'),
+  ),
+  CALL_RETENTION_DAYS: z.preprocess(emptyAsUndefined, integer('CALL_RETENTION_DAYS', 1, 36_500, 0)),
 }).superRefine((vars, ctx) => {
   // Unsigned, anyone can forge calls and events and learn where each number forwards.
   if (vars.NODE_ENV === 'production' && vars.VONAGE_SIGNATURE_SECRET === undefined && !vars.ALLOW_UNSIGNED_WEBHOOKS) {
@@ -300,5 +309,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     recordingRetentionDays: vars.RECORDING_RETENTION_DAYS === 0 ? null : vars.RECORDING_RETENTION_DAYS,
     recordingRetryMs: vars.RECORDING_RETRY_MS,
     recordingsAllowLoopback: vars.RECORDINGS_TEST_ALLOW_LOOPBACK,
+    webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+    // 0 is the schema's "unset": the range refuses it as a value.
+    callRetentionDays: vars.CALL_RETENTION_DAYS === 0 ? null : vars.CALL_RETENTION_DAYS,
   });
 }

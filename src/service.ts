@@ -15,6 +15,10 @@ import { startMedia, type MediaParts } from './durability/media.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
 import { RoundRobinTurns } from './domain/round-robin-turns.js';
+import { RetentionSweeper } from './privacy/retention.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { systemResolve, type ResolveHost } from './webhooks/target-address.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 
 export interface RunningService {
   /** http://127.0.0.1:<port> */
@@ -32,6 +36,10 @@ export interface StartOptions {
   host?: string;
   /** The clock calls are routed and stamped by; tests set the instant. */
   now?: () => Date;
+  /** Resolves webhook target names; tests give one that answers what they need. */
+  resolveHost?: ResolveHost;
+  /** The webhook retry schedule; tests shorten it. */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 /** The port could not be taken: its own error, so that start-up does not blame the store. */
@@ -96,9 +104,17 @@ export async function startService(config: Readonly<Config>, options: StartOptio
   directory.startRefreshing();
   recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger, options.now);
+  const resolveHost = options.resolveHost ?? systemResolve;
+  const webhookWorker = new DeliveryWorker(store, new WebhookSender(resolveHost, config.webhookAllowPrivate), logger, {
+    refreshMs: config.numbersRefreshMs, retryDelaysMs: options.webhookRetryDelaysMs,
+  });
+  await webhookWorker.start();
+  const retention = config.callRetentionDays === null ? null : new RetentionSweeper(store, config.callRetentionDays, logger);
+  retention?.start();
   const app = createApp({
     config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(),
     mediaIntake: media.intake, mediaFiles: media.files, accessLog: accessLog(config.accessLog, logger),
+    webhookWorker, resolveHost,
   });
 
   const server = createServer(SERVER_LIMITS, app);
@@ -140,6 +156,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
       clearTimeout(cutOff);
       await media.stop();
       await recorder.stop();
+      await Promise.all([webhookWorker.stop(), retention?.stop()]);
       if (!options.store) await store.close();
     })());
 

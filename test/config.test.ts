@@ -29,6 +29,18 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(config));
   });
 
+  test('outgoing webhooks refuse private targets and calls are kept for ever unless told otherwise', () => {
+    const config = loadConfig(base);
+    assert.equal(config.webhookAllowPrivate, false);
+    assert.equal(config.callRetentionDays, null);
+    const set = loadConfig({ ...base, WEBHOOK_ALLOW_PRIVATE: 'true', CALL_RETENTION_DAYS: '365' });
+    assert.equal(set.webhookAllowPrivate, true);
+    assert.equal(set.callRetentionDays, 365);
+    assert.match(refusal({ ...base, WEBHOOK_ALLOW_PRIVATE: 'yes' }), /^WEBHOOK_ALLOW_PRIVATE must be true or false/);
+    assert.match(refusal({ ...base, CALL_RETENTION_DAYS: '0' }), /^CALL_RETENTION_DAYS must be a whole number from 1 to 36500/);
+    assert.match(refusal({ ...base, CALL_RETENTION_DAYS: 'a year' }), /^CALL_RETENTION_DAYS must be a whole number/);
+  });
+
   test('phone numbers written as a person would are normalised to E.164 digits', () => {
     for (const written of ['+44 7700 900000', '0044 7700 900000', '+44-7700-900000', '(44) 7700 900000', '447700900000']) {
       assert.equal(loadConfig({ PROXY_TO_NUMBER: written }).proxyToNumber, '447700900000', written);

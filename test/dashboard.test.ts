@@ -7,6 +7,7 @@ import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import { seededRandom } from './helpers/call-flows.js';
 import { ARTIFACTS_DIR, launchChromium, watchPageProblems } from './helpers/browser.js';
 import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
+import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 const DAY_MS = 86_400_000;
 const LAPTOP = { width: 1366, height: 768 };
@@ -100,7 +101,8 @@ describe('the dashboard', () => {
 
   before(async () => {
     todayStart = Date.parse(`${utcDay(Date.now())}T00:00:00Z`);
-    service = await startTestService();
+    // The webhooks panel's receiver listens on loopback.
+    service = await startTestService({ WEBHOOK_ALLOW_PRIVATE: 'true' });
     calls = seedCalls(todayStart);
     const inbound: InboundCall[] = calls.map((c) => ({
       uuid: c.uuid, conversationUuid: `CON-${c.uuid}`, trackingNumber: c.trackingNumber, caller: c.caller,
@@ -443,5 +445,37 @@ describe('the dashboard', () => {
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-phone.png') });
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-phone-full.png'), fullPage: true });
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+  });
+
+  test('the webhooks panel lists each subscription with its deliveries, and its button sends a test event', async () => {
+    const { page: emptyPage } = await openDashboard(LAPTOP);
+    await emptyPage.locator('#webhooks-panel [data-state]', { hasText: 'No webhook subscriptions: add one with POST /api/webhooks.' }).waitFor();
+    const receiver = new WebhookReceiver([{ status: 500 }]);
+    const port = await receiver.listen();
+    try {
+      const created = await fetch(`${service.url}/api/webhooks`, {
+        method: 'POST', headers: { ...service.admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `http://127.0.0.1:${port}/crm`, eventTypes: ['call.completed', 'call.missed'] }),
+      });
+      const subscription = (await created.json()) as { id: string; secret: string };
+      receiver.secret = subscription.secret;
+      const { page, problems } = await openDashboard(LAPTOP);
+      const row = page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"]`);
+      await row.waitFor();
+      assert.deepEqual((await row.locator('td').allInnerTexts()).slice(0, 5), [
+        `http://127.0.0.1:${port}/crm`, 'call.completed, call.missed', 'Enabled', 'None yet', '–',
+      ]);
+      await row.locator('button').click();
+      await row.locator('button', { hasText: 'Test event queued' }).waitFor();
+      // The first attempt gets a 500; the retry 5 s later gets through.
+      await receiver.until(() => receiver.accepted.some((event) => event.type === 'webhook.test'));
+      assert.equal(receiver.forged.length, 0);
+      await page.reload();
+      await page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"] td.cell-deliveries`, { hasText: '1 delivered' }).waitFor();
+      await page.locator('#webhooks-panel').screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-webhooks.png') });
+      assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -43,10 +43,10 @@ describe('the report API', () => {
   before(async () => {
     service = await startTestService();
     await service.store.importCalls([
-      importedCall({ uuid: 'r-1', startedAt: recent }),
+      importedCall({ uuid: 'r-1', startedAt: recent, answeredBy: '447700900011' }),
       importedCall({ uuid: 'r-2', startedAt: new Date(recent.getTime() + 60_000), outcome: 'missed', durationSeconds: 0, answeredAt: null }),
       importedCall({ uuid: 'r-3', startedAt: recent, campaign: '=HYPERLINK("http://evil")', trackingNumber: '442071234002', caller: null }),
-      importedCall({ uuid: 'r-4', startedAt: recent, campaign: null, trackingNumber: '442071234003', durationSeconds: 30 }),
+      importedCall({ uuid: 'r-4', startedAt: recent, campaign: null, trackingNumber: '442071234003', durationSeconds: 30, answeredBy: '447700900012' }),
       // Outside the default 30 days: only an explicit range sees it.
       importedCall({ uuid: 'r-old', startedAt: new Date(now - 40 * DAY_MS), caller: '447700900999' }),
     ]);
@@ -83,11 +83,11 @@ describe('the report API', () => {
     assert.deepEqual(report.rows.map((r: { campaign: string | null }) => r.campaign), ['Radio', '=HYPERLINK("http://evil")', null]);
     assert.deepEqual(report.rows[0], {
       campaign: 'Radio', trackingNumbers: ['442071234001'], calls: 2, uniqueCallers: 1, firstTimeCallers: 0,
-      answered: 1, missed: 1, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
+      answered: 1, missed: 1, blocked: 0, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
     });
     assert.deepEqual(report.totals, {
       campaign: null, trackingNumbers: ['442071234001', '442071234002', '442071234003'], calls: 4, uniqueCallers: 1,
-      firstTimeCallers: 0, answered: 3, missed: 1, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
+      firstTimeCallers: 0, answered: 3, missed: 1, blocked: 0, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
       qualifiedCalls: 2,
     });
   });
@@ -128,13 +128,13 @@ describe('the report API', () => {
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="call-report-\d{8}T\d{6}Z-21000101T000000Z\.csv"$/);
     const records = parseCsv(await res.text());
     assert.deepEqual(records[0], [
-      'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'answerRate',
+      'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked', 'answerRate',
       'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
     ]);
     assert.deepEqual(records.slice(1), [
-      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0.5', '90', '90', '1'],
-      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '1', '90', '90', '1'],
-      ['', '442071234003', '1', '1', '0', '1', '0', '1', '30', '30', '0'],
+      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0', '0.5', '90', '90', '1'],
+      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '0', '1', '90', '90', '1'],
+      ['', '442071234003', '1', '1', '0', '1', '0', '0', '1', '30', '30', '0'],
     ]);
   });
 
@@ -184,10 +184,26 @@ describe('the report API', () => {
     assert.deepEqual(csv[1]!.slice(0, 3), ['442071234999', 'Bulk, "quoted"', String(BULK_CALLS)]);
   });
 
+  test('groupBy=destination gives one row per destination that answered, calls nobody answered in their own', async () => {
+    const query = `since=${new Date(now - 35 * DAY_MS).toISOString()}&until=2100-01-01`;
+    const report = await (await get(`/api/report?${query}&groupBy=destination`)).json();
+    assert.equal(report.groupBy, 'destination');
+    assert.deepEqual(report.rows.map((r: { answeredBy: string | null; calls: number; uniqueCallers: null }) => [r.answeredBy, r.calls, r.uniqueCallers]), [
+      [null, 2, null], ['447700900011', 1, null], ['447700900012', 1, null],
+    ]);
+    const res = await get(`/api/report.csv?${query}&groupBy=destination`);
+    assert.match(res.headers.get('content-disposition') ?? '', /filename="call-report-by-destination-/);
+    const csv = parseCsv(await res.text());
+    assert.deepEqual(csv[0]!.slice(0, 4), ['answeredBy', 'trackingNumbers', 'calls', 'uniqueCallers']);
+    assert.deepEqual(csv.slice(1).map((r) => r.slice(0, 4)), [
+      ['', '442071234001 442071234002', '2', ''], ['447700900011', '442071234001', '1', ''], ['447700900012', '442071234003', '1', ''],
+    ]);
+  });
+
   test('an unknown groupBy is refused with a 400', async () => {
     const res = await get('/api/report?groupBy=caller');
     assert.equal(res.status, 400);
-    assert.match((await res.json()).message, /"groupBy" must be one of campaign, number/);
+    assert.match((await res.json()).message, /"groupBy" must be one of campaign, number, destination/);
   });
 
   test('the hour-of-week grid counts calls by UTC weekday (Sunday first) and hour', async () => {

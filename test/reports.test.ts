@@ -33,7 +33,10 @@ const NUMBERS = [
 ];
 const REASSIGNED_AT = WINDOW_START + Math.floor(WINDOW_DAYS / 2) * DAY_MS + 5 * HOUR_MS;
 
-type Flow = FlowName | 'still ringing' | 'still talking';
+/** The phones calls are forwarded to; each call rings one, chosen by its position. */
+const DESTINATIONS = ['447700900000', '447700900001', '447700900002'];
+
+type Flow = FlowName | 'still ringing' | 'still talking' | 'blocked';
 const FLOWS: Flow[] = ['answered', 'answered', 'answered', 'busy', 'timeout', 'unanswered', 'caller hangs up while ringing', 'still ringing', 'still talking'];
 
 /** What a call is, known independently of any store: the truth the reports are checked against. */
@@ -43,9 +46,11 @@ interface TrueCall {
   campaign: string | null;
   caller: string | null;
   startedAt: number;
-  outcome: 'answered' | 'missed' | 'in_progress';
+  outcome: 'answered' | 'missed' | 'in_progress' | 'blocked';
   /** Talk time; null while an answered call is still going. */
   durationSeconds: number | null;
+  /** The destination that answered; null when none has. */
+  answeredBy: string | null;
 }
 
 interface Generated {
@@ -70,15 +75,24 @@ function generateCalls(seed: number): Generated {
     previousStart = startedAt;
     const caller = random() < 0.1 ? null : random() < 0.3 ? pick(callers.slice(0, 6)) : pick(callers);
     const campaign = line.laterCampaign !== undefined && startedAt >= REASSIGNED_AT ? line.laterCampaign : line.campaign;
-    const flow = pick(FLOWS);
+    const picked = pick(FLOWS);
+    // Every other call still ringing is a blocked one instead: both draw nothing more from the
+    // seeded sequence, so the rest of the mix stays as it was.
+    const flow: Flow = picked === 'still ringing' && i % 2 === 0 ? 'blocked' : picked;
     const script = scriptCall(
-      caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' ? 'answered' : flow,
+      caller === null ? 'withheld caller' : flow === 'still ringing' || flow === 'still talking' || flow === 'blocked' ? 'answered' : flow,
       line.number, caller, startedAt,
     );
-    const events = script.events.map((body) => ({ ...body }));
+    const destination = DESTINATIONS[i % DESTINATIONS.length]!;
+    const events = script.events.map((body): Record<string, string> => (body.direction === 'outbound' ? { ...body, to: destination } : { ...body }));
     let outcome: TrueCall['outcome'] = script.expected.outcome;
     let durationSeconds: number | null = script.expected.durationSeconds;
-    if (flow === 'still ringing') {
+    if (flow === 'blocked') {
+      // A blocked caller hears a message on their own leg and is never connected.
+      events.splice(0, events.length, ...events.filter((e) => e.direction === 'inbound'));
+      outcome = 'blocked';
+      durationSeconds = null;
+    } else if (flow === 'still ringing') {
       events.splice(5);
       outcome = 'in_progress';
       durationSeconds = null;
@@ -91,14 +105,15 @@ function generateCalls(seed: number): Generated {
       const forwardedCompleted = events.find((e) => e.status === 'completed' && e.direction === 'outbound')!;
       forwardedCompleted.duration = String(durationSeconds);
     }
-    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds });
+    const answeredBy = outcome === 'answered' ? destination : null;
+    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds, answeredBy });
     const inbound: InboundCall = {
       uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
-      forwardTo: '447700900000', startedAt: new Date(startedAt),
+      forwardTo: '447700900000', startedAt: new Date(startedAt), ...(outcome === 'blocked' && { blocked: true }),
     };
     if (random() < 0.25) {
       generated.imported.push({
-        ...inbound, outcome, durationSeconds, answeredAt: outcome === 'answered' ? new Date(startedAt + 6000) : null,
+        ...inbound, outcome, durationSeconds, answeredBy, answeredAt: outcome === 'answered' ? new Date(startedAt + 6000) : null,
         endedAt: null, inboundStatus: null, forwardedStatus: null,
       });
     } else {
@@ -146,6 +161,7 @@ const earlier = (a: TrueCall, b: TrueCall) => a.startedAt - b.startedAt || (a.uu
 function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set<TrueCall>, qualifiedCallSeconds: number): ReportRow {
   const answered = calls.filter((c) => c.outcome === 'answered');
   const missed = calls.filter((c) => c.outcome === 'missed').length;
+  const blocked = calls.filter((c) => c.outcome === 'blocked').length;
   const totalDurationSeconds = answered.reduce((sum, c) => sum + (c.durationSeconds ?? 0), 0);
   return {
     campaign,
@@ -155,6 +171,7 @@ function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set
     firstTimeCallers: calls.filter((c) => firstCalls.has(c)).length,
     answered: answered.length,
     missed,
+    blocked,
     answerRate: answered.length + missed === 0 ? null : answered.length / (answered.length + missed),
     averageDurationSeconds: answered.length === 0 ? null : totalDurationSeconds / answered.length,
     totalDurationSeconds,
@@ -215,6 +232,21 @@ function expectedNumberRows(truth: TrueCall[], since: number, until: number, qua
       ...expectedRow(pair.campaign, inRange.filter((c) => c.trackingNumber === pair.trackingNumber && c.campaign === pair.campaign), firstCalls, qualifiedCallSeconds),
     }))
     .sort((a, b) => b.calls - a.calls || (a.trackingNumber < b.trackingNumber ? -1 : a.trackingNumber > b.trackingNumber ? 1 : 0) || compareCampaigns(a.campaign, b.campaign));
+}
+
+/**
+ * Destination rows: one per destination that answered, and one (answeredBy null) for the calls
+ * nobody answered; distinct callers are per campaign and number only.
+ */
+function expectedDestinationRows(truth: TrueCall[], since: number, until: number, qualifiedCallSeconds: number) {
+  const { firstCalls } = expectedFirstCalls(truth);
+  const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
+  return [...new Set(inRange.map((c) => c.answeredBy))]
+    .map((answeredBy) => {
+      const { campaign: _, ...row } = expectedRow(null, inRange.filter((c) => c.answeredBy === answeredBy), firstCalls, qualifiedCallSeconds);
+      return { answeredBy, ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
 }
 
 const generated = generateCalls(SEED);
@@ -301,6 +333,8 @@ for (const backend of BACKENDS) {
     test('the seeded mix holds what the figures must handle', () => {
       assert.ok(truth.some((c) => c.caller === null), 'withheld callers');
       assert.ok(truth.some((c) => c.outcome === 'in_progress'), 'calls in progress');
+      assert.ok(truth.some((c) => c.outcome === 'blocked'), 'blocked callers');
+      assert.deepEqual(new Set(truth.map((c) => c.answeredBy)), new Set([...DESTINATIONS, null]), 'every destination answers some calls');
       assert.ok(truth.some((c) => c.outcome === 'answered' && c.durationSeconds === null), 'answered calls still talking');
       assert.ok(new Set(truth.map((c) => c.caller)).size < truth.length / 3, 'repeat callers');
       assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');
@@ -322,6 +356,13 @@ for (const backend of BACKENDS) {
         const report = await getIn('UTC', '/api/report', since, until, { groupBy: 'number' });
         assert.deepEqual({ rows: report.rows, totals: report.totals }, {
           rows: expectedNumberRows(truth, since, until, 60), totals: expectedReport(truth, since, until, 60).totals,
+        });
+      });
+
+      test(`the report by the destination that answered matches the definitions over a range ${label}`, async () => {
+        const report = await getIn('UTC', '/api/report', since, until, { groupBy: 'destination' });
+        assert.deepEqual({ rows: report.rows, totals: report.totals }, {
+          rows: expectedDestinationRows(truth, since, until, 60), totals: expectedReport(truth, since, until, 60).totals,
         });
       });
 

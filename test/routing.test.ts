@@ -187,15 +187,15 @@ describe('call routing through the numbers API', () => {
     assert.ok(!service.logger.lines.some((line) => JSON.stringify(line).includes('447700900666')), 'no caller number in the log');
   });
 
-  test('a blocked call counts as a call but neither answered nor missed in the report', async () => {
+  test('a blocked call counts as a call and as blocked, neither answered nor missed, in the report', async () => {
     await setRoute(service, '442079460106', { campaign: 'Blocked only', route: { blockList: { numbers: ['+44 7700 900888'] } } });
     setClock('2026-03-11T15:00:00Z');
     await routeCall(service.url, { trackingNumber: '442079460106', caller: '447700900888', startMs: clockMs });
     const res = await fetch(`${service.url}/api/report?since=2026-03-11&until=2026-03-12`, { headers: service.admin });
-    const report = (await res.json()) as { rows: { campaign: string; calls: number; answered: number; missed: number; answerRate: number | null }[] };
+    const report = (await res.json()) as { rows: { campaign: string; calls: number; answered: number; missed: number; blocked: number; answerRate: number | null }[] };
     const row = report.rows.find((r) => r.campaign === 'Blocked only');
-    assert.deepEqual(row && { calls: row.calls, answered: row.answered, missed: row.missed, answerRate: row.answerRate },
-      { calls: 1, answered: 0, missed: 0, answerRate: null });
+    assert.deepEqual(row && { calls: row.calls, answered: row.answered, missed: row.missed, blocked: row.blocked, answerRate: row.answerRate },
+      { calls: 1, answered: 0, missed: 0, blocked: 1, answerRate: null });
   });
 
   test('invalid routes are refused with a 400 that names the field', async () => {

@@ -2,9 +2,6 @@
 // Narrow it with STORE=memory, STORE=sqlite, STORE=postgres (or a comma-separated list).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
@@ -12,51 +9,9 @@ import type { MediaJob } from '../src/domain/recordings.js';
 import type { RouteSettings } from '../src/domain/route.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
-import { MemoryStore } from '../src/store/memory-store.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, seededRandom, shuffled, type FlowName, type ScriptedCall } from './helpers/call-flows.js';
-import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
-
-/** An empty place to keep calls; open() twice gives two instances sharing it (durable stores only). */
-interface Location {
-  durable: boolean;
-  open(): Promise<CallStore>;
-}
-
-interface Backend {
-  name: 'memory' | 'sqlite' | 'postgres';
-  skip?: string;
-  createLocation(cleanups: (() => Promise<void>)[]): Promise<Location>;
-}
-
-const ALL_BACKENDS: Backend[] = [
-  {
-    name: 'memory',
-    createLocation: async () => ({ durable: false, open: async () => new MemoryStore() }),
-  },
-  {
-    name: 'sqlite',
-    createLocation: async (cleanups) => {
-      const dir = mkdtempSync(join(tmpdir(), 'ct-contract-'));
-      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-      return { durable: true, open: async () => openSqliteStore(join(dir, 'calls.db')) };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: postgresSkipReason,
-    createLocation: async (cleanups) => {
-      const database = await createTestDatabase('contract');
-      cleanups.push(database.drop);
-      return { durable: true, open: () => openPostgresStore(database.url) };
-    },
-  },
-];
-
-const selected = process.env.STORE?.split(',').map((name) => name.trim()).filter(Boolean);
-const BACKENDS = selected ? ALL_BACKENDS.filter((b) => selected.includes(b.name)) : ALL_BACKENDS;
+import { BACKENDS, type Location } from './helpers/store-backends.js';
 
 const BUSINESS_PHONE = '447700900000';
 
@@ -382,15 +337,15 @@ for (const backend of BACKENDS) {
       assert.equal(report.rows.length, 3);
       assert.deepEqual(byCampaign.get('Radio'), {
         campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
-        answered: 2, missed: 1, totalDurationSeconds: 110, qualifiedCalls: 1,
+        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1,
       });
       assert.deepEqual(byCampaign.get(null), {
         campaign: null, trackingNumbers: ['442079460033'], calls: 1, uniqueCallers: 0, firstTimeCallers: 0,
-        answered: 0, missed: 1, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
       });
       assert.deepEqual(byCampaign.get('Print'), {
         campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
-        answered: 0, missed: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
       });
       assert.equal(report.totals.uniqueCallers, 3);
 

@@ -31,6 +31,25 @@ function panelState(): string {
   return `<p class="panel-state" data-state hidden></p>`;
 }
 
+/** A half-width panel with a title, a hint and a table the page script fills (`<id>-table`). */
+function hintedTablePanel(panel: { id: string; title: string; hint: string; columns: string[]; noteId?: string }): string {
+  const { id, title, hint, columns, noteId } = panel;
+  const headings = columns.map((column) => `<th scope="col">${escapeHtml(column)}</th>`).join('');
+  return `    <section class="panel span-6" id="${id}-panel" aria-labelledby="${id}-title">
+      <header class="panel-head">
+        <h2 id="${id}-title">${escapeHtml(title)}</h2>
+        <p class="panel-hint">${escapeHtml(hint)}</p>
+      </header>
+      <div class="table-scroll" tabindex="0" aria-labelledby="${id}-title">
+        <table class="data-table" id="${id}-table">
+          <thead><tr>${headings}</tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+${noteId ? `      <p class="table-note" id="${noteId}"></p>\n` : ''}      ${panelState()}
+    </section>`;
+}
+
 export function renderDashboardPage(page: DashboardPage): string {
   const { range, today, qualifiedCallSeconds, timeZone } = page;
   const presets = RANGE_PRESETS.map(
@@ -203,30 +222,16 @@ export function renderDashboardPage(page: DashboardPage): string {
       ${panelState()}
     </section>
 
-    <section class="panel span-6" id="numbers-panel" aria-labelledby="numbers-title">
-      <header class="panel-head">
-        <h2 id="numbers-title">Numbers and their routes</h2>
-        <p class="panel-hint">Read-only; set through the numbers API. Hours in each route's time zone</p>
-      </header>
-      <div class="table-scroll" tabindex="0" aria-labelledby="numbers-title">
-        <table class="data-table" id="numbers-table">
-          <thead>
-            <tr>
-              <th scope="col">Tracking number</th>
-              <th scope="col">Campaign</th>
-              <th scope="col">Open</th>
-              <th scope="col">Rings</th>
-              <th scope="col">Closed or unanswered</th>
-              <th scope="col">Blocks</th>
-              <th scope="col">Recording</th>
-            </tr>
-          </thead>
-          <tbody></tbody>
-        </table>
-      </div>
-      <p class="table-note" id="block-list-note"></p>
-      ${panelState()}
-    </section>
+${hintedTablePanel({
+      id: 'numbers', title: 'Numbers and their routes',
+      hint: 'Read-only; set through the numbers API. Hours in each route\'s time zone',
+      columns: ['Tracking number', 'Campaign', 'Open', 'Rings', 'Closed or unanswered', 'Blocks', 'Recording'], noteId: 'block-list-note',
+    })}
+${hintedTablePanel({
+      id: 'webhooks', title: 'Outgoing webhooks',
+      hint: 'Subscriptions are set through the webhooks API; their latest deliveries',
+      columns: ['Receiver', 'Events', 'State', 'Latest deliveries', 'Last problem', 'Test'],
+    })}
   </main>
 
   <footer class="footnote">

@@ -1,13 +1,14 @@
 // What each report figure is, defined once: a call's contribution to the report buckets it falls
-// in. Every store keeps buckets (a span of UTC time × campaign × tracking number, the span 15
+// in. Every store keeps buckets (a span of UTC time × campaign × tracking number × the
+// destination that answered, the span 15
 // minutes, an hour and a UTC day) by adding contributions as calls arrive and (new − old) when a
 // call changes; reports sum the widest buckets that fit their range, and compute the partial
 // slots at a range's edges from the calls with this same function.
 //
-// To add an outcome figure (say `blocked`): add its name to FIGURES and one line to
+// To add an outcome figure (say voicemail): add its name to FIGURES and one line to
 // contributionOf; each SQL store adds the column (named by bucket-sql.ts's figureColumn) in a
 // migration that also empties report_bucket_settings' threshold, so the buckets are rebuilt.
-// To add a dimension (say the destination that answered): add it to HistoriedCall, BucketKey and
+// To add a dimension (say a traffic source): add it to HistoriedCall, BucketKey and
 // bucketKeysOf (and to withLifecycle when events set it), and to bucket-sql.ts's key columns.
 
 import type { CallLifecycle, CallOutcome } from './calls.js';
@@ -35,19 +36,23 @@ export interface HistoriedCall {
   caller: string | null;
   outcome: CallOutcome;
   durationSeconds: number | null;
+  /** The destination that answered; null while (or when) nobody has. */
+  answeredBy: string | null;
   prevAnyAt: number | null;
   prevCampaignAt: number | null;
   prevNumberAt: number | null;
 }
 
 /** The call as the reports see it once its lifecycle is `lifecycle`. */
-export function withLifecycle(call: HistoriedCall, lifecycle: Pick<CallLifecycle, 'outcome' | 'durationSeconds'>): HistoriedCall {
-  return { ...call, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds };
+export function withLifecycle(
+  call: HistoriedCall, lifecycle: Pick<CallLifecycle, 'outcome' | 'durationSeconds' | 'answeredBy'>,
+): HistoriedCall {
+  return { ...call, outcome: lifecycle.outcome, durationSeconds: lifecycle.durationSeconds, answeredBy: lifecycle.answeredBy ?? null };
 }
 
 /** The figures every bucket holds; the stores name their columns after them. */
 export const FIGURES = [
-  'calls', 'answered', 'missed', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
+  'calls', 'answered', 'missed', 'blocked', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 export type Figures = Record<Figure, number>;
@@ -83,6 +88,7 @@ export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number
     calls: 1,
     answered: answered ? 1 : 0,
     missed: call.outcome === 'missed' ? 1 : 0,
+    blocked: call.outcome === 'blocked' ? 1 : 0,
     talkSeconds,
     qualified: isQualifiedCall(call, qualifiedCallSeconds) ? 1 : 0,
     firstTime: known && call.prevAnyAt === null ? 1 : 0,
@@ -99,17 +105,18 @@ export interface BucketKey {
   slot: number;
   campaign: string | null;
   trackingNumber: string | null;
+  destination: string | null;
 }
 
 export function bucketKeysOf(call: HistoriedCall): BucketKey[] {
   const slot = slotOf(call.startedAt);
   return BUCKET_WIDTHS.map((width) => ({
-    width, slot: Math.floor(slot / width) * width, campaign: call.campaign, trackingNumber: call.trackingNumber,
+    width, slot: Math.floor(slot / width) * width, campaign: call.campaign, trackingNumber: call.trackingNumber, destination: call.answeredBy,
   }));
 }
 
 /** One string per bucket key, for maps. */
-export const bucketKeyString = (key: BucketKey): string => JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber]);
+export const bucketKeyString = (key: BucketKey): string => JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber, key.destination]);
 
 export interface BucketDelta {
   key: BucketKey;

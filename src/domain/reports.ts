@@ -11,7 +11,7 @@ import {
 import { DAY_MS, offsetAt, offsetSpans } from './time-zone.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
-export const REPORT_GROUPINGS = ['campaign', 'number'] as const;
+export const REPORT_GROUPINGS = ['campaign', 'number', 'destination'] as const;
 export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
 const SLOTS_PER_HOUR = 3_600_000 / SLOT_MS;
@@ -33,6 +33,8 @@ export interface ReportRow {
   firstTimeCallers: number;
   answered: number;
   missed: number;
+  /** Calls from a blocked caller, never connected: in `calls`, neither answered nor missed. */
+  blocked: number;
   /** answered ÷ (answered + missed); null when both are 0. In-progress calls are in `calls` only. */
   answerRate: number | null;
   /** totalDurationSeconds ÷ answered; null when no call was answered. */
@@ -48,15 +50,32 @@ export interface NumberReportRow extends ReportRow {
   trackingNumber: string | null;
 }
 
-export interface CampaignReport extends TimeRange {
-  groupBy: ReportGrouping;
+/**
+ * A row of the report by the destination that answered (null: calls nobody answered, so the
+ * missed, blocked and in-progress ones). Distinct callers are counted per campaign and number
+ * only: a destination row has none.
+ */
+export interface DestinationReportRow extends Omit<ReportRow, 'campaign' | 'uniqueCallers'> {
+  answeredBy: string | null;
+  uniqueCallers: null;
+}
+
+/** The rows of each grouping. */
+export interface ReportRowOf {
+  campaign: ReportRow;
+  number: NumberReportRow;
+  destination: DestinationReportRow;
+}
+
+export interface CampaignReport<G extends ReportGrouping = ReportGrouping> extends TimeRange {
+  groupBy: G;
   timezone: string;
   qualifiedCallSeconds: number;
   /**
    * Sorted by calls, most first, then by campaign name (the no-campaign row last among equals);
-   * by number, then campaign, when grouped by number.
+   * by number, then campaign, when grouped by number; by destination when grouped by destination.
    */
-  rows: ReportRow[] | NumberReportRow[];
+  rows: ReportRowOf[G][];
   totals: ReportRow;
 }
 
@@ -158,22 +177,23 @@ async function sumRange(
     Promise.all(edges.map((edge) => store.callsWithHistory(edge))),
   ]);
   const merged = new Map<string, BucketSum>();
-  const addSum = (campaign: string | null, trackingNumber: string | null, time: number | null, figures: Figures) => {
-    const id = JSON.stringify([campaign, trackingNumber, time]);
+  const addSum = (key: Omit<BucketSum, 'figures'>, figures: Figures) => {
+    const id = JSON.stringify([key.campaign, key.trackingNumber, key.destination, key.time]);
     let sum = merged.get(id);
     if (!sum) {
-      sum = { campaign, trackingNumber, time, figures: emptyFigures() };
+      sum = { ...key, figures: emptyFigures() };
       merged.set(id, sum);
     }
     addFigures(sum.figures, figures);
   };
-  for (const sum of sums.flat()) addSum(sum.campaign, sum.trackingNumber, sum.time, sum.figures);
+  for (const sum of sums.flat()) addSum(sum, sum.figures);
   for (const call of edgeCalls.flat()) {
     const slot = slotOf(call.startedAt);
     const time = grouping ? timeGroupOf(slot, { ...grouping, offsetSlots: offsetAt(grouping.zone, call.startedAt) / SLOT_MS }) : null;
     const campaign = dimensions.includes('campaign') ? call.campaign : null;
     const trackingNumber = dimensions.includes('trackingNumber') ? call.trackingNumber : null;
-    addSum(campaign, trackingNumber, time, contributionOf(call, qualifiedCallSeconds));
+    const destination = dimensions.includes('destination') ? call.answeredBy : null;
+    addSum({ campaign, trackingNumber, destination, time }, contributionOf(call, qualifiedCallSeconds));
   }
   return [...merged.values()];
 }
@@ -188,6 +208,7 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
     firstTimeCallers: figures.firstTime,
     answered: figures.answered,
     missed: figures.missed,
+    blocked: figures.blocked,
     answerRate: decided === 0 ? null : figures.answered / decided,
     averageDurationSeconds: figures.answered === 0 ? null : figures.talkSeconds / figures.answered,
     totalDurationSeconds: figures.talkSeconds,
@@ -197,14 +218,21 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
 
 const NO_RETURNING: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
 
-function campaignRows(sums: readonly BucketSum[], returning: ReturningCallers): ReportRow[] {
+/** The sums added up per key, with the tracking numbers whose calls they hold. */
+function sumsBy(sums: readonly BucketSum[], keyOf: (sum: BucketSum) => string | null) {
   const groups = new Map<string | null, { figures: Figures; numbers: (string | null)[] }>();
   for (const sum of sums) {
-    const group = groups.get(sum.campaign) ?? { figures: emptyFigures(), numbers: [] };
+    const key = keyOf(sum);
+    const group = groups.get(key) ?? { figures: emptyFigures(), numbers: [] };
     addFigures(group.figures, sum.figures);
     group.numbers.push(sum.trackingNumber);
-    groups.set(sum.campaign, group);
+    groups.set(key, group);
   }
+  return groups;
+}
+
+function campaignRows(sums: readonly BucketSum[], returning: ReturningCallers): ReportRow[] {
+  const groups = sumsBy(sums, (sum) => sum.campaign);
   const returningBy = new Map(returning.byCampaign.map((r) => [r.campaign, r.callers]));
   return [...groups.entries()]
     .map(([campaign, group]) => toReportRow(campaign, group.numbers, group.figures, group.figures.newToCampaign + (returningBy.get(campaign) ?? 0)))
@@ -228,16 +256,31 @@ function numberRows(sums: readonly BucketSum[], returning: ReturningCallers): Nu
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.trackingNumber, b.trackingNumber) || compareCampaigns(a.campaign, b.campaign));
 }
 
-export async function buildCampaignReport(
-  store: ReportStore, range: TimeRange, options: { qualifiedCallSeconds: number; groupBy: ReportGrouping; timezone: string },
-): Promise<CampaignReport> {
+function destinationRows(sums: readonly BucketSum[]): DestinationReportRow[] {
+  return [...sumsBy(sums, (sum) => sum.destination).entries()]
+    .map(([answeredBy, group]) => {
+      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
+      return { answeredBy, ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
+}
+
+const ROWS_BY_GROUPING: { [G in ReportGrouping]: (sums: readonly BucketSum[], returning: ReturningCallers) => ReportRowOf[G][] } = {
+  campaign: campaignRows,
+  number: numberRows,
+  destination: destinationRows,
+};
+
+export async function buildCampaignReport<G extends ReportGrouping>(
+  store: ReportStore, range: TimeRange, options: { qualifiedCallSeconds: number; groupBy: G; timezone: string },
+): Promise<CampaignReport<G>> {
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
   const span = await store.callSpan();
   // No call before the range: nobody in it can have called before.
   const anyBefore = span !== null && span.since < range.since;
   const [sums, returning] = await Promise.all([
-    sumRange(store, range, qualifiedCallSeconds, ['campaign', 'trackingNumber']),
+    sumRange(store, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']),
     anyBefore ? store.returningCallers(range) : NO_RETURNING,
   ]);
   const live = sums.filter((sum) => sum.figures.calls > 0);
@@ -248,7 +291,7 @@ export async function buildCampaignReport(
     groupBy,
     timezone,
     qualifiedCallSeconds,
-    rows: groupBy === 'number' ? numberRows(live, returning) : campaignRows(live, returning),
+    rows: ROWS_BY_GROUPING[groupBy](live, returning) as ReportRowOf[G][],
     totals: toReportRow(null, live.map((sum) => sum.trackingNumber), totals, totals.firstTime + returning.any),
   };
 }

@@ -14,6 +14,7 @@ import morgan from 'morgan';
 import type { AccessLogTarget } from '../config.js';
 import type { Logger } from '../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeOpenFilePrivate } from '../security/private-files.js';
+import { pathForLog } from './log-path.js';
 
 /** Past this many characters waiting, the lines are written without waiting for the turn to end. */
 const FLUSH_AT_CHARS = 64 * 1024;
@@ -73,7 +74,8 @@ const stdoutWriter: WriteLines = (chunk) => {
 function pathOf(req: Request): string {
   const url = req.originalUrl;
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const path = query === -1 ? url : url.slice(0, query);
+  return pathForLog(path);
 }
 
 /** What the log notes as a request arrives, kept in res.locals for its line. */

@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
 import type { Logger } from '../logger.js';
+import { pathForLog } from './log-path.js';
 
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError('not_found', `no route for ${req.method} ${req.path}`));
@@ -31,11 +32,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = error instanceof HttpError ? error : fromParserError(error);
     if (known) {
-      logger.info('request refused', { method: req.method, path: req.path, status: known.status, reason: known.message });
+      logger.info('request refused', { method: req.method, path: pathForLog(req.path), status: known.status, reason: known.message });
       res.status(known.status).json({ error: known.code, message: known.message });
       return;
     }
-    logger.error('request failed', { method: req.method, path: req.path, error: String(error?.stack ?? error) });
+    logger.error('request failed', { method: req.method, path: pathForLog(req.path), error: String(error?.stack ?? error) });
     if (res.headersSent) {
       res.destroy();
       return;

@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { HttpError } from '../http/http-error.js';
+import { ADMIN_TOKEN_ACTOR, setActor } from './actor.js';
 
 /** Hashing both sides first gives equal lengths, so the comparison leaks neither length nor content. */
 function digest(secret: string): Buffer {
@@ -38,6 +39,7 @@ export function requireAdmin(adminToken: string | null): RequestHandler {
     }
     // Pages and answers with callers' numbers must not linger in shared caches.
     res.set('Cache-Control', 'no-store');
+    setActor(res, ADMIN_TOKEN_ACTOR);
     next();
   };
 }

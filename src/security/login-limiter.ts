@@ -1,5 +1,6 @@
 // Slows down guessing of ADMIN_TOKEN: an address that fails to log in too often is refused for a
-// while, with 429 and Retry-After. Only failed logins count, so an admin at work is never limited.
+// while, with 429 and Retry-After. Only credentials that fail count, so an admin at work (and a
+// browser's first request, which presents none and is answered with the login prompt) is never limited.
 
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -19,6 +20,8 @@ export function limitFailedLogins(logger: Logger): RequestHandler {
     // Per client, as a proxy on this machine forwards it (clientAddress), IPv6 by its /56.
     keyGenerator: (req) => ipKeyGenerator(clientAddress(req)),
     validate: { xForwardedForHeader: false },
+    // A request with no credentials is a browser asking for the login prompt, not a guess.
+    skip: (req) => req.get('authorization') === undefined,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     standardHeaders: 'draft-7',

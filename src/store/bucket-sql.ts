@@ -9,23 +9,28 @@ export const figureColumn = (figure: Figure): string => figure.replace(/[A-Z]/g,
 export const FIGURE_COLUMNS = FIGURES.map(figureColumn);
 
 // Key columns cannot be NULL: '' stands for no campaign (a campaign is 'c:' and its name, so an
-// empty name stays apart) and for no tracking number (numbers are digits).
+// empty name stays apart), for no tracking number and for no destination (both are digits).
 export const campaignKey = (campaign: string | null): string => (campaign === null ? '' : `c:${campaign}`);
 export const campaignOfKey = (key: string): string | null => (key === '' ? null : key.slice(2));
 export const numberKey = (trackingNumber: string | null): string => trackingNumber ?? '';
 export const numberOfKey = (key: string): string | null => (key === '' ? null : key);
+export const destinationKey = numberKey;
+export const destinationOfKey = numberOfKey;
+
+/** The key columns of report_buckets, in primary-key order. */
+export const BUCKET_KEY_COLUMNS = ['width', 'slot', 'campaign_key', 'number_key', 'destination_key'] as const;
 
 /** Adds each column's `excluded` value to the stored one: concurrent deltas add up. */
-export const ADD_ON_CONFLICT = `ON CONFLICT (width, slot, campaign_key, number_key) DO UPDATE SET
+export const ADD_ON_CONFLICT = `ON CONFLICT (${BUCKET_KEY_COLUMNS.join(', ')}) DO UPDATE SET
   ${FIGURE_COLUMNS.map((column) => `${column} = report_buckets.${column} + excluded.${column}`).join(', ')}`;
 
 /** Writes a query parameter and returns its placeholder. */
 export type Param = (value: unknown) => string;
 
 type SqlInteger = number | string;
-type BucketSumRow = { campaign_key?: string; number_key?: string; time_group?: SqlInteger } & Record<string, SqlInteger>;
+type BucketSumRow = { campaign_key?: string; number_key?: string; destination_key?: string; time_group?: SqlInteger } & Record<string, SqlInteger>;
 
-const DIMENSION_COLUMNS: Record<BucketDimension, string> = { campaign: 'campaign_key', trackingNumber: 'number_key' };
+const DIMENSION_COLUMNS: Record<BucketDimension, string> = { campaign: 'campaign_key', trackingNumber: 'number_key', destination: 'destination_key' };
 
 /** A whole number written into SQL text: bound as a parameter, SQLite takes a JavaScript number as REAL and divides it exactly. */
 function integerLiteral(value: number): string {
@@ -57,6 +62,7 @@ export function bucketSumRowToSum(row: BucketSumRow): BucketSum {
   return {
     campaign: row.campaign_key === undefined ? null : campaignOfKey(row.campaign_key),
     trackingNumber: row.number_key === undefined ? null : numberOfKey(row.number_key),
+    destination: row.destination_key === undefined ? null : destinationOfKey(row.destination_key),
     time: row.time_group === undefined ? null : Number(row.time_group),
     figures,
   };

@@ -7,6 +7,7 @@ import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { DniStore } from './dni-store.js';
 import type { MediaStore } from './media-store.js';
 import type { ReportStore } from './report-store.js';
+import type { WebhookStore } from './webhook-records.js';
 
 export type { TimeRange } from './report-store.js';
 
@@ -32,7 +33,8 @@ export interface CallPage {
   nextCursor: CallCursor | null;
 }
 
-export interface CallStore {
+/** Calls, numbers and reports; the outbox, audit log and callers' data come from WebhookStore. */
+export interface CallStore extends WebhookStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Number pools, website visits and their holds, in the same database. */
   readonly dni: DniStore;

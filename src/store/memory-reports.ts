@@ -27,7 +27,7 @@ export class MemoryReports implements ReportStore {
       const known = call.caller !== null;
       return {
         startedAt, campaign: call.campaign, trackingNumber: call.trackingNumber, caller: call.caller,
-        outcome: call.outcome, durationSeconds: call.durationSeconds,
+        outcome: call.outcome, durationSeconds: call.durationSeconds, answeredBy: call.answeredBy ?? null,
         prevAnyAt: known ? previous(JSON.stringify([call.caller]), startedAt) : null,
         prevCampaignAt: known ? previous(JSON.stringify([call.caller, call.campaign]), startedAt) : null,
         prevNumberAt: known ? previous(JSON.stringify([call.caller, call.campaign, call.trackingNumber]), startedAt) : null,
@@ -48,8 +48,9 @@ export class MemoryReports implements ReportStore {
       const time = query.time ? timeGroupOf(slot, query.time) : null;
       const campaign = query.dimensions.includes('campaign') ? call.campaign : null;
       const trackingNumber = query.dimensions.includes('trackingNumber') ? call.trackingNumber : null;
-      const id = JSON.stringify([campaign, trackingNumber, time]);
-      const sum = sums.get(id) ?? { campaign, trackingNumber, time, figures: emptyFigures() };
+      const destination = query.dimensions.includes('destination') ? call.answeredBy : null;
+      const id = JSON.stringify([campaign, trackingNumber, destination, time]);
+      const sum = sums.get(id) ?? { campaign, trackingNumber, destination, time, figures: emptyFigures() };
       addFigures(sum.figures, contributionOf(call, this.#qualifiedCallSeconds));
       sums.set(id, sum);
     }

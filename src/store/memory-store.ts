@@ -15,6 +15,10 @@ import { compareNewestFirst, isBeforeCursor } from './call-order.js';
 import { MemoryDniStore } from './memory-dni-store.js';
 import { MemoryMediaStore } from './memory-media-store.js';
 import { MemoryReports } from './memory-reports.js';
+import { eventsOfCallChange, type OutboxEvent } from '../webhooks/webhook-events.js';
+import type {
+  AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
+} from './webhook-records.js';
 
 const NO_NUMBER = '';
 
@@ -33,6 +37,10 @@ export class MemoryStore implements CallStore {
   #blockList: BlockList = emptyBlockList();
   readonly reports = new MemoryReports(() => this.#callsByUuid.values());
   readonly #excess: ExcessLog;
+  readonly #subscriptions = new Map<string, WebhookSubscription>();
+  /** Keyed by `eventId subscriptionId`. */
+  readonly #deliveries = new Map<string, WebhookDelivery>();
+  readonly #audit: AuditEntry[] = [];
 
   constructor(logger: Logger = consoleLogger) {
     this.#excess = new ExcessLog(logger);
@@ -49,6 +57,7 @@ export class MemoryStore implements CallStore {
       const call: CallRecord = { ...inbound, ...IN_PROGRESS, blocked: inbound.blocked ?? false };
       if (call.blocked) call.outcome = 'blocked';
       this.#add(call);
+      this.#writeOutbox(eventsOfCallChange(null, call));
       this.#refreshLifecycle(call);
     }
   }
@@ -98,7 +107,25 @@ export class MemoryStore implements CallStore {
   #refreshLifecycle(call: CallRecord): void {
     const events = new Set(this.#eventsByLeg.get(call.uuid));
     if (call.conversationUuid !== null) for (const event of this.#eventsByConversation.get(call.conversationUuid) ?? []) events.add(event);
-    if (events.size > 0) Object.assign(call, deriveLifecycle(call, [...events]));
+    if (events.size === 0) return;
+    const before = structuredClone(call);
+    Object.assign(call, deriveLifecycle(call, [...events]));
+    this.#writeOutbox(eventsOfCallChange(before, call));
+  }
+
+  #writeOutbox(events: readonly OutboxEvent[]): void {
+    for (const event of events) {
+      for (const subscription of this.#subscriptions.values()) {
+        if (subscription.enabled && subscription.eventTypes.includes(event.type)) this.#enqueue(event, subscription.id);
+      }
+    }
+  }
+
+  #enqueue(event: OutboxEvent, subscriptionId: string): void {
+    this.#deliveries.set(`${event.id} ${subscriptionId}`, {
+      eventId: event.id, subscriptionId, type: event.type, callUuid: event.callUuid, body: event.body, status: 'pending',
+      attempts: 0, nextAttemptAt: event.createdAt, lastError: null, lastStatusCode: null, createdAt: event.createdAt, deliveredAt: null,
+    });
   }
 
   async findCall(uuid: string): Promise<CallRecord | null> {
@@ -148,6 +175,116 @@ export class MemoryStore implements CallStore {
     return turn;
   }
 
+  async listWebhookSubscriptions(): Promise<WebhookSubscription[]> {
+    return [...this.#subscriptions.values()].map((s) => structuredClone(s));
+  }
+
+  async saveWebhookSubscription(subscription: WebhookSubscription): Promise<void> {
+    this.#subscriptions.set(subscription.id, structuredClone(subscription));
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    for (const [key, delivery] of this.#deliveries) if (delivery.subscriptionId === id) this.#deliveries.delete(key);
+    return this.#subscriptions.delete(id);
+  }
+
+  async disableWebhookSubscription(id: string): Promise<void> {
+    const subscription = this.#subscriptions.get(id);
+    if (subscription) subscription.enabled = false;
+  }
+
+  async enqueueWebhookEvent(event: OutboxEvent, subscriptionId: string): Promise<void> {
+    this.#enqueue(event, subscriptionId);
+  }
+
+  async claimWebhookDeliveries(now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    const due = [...this.#deliveries.values()]
+      .filter((d) => d.status === 'pending' && d.nextAttemptAt <= now && this.#subscriptions.get(d.subscriptionId)?.enabled)
+      .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+      .slice(0, limit);
+    return due.map((delivery) => {
+      delivery.attempts += 1;
+      delivery.nextAttemptAt = new Date(now.getTime() + leaseMs);
+      const subscription = this.#subscriptions.get(delivery.subscriptionId)!;
+      return { ...structuredClone(delivery), url: subscription.url, secret: subscription.secret };
+    });
+  }
+
+  async finishWebhookDelivery(eventId: string, subscriptionId: string, result: DeliveryResult): Promise<void> {
+    const delivery = this.#deliveries.get(`${eventId} ${subscriptionId}`);
+    if (!delivery) return;
+    delivery.status = result.status;
+    delivery.lastStatusCode = result.statusCode;
+    delivery.lastError = result.status === 'delivered' ? null : result.error;
+    if (result.status === 'pending') delivery.nextAttemptAt = result.nextAttemptAt;
+    delivery.deliveredAt = result.status === 'delivered' ? result.at : null;
+  }
+
+  async listWebhookDeliveries(subscriptionId: string, limit: number): Promise<WebhookDelivery[]> {
+    return [...this.#deliveries.values()]
+      .filter((d) => d.subscriptionId === subscriptionId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.eventId < b.eventId ? 1 : -1))
+      .slice(0, limit)
+      .map((d) => structuredClone(d));
+  }
+
+  async redeliverWebhook(eventId: string, subscriptionId: string, now: Date): Promise<boolean> {
+    const delivery = this.#deliveries.get(`${eventId} ${subscriptionId}`);
+    if (!delivery) return false;
+    delivery.status = 'pending';
+    delivery.nextAttemptAt = now;
+    return true;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.#audit.push(structuredClone(entry));
+  }
+
+  async listAudit(limit: number): Promise<AuditEntry[]> {
+    return this.#audit.slice(-limit).reverse().map((e) => structuredClone(e));
+  }
+
+  async findCallerData(caller: string): Promise<CallerData> {
+    const calls = [...this.#callsByUuid.values()].filter((c) => c.caller === caller).sort((a, b) => compareNewestFirst(b, a));
+    const events = calls.flatMap((call) => [...new Set([
+      ...this.#eventsByLeg.get(call.uuid) ?? [],
+      ...(call.conversationUuid === null ? [] : this.#eventsByConversation.get(call.conversationUuid) ?? []),
+    ])]);
+    const uuids = new Set(calls.map((c) => c.uuid));
+    const deliveries = [...this.#deliveries.values()].filter((d) => d.callUuid !== null && uuids.has(d.callUuid));
+    return structuredClone({ calls, events, deliveries });
+  }
+
+  async eraseCaller(caller: string, marker: string): Promise<number> {
+    const calls = [...this.#callsByUuid.values()].filter((c) => c.caller === caller);
+    const uuids = new Set(calls.map((c) => c.uuid));
+    for (const call of calls) call.caller = marker;
+    for (const [key, delivery] of this.#deliveries) if (delivery.callUuid !== null && uuids.has(delivery.callUuid)) this.#deliveries.delete(key);
+    return calls.length;
+  }
+
+  async deleteCallsBefore(cutoff: Date, limit: number): Promise<number> {
+    const calls = [...this.#callsByUuid.values()].filter((c) => c.startedAt < cutoff).slice(0, limit);
+    const uuids = new Set(calls.map((c) => c.uuid));
+    const conversations = new Set(calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid])));
+    for (const call of calls) {
+      this.#callsByUuid.delete(call.uuid);
+      remove(this.#callsByTrackingNumber, call.trackingNumber ?? NO_NUMBER, (c) => c === call);
+      if (call.conversationUuid !== null) remove(this.#callsByConversation, call.conversationUuid, (c) => c === call);
+    }
+    for (const [key, event] of this.#eventsByKey) {
+      if (!uuids.has(event.legUuid) && (event.conversationUuid === null || !conversations.has(event.conversationUuid))) continue;
+      this.#eventsByKey.delete(key);
+      remove(this.#eventsByLeg, event.legUuid, (e) => e === event);
+      if (event.conversationUuid !== null) remove(this.#eventsByConversation, event.conversationUuid, (e) => e === event);
+    }
+    for (const [key, delivery] of this.#deliveries) {
+      if (delivery.createdAt < cutoff || (delivery.callUuid !== null && uuids.has(delivery.callUuid))) this.#deliveries.delete(key);
+    }
+    return calls.length;
+  }
+
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
@@ -157,4 +294,10 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+function remove<K, V>(map: Map<K, V[]>, key: K, matches: (value: V) => boolean): void {
+  const list = map.get(key)?.filter((value) => !matches(value)) ?? [];
+  if (list.length > 0) map.set(key, list);
+  else map.delete(key);
 }

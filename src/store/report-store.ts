@@ -38,12 +38,14 @@ export interface BucketSumQuery {
   dimensions: readonly BucketDimension[];
 }
 
-export type BucketDimension = 'campaign' | 'trackingNumber';
+export type BucketDimension = 'campaign' | 'trackingNumber' | 'destination';
 
 export interface BucketSum {
   /** Null also when the query did not keep the dimension apart. */
   campaign: string | null;
   trackingNumber: string | null;
+  /** The destination that answered. */
+  destination: string | null;
   /** The time group, or null when the query had none. */
   time: number | null;
   figures: Figures;

@@ -40,13 +40,14 @@ export interface HistoriedCallRow {
   caller: string | null;
   outcome: CallRecord['outcome'];
   duration_seconds: SqlInteger | null;
+  answered_by: string | null;
   prev_any_at: SqlTime | null;
   prev_campaign_at: SqlTime | null;
   prev_number_at: SqlTime | null;
 }
 
 export const HISTORIED_CALL_COLUMNS =
-  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, prev_any_at, prev_campaign_at, prev_number_at';
+  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, prev_any_at, prev_campaign_at, prev_number_at';
 
 export interface EventRow {
   leg_uuid: string;
@@ -103,6 +104,7 @@ export function historiedCallRowToCall(row: HistoriedCallRow): HistoriedCall {
     caller: row.caller,
     outcome: row.outcome,
     durationSeconds: toNumberOrNull(row.duration_seconds),
+    answeredBy: row.answered_by,
     prevAnyAt: toMsOrNull(row.prev_any_at),
     prevCampaignAt: toMsOrNull(row.prev_campaign_at),
     prevNumberAt: toMsOrNull(row.prev_number_at),

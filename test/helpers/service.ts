@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { MemoryLogger } from './memory-logger.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type StartOptions } from '../../src/service.js';
 import type { CallStore } from '../../src/store/call-store.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -19,7 +19,9 @@ export interface TestService extends RunningService {
 
 let services = 0;
 
-export async function startTestService(env: Record<string, string> = {}, store?: CallStore, now?: () => Date): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {}, store?: CallStore, now?: () => Date, options: Partial<StartOptions> = {},
+): Promise<TestService> {
   const config = loadConfig({
     PORT: '0',
     PROXY_TO_NUMBER: BUSINESS_PHONE,
@@ -32,7 +34,7 @@ export async function startTestService(env: Record<string, string> = {}, store?:
     ...env,
   });
   const logger = new MemoryLogger();
-  const service = await startService(config, { logger, store, host: '127.0.0.1', now });
+  const service = await startService(config, { ...options, logger, store, host: '127.0.0.1', now });
   return { ...service, logger, config, admin: { authorization: `Bearer ${ADMIN_TOKEN}` } };
 }
 

@@ -669,6 +669,62 @@
     }
   }
 
+  // Outgoing webhooks: each subscription with a summary of its latest deliveries, and a button
+  // that sends it a test event
+
+  const DELIVERY_LOG_LENGTH = 20;
+
+  /** @param {any[]} deliveries */
+  function describeDeliveries(deliveries) {
+    if (deliveries.length === 0) return 'None yet';
+    /** @type {Record<string, number>} */
+    const byStatus = {};
+    for (const delivery of deliveries) byStatus[delivery.status] = (byStatus[delivery.status] ?? 0) + 1;
+    return ['delivered', 'pending', 'failed'].filter((status) => byStatus[status]).map((status) => `${byStatus[status]} ${status}`).join(', ');
+  }
+
+  /** @param {any[]} deliveries */
+  function lastProblem(deliveries) {
+    const failing = deliveries.find((delivery) => delivery.status !== 'delivered' && delivery.lastError);
+    return failing ? `${failing.lastError} (${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'})` : '–';
+  }
+
+  /** @param {string} id @param {HTMLButtonElement} button */
+  async function sendTestEvent(id, button) {
+    button.disabled = true;
+    try {
+      const res = await fetch(`/api/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST', credentials: 'same-origin' });
+      await res.text();
+      button.textContent = res.ok ? 'Test event queued' : 'Could not queue';
+    } catch {
+      button.textContent = 'Could not queue';
+    }
+    setTimeout(() => void loadWebhooks(), 1500);
+  }
+
+  async function loadWebhooks() {
+    try {
+      const { subscriptions } = await getJson('/api/webhooks');
+      const logs = await Promise.all(subscriptions.map((/** @type {any} */ s) => getJson(`/api/webhooks/${encodeURIComponent(s.id)}/deliveries?limit=${DELIVERY_LOG_LENGTH}`)));
+      const table = /** @type {HTMLTableElement} */ (document.getElementById('webhooks-table'));
+      /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...subscriptions.map((/** @type {any} */ subscription, /** @type {number} */ i) => {
+        const button = el('button', { className: 'button', text: 'Send test event', attrs: { type: 'button' } });
+        button.addEventListener('click', () => void sendTestEvent(subscription.id, /** @type {HTMLButtonElement} */ (button)));
+        return el('tr', { attrs: { 'data-subscription': subscription.id } }, [
+          el('td', { className: 'cell-url', text: subscription.url }),
+          el('td', { text: subscription.eventTypes.join(', ') }),
+          el('td', { text: subscription.enabled ? 'Enabled' : 'Disabled' }),
+          el('td', { className: 'cell-deliveries', text: describeDeliveries(logs[i].deliveries) }),
+          el('td', { className: 'cell-problem', text: lastProblem(logs[i].deliveries) }),
+          el('td', {}, [button]),
+        ]);
+      }));
+      setPanelState('webhooks-panel', subscriptions.length > 0 ? 'ready' : 'empty', 'No webhook subscriptions: add one with POST /api/webhooks.');
+    } catch (error) {
+      setPanelState('webhooks-panel', 'failed', `Could not load the webhooks. ${error instanceof Error ? error.message : ''}`);
+    }
+  }
+
   // Range picker
 
   function showRange() {
@@ -728,4 +784,5 @@
   if (window.Chart) chartDefaults();
   void load();
   void loadNumbers();
+  void loadWebhooks();
 })();

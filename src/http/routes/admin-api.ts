@@ -5,8 +5,10 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { HttpError, badRequest } from '../http-error.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
+import { normalisePhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
+import { recordAdminChange } from '../audit.js';
 import { callToJson, encodeCursor } from './call-json.js';
 import { mediaOfCalls } from './media-json.js';
 import { parseCallQuery, parseNumberParam } from './admin-query.js';
@@ -23,6 +25,13 @@ const numberBodySchema = z.strictObject({
   route: routeSchema.nullable().optional(),
 });
 
+/** Where calls ring: a diallable number (the NCCO schema wants 10 to 15 digits), not any digits. */
+function parseForwardTo(raw: string): string {
+  const number = normalisePhoneNumber(raw);
+  if (number === null) throw badRequest('"forwardTo" must be a phone number in international form such as +44 7700 900001');
+  return number;
+}
+
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
@@ -36,7 +45,7 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   return {
     number,
     campaign: fields.campaign ?? null,
-    forwardTo: fields.forwardTo == null ? null : parseNumberParam('forwardTo', fields.forwardTo),
+    forwardTo: fields.forwardTo == null ? null : parseForwardTo(fields.forwardTo),
     whisper: fields.whisper ?? null,
     route: fields.route ?? null,
   };
@@ -84,12 +93,15 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     const entry = parseTrackingNumberBody(number, req.body);
     const existed = directory.lookup(number) !== undefined;
     await directory.save(entry);
+    // Not the route itself: its block list may hold callers' numbers, which erasure must reach.
+    await recordAdminChange(store, res, 'number.saved', number, { campaign: entry.campaign, forwardTo: entry.forwardTo, routed: entry.route !== null });
     res.status(existed ? 200 : 201).json(entry);
   });
 
   router.delete('/api/numbers/:number', async (req, res) => {
     const number = parseNumberParam('number', String(req.params.number));
     if (!(await directory.delete(number))) throw new HttpError('not_found', `${number} is not a configured tracking number`);
+    await recordAdminChange(store, res, 'number.deleted', number);
     res.status(204).end();
   });
 
@@ -101,6 +113,8 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the block list as application/json');
     const list = parseBlockList(req.body);
     await directory.saveBlockList(list);
+    // The list holds callers' numbers: the entry says how many, not which.
+    await recordAdminChange(store, res, 'block-list.saved', null, { numbers: list.numbers.length, prefixes: list.prefixes.length, withheld: list.withheld });
     res.json(list);
   });
 

@@ -14,6 +14,7 @@ import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallRecord } from '../../domain/calls.js';
 import type { CallQuery, CallStore, TimeRange } from '../../store/call-store.js';
+import { recordAdminChange } from '../audit.js';
 import { csvLine } from '../csv.js';
 import { HttpError, badRequest } from '../http-error.js';
 import { MAX_PAGE_SIZE, parseNumberParam } from './admin-query.js';
@@ -93,11 +94,14 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
       const entry = directory.lookup(number);
       await directory.save({ number, forwardTo: null, whisper: null, route: null, ...entry, campaign: pool.campaign });
     }
+    await recordAdminChange(store, res, 'pool.saved', pool.id, { campaign: pool.campaign, numbers: pool.numbers });
     res.status(existed ? 200 : 201).json(pool);
   });
 
   router.delete('/api/pools/:id', async (req, res) => {
-    if (!(await store.dni.deletePool(parsePoolId(String(req.params.id))))) throw new HttpError('not_found', 'no such pool');
+    const id = parsePoolId(String(req.params.id));
+    if (!(await store.dni.deletePool(id))) throw new HttpError('not_found', 'no such pool');
+    await recordAdminChange(store, res, 'pool.deleted', id);
     res.status(204).end();
   });
 

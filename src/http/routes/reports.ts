@@ -8,18 +8,22 @@ import { csvLine, type CsvCell } from '../csv.js';
 import { badRequest } from '../http-error.js';
 import {
   buildCampaignReport, buildDailyReport, buildHourOfWeekReport, REPORT_GROUPINGS, resolveReportRange,
-  type NumberReportRow, type ReportGrouping, type ReportRow,
+  type DestinationReportRow, type NumberReportRow, type ReportGrouping, type ReportRow,
 } from '../../domain/reports.js';
 import type { CallStore, TimeRange } from '../../store/call-store.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseTime, parseTimeZone } from './admin-query.js';
 
 const FIGURE_COLUMNS = [
-  'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed',
+  'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked',
   'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
 ] as const;
 const REPORT_COLUMNS: Record<ReportGrouping, readonly string[]> = {
   campaign: ['campaign', 'trackingNumbers', ...FIGURE_COLUMNS],
   number: ['trackingNumber', 'campaign', ...FIGURE_COLUMNS],
+  destination: ['answeredBy', 'trackingNumbers', ...FIGURE_COLUMNS],
+};
+const REPORT_FILE_NAMES: Record<ReportGrouping, string> = {
+  campaign: 'call-report', number: 'call-report-by-number', destination: 'call-report-by-destination',
 };
 
 function queryValue(query: Record<string, unknown>, name: string): string | undefined {
@@ -59,12 +63,12 @@ const rangeJson = (range: TimeRange) => ({ since: range.since.toISOString(), unt
 /** 2026-11-01T09:30:00.000Z → 20261101T093000Z: safe in a file name on every system. */
 const compactTime = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll(/[-:]/g, '');
 
-function reportRowCells(row: ReportRow | NumberReportRow, groupBy: ReportGrouping): CsvCell[] {
-  const keys: CsvCell[] = groupBy === 'number' && 'trackingNumber' in row
-    ? [row.trackingNumber, row.campaign]
-    : [row.campaign, row.trackingNumbers.join(' ')];
+function reportRowCells(row: ReportRow | NumberReportRow | DestinationReportRow): CsvCell[] {
+  const keys: CsvCell[] = 'answeredBy' in row
+    ? [row.answeredBy, row.trackingNumbers.join(' ')]
+    : 'trackingNumber' in row ? [row.trackingNumber, row.campaign] : [row.campaign, row.trackingNumbers.join(' ')];
   return [
-    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed,
+    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed, row.blocked,
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
     row.totalDurationSeconds, row.qualifiedCalls,
@@ -110,9 +114,9 @@ export function reportRoutes(store: CallStore, config: Readonly<Config>): Router
 
   router.get('/api/report.csv', async (req, res) => {
     const report = await campaignReport(req.query);
-    const name = report.groupBy === 'number' ? 'call-report-by-number' : 'call-report';
+    const name = REPORT_FILE_NAMES[report.groupBy];
     startCsv(res, `${name}-${compactTime(report.since)}-${compactTime(report.until)}.csv`);
-    const rows = report.rows.map((row) => reportRowCells(row, report.groupBy));
+    const rows = report.rows.map(reportRowCells);
     res.send([REPORT_COLUMNS[report.groupBy], ...rows].map(csvLine).join(''));
   });
 

@@ -231,6 +231,82 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX media_by_received ON media (received_at);
     `,
   },
+  {
+    // As SQLite's 19, with the event types as an array.
+    version: 16,
+    name: 'webhook subscriptions and outbox',
+    sql: `
+      CREATE TABLE webhook_subscriptions (
+        id text COLLATE "C" PRIMARY KEY,
+        url text NOT NULL,
+        event_types text[] NOT NULL,
+        secret text NOT NULL,
+        enabled boolean NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        event_id text COLLATE "C" NOT NULL,
+        subscription_id text COLLATE "C" NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        type text NOT NULL,
+        call_uuid text COLLATE "C",
+        body text NOT NULL,
+        status text NOT NULL,
+        attempts integer NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        last_error text,
+        last_status_code integer,
+        created_at timestamptz NOT NULL,
+        delivered_at timestamptz,
+        PRIMARY KEY (event_id, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id, created_at);
+    `,
+  },
+  {
+    version: 17,
+    name: 'audit log of admin changes',
+    sql: `
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text,
+        details jsonb NOT NULL
+      );
+    `,
+  },
+  {
+    // As SQLite's 21.
+    version: 18,
+    name: 'webhook deliveries by call and by age',
+    sql: `
+      CREATE INDEX webhook_deliveries_by_call ON webhook_deliveries (call_uuid);
+      CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at);
+    `,
+  },
+  {
+    // As SQLite's 24: blocked calls become a report figure, and the buckets are rebuilt.
+    version: 21,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked bigint NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // As SQLite's 25: buckets keyed also by the destination that answered, rebuilt from the calls.
+    version: 22,
+    name: 'report buckets by the destination that answered',
+    sql: `
+      TRUNCATE report_buckets;
+      ALTER TABLE report_buckets ADD COLUMN destination_key text COLLATE "C" NOT NULL,
+        DROP CONSTRAINT report_buckets_pkey,
+        ADD PRIMARY KEY (width, slot, campaign_key, number_key, destination_key);
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

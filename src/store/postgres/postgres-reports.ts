@@ -8,9 +8,9 @@
 // longer count at, and none is lost to a rebuild.
 
 import type pg from 'pg';
-import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
+import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
 import {
-  ADD_ON_CONFLICT, bucketSumRowToSum, bucketSumSql, campaignKey, FIGURE_COLUMNS, numberKey,
+  ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
 } from '../bucket-sql.js';
 import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
@@ -39,8 +39,8 @@ function positionalParams(): { param: (value: unknown) => string; values: unknow
 }
 
 const ADD_BUCKETS = `
-  INSERT INTO report_buckets (width, slot, campaign_key, number_key, ${FIGURE_COLUMNS.join(', ')})
-  SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], ${FIGURE_COLUMNS.map((_, i) => `$${i + 5}::bigint[]`).join(', ')})
+  INSERT INTO report_buckets (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].join(', ')})
+  SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], ${FIGURE_COLUMNS.map((_, i) => `$${i + 6}::bigint[]`).join(', ')})
   ${ADD_ON_CONFLICT}`;
 
 /**
@@ -60,8 +60,12 @@ export async function startDeltas(client: pg.PoolClient): Promise<BucketDeltas> 
  */
 export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): Promise<void> {
   const rows = deltas.nonZero()
-    .map((delta) => ({ ...delta, campaignKey: campaignKey(delta.key.campaign), numberKey: numberKey(delta.key.trackingNumber) }))
-    .sort((a, b) => a.key.width - b.key.width || a.key.slot - b.key.slot || compareText(a.campaignKey, b.campaignKey) || compareText(a.numberKey, b.numberKey));
+    .map((delta) => ({
+      ...delta, campaignKey: campaignKey(delta.key.campaign), numberKey: numberKey(delta.key.trackingNumber),
+      destinationKey: destinationKey(delta.key.destination),
+    }))
+    .sort((a, b) => a.key.width - b.key.width || a.key.slot - b.key.slot || compareText(a.campaignKey, b.campaignKey)
+      || compareText(a.numberKey, b.numberKey) || compareText(a.destinationKey, b.destinationKey));
   for (let start = 0; start < rows.length; start += WRITE_PAGE) {
     const page = rows.slice(start, start + WRITE_PAGE);
     await client.query(withTimeout({
@@ -69,6 +73,7 @@ export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): 
       text: ADD_BUCKETS,
       values: [
         page.map((r) => r.key.width), page.map((r) => r.key.slot), page.map((r) => r.campaignKey), page.map((r) => r.numberKey),
+        page.map((r) => r.destinationKey),
         ...FIGURES.map((figure) => page.map((r) => r.figures[figure])),
       ],
     }, REPORT_TIMEOUT_MS));
@@ -145,7 +150,15 @@ export class PostgresReports implements ReportStore {
 
   async callSpan(): Promise<TimeRange | null> {
     const { rows } = await this.pool.query<{ earliest: Date | null; latest: Date | null }>({
-      name: 'call-span', text: 'SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls',
+      // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
+      // width 1, span every slot that had calls). least() and greatest() skip NULLs.
+      name: 'call-span',
+      text: `
+        SELECT least(c.earliest, b.earliest) AS earliest, greatest(c.latest, b.latest) AS latest
+        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
+          (SELECT to_timestamp(min(slot) * $1::bigint / 1000.0) AS earliest,
+            to_timestamp(((max(slot) + 1) * $1::bigint - 1) / 1000.0) AS latest FROM report_buckets WHERE width = 1) AS b`,
+      values: [SLOT_MS],
     });
     const span = rows[0];
     if (!span?.earliest || !span.latest) return null;

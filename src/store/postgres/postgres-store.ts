@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
-import type { CallEvent, CallLifecycle, CallRecord, InboundCall } from '../../domain/calls.js';
+import { IN_PROGRESS, type CallEvent, type CallLifecycle, type CallRecord, type InboundCall } from '../../domain/calls.js';
 import {
   ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
 } from '../../domain/conversation-limits.js';
@@ -22,6 +22,11 @@ import {
 import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
 import { PostgresMediaStore } from './postgres-media-store.js';
+import { fanOutSql, outboxParameters, PostgresWebhooks } from './postgres-webhooks.js';
+import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type {
+  AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
+} from '../webhook-records.js';
 import { applyDeltas, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout } from './postgres-reports.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
@@ -46,6 +51,8 @@ interface CallKey {
   uuid: string;
   conversationUuid: string | null;
   blocked: boolean;
+  /** The call as stored, for the outbox's events of its change. */
+  stored: CallRecord;
 }
 
 interface NeighbourRow {
@@ -134,7 +141,7 @@ export async function openPostgresStore(url: string, logger: Logger = consoleLog
 // the statements running together admit; it stays bounded, as the next statement sees them all.
 // Each statement returns the rows it refused that were not stored already (a retry is no excess);
 // this one also the uuids it stored.
-const INSERT_CALLS = `
+const insertCallsSql = (outbox: string) => `
   WITH incoming AS (
     SELECT v.*, row_number() OVER (PARTITION BY v.conversation_uuid ORDER BY v.uuid) AS rank_in_conversation
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
@@ -148,10 +155,13 @@ const INSERT_CALLS = `
     INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
     SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome FROM judged WHERE admitted
     ON CONFLICT (uuid) DO NOTHING RETURNING uuid, conversation_uuid
-  )
+  )${outbox}
   SELECT uuid AS leg_uuid, conversation_uuid, false AS stored FROM judged j
   WHERE NOT admitted AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.uuid = j.uuid)
   UNION ALL SELECT uuid, conversation_uuid, true FROM inserted`;
+const INSERT_CALLS = insertCallsSql('');
+// The same, with the outbox rows of the calls it inserts (a retried call's are not written again).
+const INSERT_CALLS_WITH_OUTBOX = insertCallsSql(`, outbox AS (${fanOutSql(10, 'inserted')})`);
 
 // One transaction at a time writes a caller's calls (their previous-call times depend on each
 // other): keys sorted in JS, so transactions lock them in one order.
@@ -227,7 +237,7 @@ const INSERT_EVENTS = `
 // statement sees the events the first committed. The limits bound the rows of a conversation;
 // LIMIT bounds them too over rows stored before there were limits.
 const LOCK_CALLS_CONCERNED = `
-  SELECT uuid, conversation_uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
+  SELECT * FROM calls
   WHERE uuid IN (
     SELECT unnest($1::text[])
     UNION SELECT c.uuid FROM unnest($2::text[]) AS k (conversation_uuid),
@@ -249,12 +259,16 @@ const UPDATE_LIFECYCLES = `
     AS v (uuid, outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by)
   WHERE calls.uuid = v.uuid`;
 
+// The same, with the outbox rows of the changes it makes, in the one statement.
+const UPDATE_LIFECYCLES_WITH_OUTBOX = `WITH changed AS (${UPDATE_LIFECYCLES} RETURNING calls.uuid) ${fanOutSql(10, 'changed')}`;
+
 export class PostgresStore implements CallStore {
   readonly kind = 'postgres';
   readonly dni: PostgresDniStore;
   readonly media: PostgresMediaStore;
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
+  readonly #webhooks: PostgresWebhooks;
   readonly reports: PostgresReports;
   #closed: Promise<void> | null = null;
 
@@ -264,6 +278,7 @@ export class PostgresStore implements CallStore {
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
     this.media = new PostgresMediaStore(pool);
     this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
+    this.#webhooks = new PostgresWebhooks(pool);
   }
 
   /**
@@ -298,11 +313,12 @@ export class PostgresStore implements CallStore {
   async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
     await this.#transaction(async (client) => {
       const deltas = await startDeltas(client);
-      const { rows: concerned } = await client.query<HistoriedCallRow & Pick<CallRow, 'uuid' | 'conversation_uuid'>>({
+      const { rows: concerned } = await client.query<HistoriedCallRow & CallRow>({
         name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations, MAX_CALLS_PER_CONVERSATION],
       });
       await this.#refreshLifecycles(client, concerned.map((row) => ({
         uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked', before: historiedCallRowToCall(row),
+        stored: callRowToCall(row),
       })), deltas);
       await applyDeltas(client, deltas);
     });
@@ -329,6 +345,7 @@ export class PostgresStore implements CallStore {
       if (event.conversationUuid !== null) add(byConversation, event.conversationUuid, event);
     }
     const updates: (CallLifecycle & { uuid: string })[] = [];
+    const outbox: OutboxEvent[] = [];
     for (const call of calls) {
       const events = new Set([
         ...(byLeg.get(call.uuid) ?? []),
@@ -338,15 +355,18 @@ export class PostgresStore implements CallStore {
       const lifecycle = deriveLifecycle(call, [...events]);
       updates.push({ uuid: call.uuid, ...lifecycle });
       deltas.change(call.before, withLifecycle(call.before, lifecycle));
+      if (this.#webhooks.open) outbox.push(...eventsOfCallChange(call.stored, { ...call.stored, ...lifecycle }));
     }
     if (updates.length === 0) return;
+    // The outbox rows ride in the update: one statement, in the transaction with the bucket deltas.
     await client.query({
-      name: 'update-lifecycles',
-      text: UPDATE_LIFECYCLES,
+      name: outbox.length > 0 ? 'update-lifecycles-with-outbox' : 'update-lifecycles',
+      text: outbox.length > 0 ? UPDATE_LIFECYCLES_WITH_OUTBOX : UPDATE_LIFECYCLES,
       values: [
         updates.map((u) => u.uuid), updates.map((u) => u.outcome), updates.map((u) => u.answeredAt), updates.map((u) => u.endedAt),
         updates.map((u) => u.durationSeconds), updates.map((u) => u.inboundStatus), updates.map((u) => u.forwardedStatus),
         updates.map((u) => JSON.stringify(u.attempts ?? [])), updates.map((u) => u.answeredBy ?? null),
+        ...(outbox.length > 0 ? outboxParameters(outbox) : []),
       ],
     });
   }
@@ -416,15 +436,19 @@ export class PostgresStore implements CallStore {
     const uuids = batch.map((c) => c.uuid);
     const conversations = batch.map((c) => c.conversationUuid);
     const refused: RefusedRow[] = [];
+    const outbox = this.#webhooks.open
+      ? batch.flatMap((c) => eventsOfCallChange(null, { ...c, ...IN_PROGRESS, outcome: c.blocked ? 'blocked' : 'in_progress' }))
+      : [];
     await this.#insertCalls(batch.map((c) => c.caller), async (client) => {
       const { rows } = await client.query<RefusedRow & { stored: boolean }>({
-        name: 'insert-calls',
-        text: INSERT_CALLS,
+        name: outbox.length > 0 ? 'insert-calls-with-outbox' : 'insert-calls',
+        text: outbox.length > 0 ? INSERT_CALLS_WITH_OUTBOX : INSERT_CALLS,
         values: [
           uuids, conversations, batch.map((c) => c.trackingNumber),
           batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
           batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
           MAX_CALLS_PER_CONVERSATION,
+          ...(outbox.length > 0 ? outboxParameters(outbox) : []),
         ],
       });
       refused.push(...rows.filter((row) => !row.stored));
@@ -549,6 +573,73 @@ export class PostgresStore implements CallStore {
   async deleteTrackingNumber(number: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query('DELETE FROM tracking_numbers WHERE number = $1', [number]);
     return (rowCount ?? 0) > 0;
+  }
+
+  async listWebhookSubscriptions(): Promise<WebhookSubscription[]> {
+    return this.#webhooks.listSubscriptions();
+  }
+
+  async saveWebhookSubscription(subscription: WebhookSubscription): Promise<void> {
+    await this.#webhooks.saveSubscription(subscription);
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    return this.#webhooks.deleteSubscription(id);
+  }
+
+  async disableWebhookSubscription(id: string): Promise<void> {
+    await this.#webhooks.disableSubscription(id);
+  }
+
+  async enqueueWebhookEvent(event: OutboxEvent, subscriptionId: string): Promise<void> {
+    await this.#webhooks.enqueue(event, subscriptionId);
+  }
+
+  async claimWebhookDeliveries(now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.#webhooks.claim(now, leaseMs, limit);
+  }
+
+  async finishWebhookDelivery(eventId: string, subscriptionId: string, result: DeliveryResult): Promise<void> {
+    await this.#webhooks.finish(eventId, subscriptionId, result);
+  }
+
+  async listWebhookDeliveries(subscriptionId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.#webhooks.listDeliveries(subscriptionId, limit);
+  }
+
+  async redeliverWebhook(eventId: string, subscriptionId: string, now: Date): Promise<boolean> {
+    return this.#webhooks.redeliver(eventId, subscriptionId, now);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.#webhooks.appendAudit(entry);
+  }
+
+  async listAudit(limit: number): Promise<AuditEntry[]> {
+    return this.#webhooks.listAudit(limit);
+  }
+
+  async findCallerData(caller: string): Promise<CallerData> {
+    const { rows: callRows } = await this.#pool.query<CallRow>('SELECT * FROM calls WHERE caller = $1 ORDER BY started_at, uuid', [caller]);
+    const calls = callRows.map(callRowToCall);
+    const uuids = calls.map((c) => c.uuid);
+    const conversations = calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid]));
+    const { rows: eventRows } = await this.#pool.query<EventRow>({
+      text: `${EVENTS_OF_CALLS} ORDER BY occurred_at`, values: [uuids, conversations, MAX_EVENTS_PER_LEG, MAX_EVENTS_PER_CONVERSATION],
+    });
+    return { calls, events: eventRows.map(eventRowToEvent), deliveries: await this.#webhooks.deliveriesOfCalls(uuids) };
+  }
+
+  /**
+   * The rows change at once; PostgreSQL keeps the old row versions in the table's files until
+   * vacuum reclaims them, and in its WAL until it is recycled (README says so).
+   */
+  async eraseCaller(caller: string, marker: string): Promise<number> {
+    return this.#webhooks.eraseCaller(caller, marker);
+  }
+
+  async deleteCallsBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.#webhooks.deleteCallsBefore(cutoff, limit);
   }
 
   async ping(): Promise<void> {

@@ -378,4 +378,102 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX media_by_received ON media (received_at);
     `,
   },
+  {
+    // Outgoing webhooks (src/webhooks/): subscriptions, and the outbox of deliveries, one row per
+    // event and subscription, written in the transaction of the call change that causes it.
+    // next_attempt_at is both when a pending delivery is due and, while a worker holds it, when
+    // its claim lapses.
+    version: 19,
+    name: 'webhook subscriptions and outbox',
+    sql: `
+      CREATE TABLE webhook_subscriptions (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        event_types TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        event_id TEXT NOT NULL,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        call_uuid TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        last_status_code INTEGER,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        PRIMARY KEY (event_id, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id, created_at);
+    `,
+  },
+  {
+    version: 20,
+    name: 'audit log of admin changes',
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Erasure and retention find the deliveries about a call, and retention the oldest ones.
+    version: 21,
+    name: 'webhook deliveries by call and by age',
+    sql: `
+      CREATE INDEX webhook_deliveries_by_call ON webhook_deliveries (call_uuid);
+      CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at);
+    `,
+  },
+  {
+    // Blocked calls become a report figure; emptying the threshold makes the store rebuild the
+    // buckets from the calls when it opens the database.
+    version: 24,
+    name: 'blocked calls in the report buckets',
+    sql: `
+      ALTER TABLE report_buckets ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // Buckets keyed also by the destination that answered (calls.answered_by; '' for nobody).
+    // SQLite cannot change a primary key, so the table is made again; emptying the threshold
+    // makes the store rebuild it from the calls when it opens the database.
+    version: 25,
+    name: 'report buckets by the destination that answered',
+    sql: `
+      DROP TABLE report_buckets;
+      CREATE TABLE report_buckets (
+        width INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        campaign_key TEXT NOT NULL,
+        number_key TEXT NOT NULL,
+        destination_key TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        missed INTEGER NOT NULL,
+        blocked INTEGER NOT NULL,
+        talk_seconds INTEGER NOT NULL,
+        qualified INTEGER NOT NULL,
+        first_time INTEGER NOT NULL,
+        new_to_campaign INTEGER NOT NULL,
+        new_to_number INTEGER NOT NULL,
+        PRIMARY KEY (width, slot, campaign_key, number_key, destination_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX report_buckets_by_number ON report_buckets (number_key, slot) WHERE width = 1;
+      CREATE INDEX report_buckets_by_campaign ON report_buckets (campaign_key, slot) WHERE width = 1;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];

@@ -3,9 +3,9 @@
 // is report-figures.ts's contributionOf; nothing here says what a figure counts.
 
 import type Database from 'better-sqlite3';
-import { BucketDeltas, FIGURES, type HistoriedCall } from '../../domain/report-figures.js';
+import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
 import {
-  ADD_ON_CONFLICT, bucketSumRowToSum, bucketSumSql, campaignKey, FIGURE_COLUMNS, numberKey,
+  ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
 } from '../bucket-sql.js';
 import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
@@ -67,8 +67,8 @@ export class SqliteBucketWriter {
       setPrevious: db.prepare<Named>(`
         UPDATE calls SET prev_any_at = @prevAnyAt, prev_campaign_at = @prevCampaignAt, prev_number_at = @prevNumberAt WHERE uuid = @uuid`),
       add: db.prepare<unknown[]>(`
-        INSERT INTO report_buckets (width, slot, campaign_key, number_key, ${FIGURE_COLUMNS.join(', ')})
-        VALUES (?, ?, ?, ?, ${FIGURE_COLUMNS.map(() => '?').join(', ')}) ${ADD_ON_CONFLICT}`),
+        INSERT INTO report_buckets (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].join(', ')})
+        VALUES (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].map(() => '?').join(', ')}) ${ADD_ON_CONFLICT}`),
     };
   }
 
@@ -79,7 +79,10 @@ export class SqliteBucketWriter {
 
   apply(deltas: BucketDeltas): void {
     for (const { key, figures } of deltas.nonZero()) {
-      this.#statements.add.run(key.width, key.slot, campaignKey(key.campaign), numberKey(key.trackingNumber), ...FIGURES.map((figure) => figures[figure]));
+      this.#statements.add.run(
+        key.width, key.slot, campaignKey(key.campaign), numberKey(key.trackingNumber), destinationKey(key.destination),
+        ...FIGURES.map((figure) => figures[figure]),
+      );
     }
   }
 
@@ -183,8 +186,13 @@ export class SqliteReports implements ReportStore {
       allCalls: db.prepare<[], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls`),
       // Two subqueries: SQLite answers a lone min() or max() from the end of calls_by_time, but
       // scans the table for both in one SELECT.
-      span: db.prepare<[], { earliest: number | null; latest: number | null }>(
-        'SELECT (SELECT min(started_at) FROM calls) AS earliest, (SELECT max(started_at) FROM calls) AS latest'),
+      // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
+      // width 1, span every slot that had calls). SQLite's min() and max() of NULL are NULL.
+      span: db.prepare<{ slotMs: number }, { earliest: number | null; latest: number | null }>(`
+        SELECT min(coalesce(c.earliest, b.earliest), coalesce(b.earliest, c.earliest)) AS earliest,
+          max(coalesce(c.latest, b.latest), coalesce(b.latest, c.latest)) AS latest
+        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
+          (SELECT min(slot) * @slotMs AS earliest, (max(slot) + 1) * @slotMs - 1 AS latest FROM report_buckets WHERE width = 1) AS b`),
     };
     // Every bucket again from the calls, through the same contributions as the writes.
     this.#rebuild = db.transaction((seconds: number) => {
@@ -216,7 +224,7 @@ export class SqliteReports implements ReportStore {
   }
 
   async callSpan(): Promise<TimeRange | null> {
-    const span = this.#statements.span.get();
+    const span = this.#statements.span.get({ slotMs: SLOT_MS });
     if (!span || span.earliest === null || span.latest === null) return null;
     return { since: new Date(span.earliest), until: new Date(span.latest + 1) };
   }

@@ -4,7 +4,7 @@
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
-import type { CallEvent, CallRecord, InboundCall } from '../../domain/calls.js';
+import { IN_PROGRESS, type CallEvent, type CallRecord, type InboundCall } from '../../domain/calls.js';
 import {
   ExcessLog, MAX_CALLS_PER_CONVERSATION, MAX_EVENTS_PER_CONVERSATION, MAX_EVENTS_PER_LEG,
 } from '../../domain/conversation-limits.js';
@@ -24,6 +24,11 @@ import { SqliteDniStore } from './sqlite-dni-store.js';
 import { SqliteMediaStore } from './sqlite-media-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
+import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type {
+  AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
+} from '../webhook-records.js';
 
 /**
  * Opens (creating if needed) the database file, brings its schema up to date, and starts the
@@ -44,6 +49,8 @@ export function openSqliteStore(path: string, logger: Logger = consoleLogger): S
     // instead; the recorder spools what the store refuses and replays it later.
     db.pragma('busy_timeout = 100');
     db.pragma('foreign_keys = ON');
+    // An erased caller's number must not linger in freed space of the file (see eraseCaller).
+    db.pragma('secure_delete = ON');
     migrate(db);
   } catch (error) {
     db.close();
@@ -78,6 +85,9 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/** An erasure's checkpoint waits for readers (the checkpoint thread) this many times at most. */
+const ERASURE_CHECKPOINT_TRIES = 50;
+
 export class SqliteStore implements CallStore {
   readonly kind = 'sqlite';
   readonly dni: SqliteDniStore;
@@ -92,6 +102,7 @@ export class SqliteStore implements CallStore {
   readonly #buckets: SqliteBucketWriter;
   readonly #checkpointer: Checkpointer | null;
   readonly #excess: ExcessLog;
+  readonly #webhooks: SqliteWebhooks;
 
   constructor(db: Database.Database, checkpointer: Checkpointer | null, logger: Logger) {
     this.#db = db;
@@ -100,6 +111,7 @@ export class SqliteStore implements CallStore {
     this.dni = new SqliteDniStore(db);
     this.media = new SqliteMediaStore(db);
     this.#buckets = new SqliteBucketWriter(db);
+    this.#webhooks = new SqliteWebhooks(db);
     this.reports = new SqliteReports(db, this.#buckets);
     this.#callList = new SqliteCallList(db);
     this.#statements = {
@@ -170,7 +182,7 @@ export class SqliteStore implements CallStore {
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
-        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null,
+        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
         prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
@@ -178,9 +190,16 @@ export class SqliteStore implements CallStore {
         call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
         call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
       ).changes > 0);
+      if (inserted.length === 0) return;
+      if (this.#webhooks.open) {
+        const stored = new Map(calls.map((call) => [call.uuid, call]));
+        this.#webhooks.writeOutbox(inserted.flatMap((call) => {
+          const inbound = stored.get(call.uuid)!;
+          return eventsOfCallChange(null, { ...inbound, ...IN_PROGRESS, outcome: call.outcome as CallRecord['outcome'] });
+        }));
+      }
       // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
       // query tells which calls of the batch have any, since most have none.
-      if (inserted.length === 0) return;
       const keys = inserted.map((call) => [call.uuid, call.conversationUuid]);
       const deltas = this.#buckets.deltas();
       for (const position of this.#statements.callsWithEvents.all(JSON.stringify(keys))) {
@@ -191,7 +210,7 @@ export class SqliteStore implements CallStore {
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
+        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
       return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
@@ -243,6 +262,11 @@ export class SqliteStore implements CallStore {
     const lifecycle = deriveLifecycle({ uuid, blocked }, events);
     const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
     deltas.change(before, withLifecycle(before, lifecycle));
+    // The outbox rows go in with the bucket deltas, in the caller's transaction.
+    if (this.#webhooks.open) {
+      const stored = callRowToCall(this.#statements.findCall.get(uuid)!);
+      this.#webhooks.writeOutbox(eventsOfCallChange(stored, { ...stored, ...lifecycle }));
+    }
     this.#statements.updateLifecycle.run({
       uuid,
       outcome: lifecycle.outcome,
@@ -300,6 +324,74 @@ export class SqliteStore implements CallStore {
 
   async takeRoundRobinTurn(trackingNumber: string): Promise<number> {
     return this.#statements.takeTurn.get(trackingNumber)!;
+  }
+
+  async listWebhookSubscriptions(): Promise<WebhookSubscription[]> {
+    return this.#webhooks.listSubscriptions();
+  }
+
+  async saveWebhookSubscription(subscription: WebhookSubscription): Promise<void> {
+    this.#webhooks.saveSubscription(subscription);
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    return this.#webhooks.deleteSubscription(id);
+  }
+
+  async disableWebhookSubscription(id: string): Promise<void> {
+    this.#webhooks.disableSubscription(id);
+  }
+
+  async enqueueWebhookEvent(event: OutboxEvent, subscriptionId: string): Promise<void> {
+    this.#webhooks.enqueue(event, subscriptionId);
+  }
+
+  async claimWebhookDeliveries(now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.#webhooks.claim(now.getTime(), leaseMs, limit);
+  }
+
+  async finishWebhookDelivery(eventId: string, subscriptionId: string, result: DeliveryResult): Promise<void> {
+    this.#webhooks.finish(eventId, subscriptionId, result);
+  }
+
+  async listWebhookDeliveries(subscriptionId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.#webhooks.listDeliveries(subscriptionId, limit);
+  }
+
+  async redeliverWebhook(eventId: string, subscriptionId: string, now: Date): Promise<boolean> {
+    return this.#webhooks.redeliver(eventId, subscriptionId, now.getTime());
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.#webhooks.appendAudit(entry);
+  }
+
+  async listAudit(limit: number): Promise<AuditEntry[]> {
+    return this.#webhooks.listAudit(limit);
+  }
+
+  async findCallerData(caller: string): Promise<CallerData> {
+    return this.#webhooks.findCallerData(caller);
+  }
+
+  /**
+   * secure_delete (set at open) zeroes what the update frees in the pages it writes; a TRUNCATE
+   * checkpoint then copies those pages into the database file and empties the WAL, which still
+   * held the old ones. A reader in the way (the checkpoint thread) makes it busy: try again.
+   */
+  async eraseCaller(caller: string, marker: string): Promise<number> {
+    const changed = this.#webhooks.eraseCaller(caller, marker);
+    if (changed === 0 || this.#checkpointer === null) return changed;
+    for (let attempt = 0; attempt < ERASURE_CHECKPOINT_TRIES; attempt += 1) {
+      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) return changed;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('the erasure is committed but the WAL could not be emptied yet: retry the request');
+  }
+
+  async deleteCallsBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.#webhooks.deleteCallsBefore(cutoff.getTime(), limit);
   }
 
   async ping(): Promise<void> {

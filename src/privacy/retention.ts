@@ -1,0 +1,65 @@
+// Deletes calls (with their events and webhook deliveries) older than CALL_RETENTION_DAYS, at
+// start-up and then hourly. Small batches, each its own short transaction, with a turn of the
+// event loop between them: SQLite's writes are synchronous, and webhooks must never wait behind
+// a long delete. Report buckets are not touched (aggregates hold no personal data).
+// The recording helper adds the deletion of recordings older than the cutoff next to the calls'.
+
+import type { Logger } from '../logger.js';
+import type { CallStore } from '../store/call-store.js';
+
+const DAY_MS = 86_400_000;
+const SWEEP_INTERVAL_MS = 3_600_000;
+/** Calls deleted per transaction. */
+export const RETENTION_BATCH = 200;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class RetentionSweeper {
+  #timer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<number> | null = null;
+  #stopped = false;
+
+  constructor(
+    private readonly store: CallStore,
+    private readonly retentionDays: number,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  start(): void {
+    void this.sweep();
+    this.#timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Deletes every call started before the cutoff; resolves with how many. */
+  sweep(): Promise<number> {
+    this.#sweeping ??= this.#deleteOld().finally(() => {
+      this.#sweeping = null;
+    });
+    return this.#sweeping;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#sweeping;
+  }
+
+  async #deleteOld(): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - this.retentionDays * DAY_MS);
+    let deleted = 0;
+    try {
+      for (;;) {
+        const batch = await this.store.deleteCallsBefore(cutoff, RETENTION_BATCH);
+        deleted += batch;
+        if (batch < RETENTION_BATCH || this.#stopped) break;
+        await nextTurn();
+      }
+    } catch (error) {
+      this.logger.warn('retention: deleting old calls failed; trying again at the next sweep', { error: String(error) });
+    }
+    if (deleted > 0) this.logger.info('retention: old calls deleted', { calls: deleted, before: cutoff.toISOString() });
+    return deleted;
+  }
+}

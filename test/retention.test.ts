@@ -1,0 +1,53 @@
+// CALL_RETENTION_DAYS: old calls go in batches, recent ones stay, and on the stores that keep
+// report buckets apart from the calls (SQLite, PostgreSQL) the figures of the removed period stay.
+
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { CallRecord } from '../src/domain/calls.js';
+import { buildDailyReport } from '../src/domain/reports.js';
+import { RETENTION_BATCH, RetentionSweeper } from '../src/privacy/retention.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
+import { BACKENDS } from './helpers/store-backends.js';
+
+const NOW = new Date('2026-12-01T12:00:00Z');
+const DAY_MS = 86_400_000;
+
+function call(uuid: string, startedAt: Date, caller: string): CallRecord {
+  return {
+    uuid, conversationUuid: `CON-${uuid}`, trackingNumber: '442079460001', caller, campaign: 'Radio', forwardTo: '447700900000',
+    startedAt, outcome: 'answered', answeredAt: startedAt, endedAt: new Date(startedAt.getTime() + 60_000), durationSeconds: 55,
+    inboundStatus: 'completed', forwardedStatus: 'completed', attempts: [], answeredBy: '447700900000',
+  };
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== 'memory')) {
+  describe(`retention on the ${backend.name} store`, { skip: backend.skip }, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
+
+    test('calls older than the retention period are deleted in batches; recent ones and old report figures stay', async () => {
+      const store = await (await backend.createLocation(cleanups)).open();
+      cleanups.push(() => store.close());
+      const old = Array.from({ length: RETENTION_BATCH * 2 + 50 }, (_, i) =>
+        call(`old-${i}`, new Date(NOW.getTime() - 100 * DAY_MS + i * 60_000), `4477009${String(i).padStart(5, '0')}`));
+      const recent = [call('recent-1', new Date(NOW.getTime() - 2 * DAY_MS), '447700911111')];
+      await store.importCalls([...old, ...recent]);
+      const oldRange = { since: new Date(NOW.getTime() - 101 * DAY_MS), until: new Date(NOW.getTime() - 90 * DAY_MS) };
+      const daily = () => buildDailyReport(store.reports, oldRange, 'UTC');
+      const dailyBefore = await daily();
+      assert.equal(dailyBefore.days.reduce((sum, row) => sum + row.calls, 0), old.length);
+
+      const logger = new MemoryLogger();
+      const sweeper = new RetentionSweeper(store, 30, logger, () => NOW);
+      assert.equal(await sweeper.sweep(), old.length);
+      assert.equal(await sweeper.sweep(), 0, 'nothing left to delete');
+      assert.deepEqual((await store.listCalls({ limit: 10 })).calls.map((c) => c.uuid), ['recent-1']);
+      assert.equal(await store.findCall('old-0'), null);
+      assert.deepEqual(await daily(), dailyBefore);
+      assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.calls === old.length));
+      await sweeper.stop();
+    });
+  });
+}
