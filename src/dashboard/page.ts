@@ -146,6 +146,8 @@ export function renderDashboardPage(page: DashboardPage): string {
               <th scope="col" class="num">Answer rate</th>
               <th scope="col" class="num">Avg talk time</th>
               <th scope="col" class="num" title="Answered with at least ${attr(qualifiedCallSeconds)} s of talk time">Qualified calls</th>
+              <th scope="col" class="num" title="Missed calls whose caller left a message">Voicemails</th>
+              <th scope="col" class="num">Recorded</th>
               <th scope="col">Tracking numbers</th>
             </tr>
           </thead>

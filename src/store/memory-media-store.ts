@@ -1,5 +1,6 @@
 // Recordings kept in memory (DATABASE_URL=memory:): for tests and throwaway runs.
 
+import type { RecordingKind } from '../domain/recording-urls.js';
 import type { MediaJob, MediaRecord } from '../domain/recordings.js';
 import type { MediaStore, StoredFile } from './media-store.js';
 
@@ -12,11 +13,15 @@ export class MemoryMediaStore implements MediaStore {
   readonly #records = new Map<string, MediaRecord>();
   readonly #leases = new Map<string, Lease>();
 
+  /** `onRecording` marks the conversation's calls recorded or voicemail, for the reports. */
+  constructor(private readonly onRecording: (conversationUuid: string, kind: RecordingKind) => void) {}
+
   async saveMediaJob(job: MediaJob): Promise<void> {
     if (this.#records.has(job.id)) return;
     this.#records.set(job.id, {
       ...job, status: 'pending', attempts: 0, nextAttemptAt: job.receivedAt, fileKey: null, storedBytes: null, contentType: null, lastError: null,
     });
+    if (job.kind !== 'transcript') this.onRecording(job.conversationUuid, job.kind);
   }
 
   async claimMediaJob(owner: string, now: Date, leaseMs: number): Promise<MediaRecord | null> {

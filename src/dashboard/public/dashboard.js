@@ -347,6 +347,8 @@
         el('td', { className: rateClass, text: percent(row.answerRate) }),
         el('td', { className: 'num', text: duration(row.averageDurationSeconds) }),
         el('td', { className: 'num', text: count(row.qualifiedCalls) }),
+        el('td', { className: 'num', text: count(row.voicemails) }),
+        el('td', { className: 'num', text: count(row.recordedCalls) }),
         el('td', { className: 'numbers', text: listNumbers(row.trackingNumbers) }),
       ];
     };

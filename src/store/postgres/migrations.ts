@@ -307,6 +307,19 @@ export const postgresMigrations: Migration[] = [
       UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
     `,
   },
+  {
+    // As SQLite's 32.
+    version: 29,
+    name: 'voicemails and recorded calls in the reports',
+    sql: `
+      ALTER TABLE calls ADD COLUMN recorded boolean NOT NULL DEFAULT false,
+        ADD COLUMN voicemail boolean NOT NULL DEFAULT false;
+      UPDATE calls SET recorded = true WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'call');
+      UPDATE calls SET voicemail = true WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'voicemail');
+      ALTER TABLE report_buckets ADD COLUMN voicemails bigint NOT NULL DEFAULT 0, ADD COLUMN recorded bigint NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations this database has not seen yet. */

@@ -2,6 +2,7 @@
 // instances claiming at once each get a different row, never the same one.
 
 import type pg from 'pg';
+import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { MediaJob, MediaRecord } from '../../domain/recordings.js';
 import type { MediaStore, StoredFile } from '../media-store.js';
 
@@ -50,15 +51,23 @@ function mediaRowToRecord(row: MediaRow): MediaRecord {
 }
 
 export class PostgresMediaStore implements MediaStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    /** Marks the conversation's calls recorded or voicemail, for the reports, in the job's transaction. */
+    private readonly onRecording: (client: pg.PoolClient, conversationUuid: string, kind: RecordingKind) => Promise<void>,
+  ) {}
 
   async saveMediaJob(job: MediaJob): Promise<void> {
-    await this.pool.query(`
-      INSERT INTO media (id, kind, conversation_uuid, recording_id, url, size_bytes, started_at, ended_at, received_at, expires_at,
-        status, attempts, next_attempt_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $9)
-      ON CONFLICT (id) DO NOTHING`,
-    [job.id, job.kind, job.conversationUuid, job.recordingId, job.url, job.sizeBytes, job.startedAt, job.endedAt, job.receivedAt, job.expiresAt]);
+    await this.transaction(async (client) => {
+      const { rowCount } = await client.query(`
+        INSERT INTO media (id, kind, conversation_uuid, recording_id, url, size_bytes, started_at, ended_at, received_at, expires_at,
+          status, attempts, next_attempt_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $9)
+        ON CONFLICT (id) DO NOTHING`,
+      [job.id, job.kind, job.conversationUuid, job.recordingId, job.url, job.sizeBytes, job.startedAt, job.endedAt, job.receivedAt, job.expiresAt]);
+      if (rowCount === 1 && job.kind !== 'transcript') await this.onRecording(client, job.conversationUuid, job.kind);
+    });
   }
 
   async claimMediaJob(owner: string, now: Date, leaseMs: number): Promise<MediaRecord | null> {

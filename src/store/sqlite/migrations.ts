@@ -476,4 +476,20 @@ export const sqliteMigrations: Migration[] = [
       UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
     `,
   },
+  {
+    // Voicemails and recorded calls become report figures: each call says whether a recording
+    // (media kind 'call') or a voicemail arrived for its conversation, set from the recordings
+    // kept so far; emptying the threshold makes the store rebuild the buckets from the calls.
+    version: 32,
+    name: 'voicemails and recorded calls in the reports',
+    sql: `
+      ALTER TABLE calls ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN voicemail INTEGER NOT NULL DEFAULT 0;
+      UPDATE calls SET recorded = 1 WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'call');
+      UPDATE calls SET voicemail = 1 WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'voicemail');
+      ALTER TABLE report_buckets ADD COLUMN voicemails INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE report_buckets ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@
 // write lock: two processes sharing the file never claim the same row.
 
 import type Database from 'better-sqlite3';
+import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { MediaJob, MediaRecord } from '../../domain/recordings.js';
 import type { MediaStore, StoredFile } from '../media-store.js';
 
@@ -51,8 +52,13 @@ function mediaRowToRecord(row: MediaRow): MediaRecord {
 
 export class SqliteMediaStore implements MediaStore {
   readonly #statements;
+  readonly #save: (job: MediaJob) => void;
 
-  constructor(db: Database.Database) {
+  /**
+   * `onRecording` marks the conversation's calls recorded or voicemail, for the reports; it runs
+   * in the transaction that keeps a new recording's job.
+   */
+  constructor(db: Database.Database, onRecording: (conversationUuid: string, kind: RecordingKind) => void) {
     this.#statements = {
       save: db.prepare(`
         INSERT INTO media (id, kind, conversation_uuid, recording_id, url, size_bytes, started_at, ended_at, received_at, expires_at,
@@ -81,16 +87,20 @@ export class SqliteMediaStore implements MediaStore {
       receivedBefore: db.prepare<[number, number], MediaRow>('SELECT * FROM media WHERE received_at < ? ORDER BY received_at LIMIT ?'),
       delete: db.prepare<[string]>('DELETE FROM media WHERE id = ?'),
     };
+    this.#save = db.transaction((job: MediaJob) => {
+      const { changes } = this.#statements.save.run({
+        ...job,
+        startedAt: job.startedAt?.getTime() ?? null,
+        endedAt: job.endedAt?.getTime() ?? null,
+        receivedAt: job.receivedAt.getTime(),
+        expiresAt: job.expiresAt.getTime(),
+      });
+      if (changes > 0 && job.kind !== 'transcript') onRecording(job.conversationUuid, job.kind);
+    });
   }
 
   async saveMediaJob(job: MediaJob): Promise<void> {
-    this.#statements.save.run({
-      ...job,
-      startedAt: job.startedAt?.getTime() ?? null,
-      endedAt: job.endedAt?.getTime() ?? null,
-      receivedAt: job.receivedAt.getTime(),
-      expiresAt: job.expiresAt.getTime(),
-    });
+    this.#save(job);
   }
 
   async claimMediaJob(owner: string, now: Date, leaseMs: number): Promise<MediaRecord | null> {
