@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(dniAdminRoutes(store, directory, config));
   app.use(recordingRoutes(store.media, deps.mediaFiles));
   app.use(webhookApiRoutes({ store, worker: deps.webhookWorker, resolveHost: deps.resolveHost, allowPrivate: config.webhookAllowPrivate }));
-  app.use(callersApiRoutes(store, deps.spoolStatus));
+  app.use(callersApiRoutes(store, deps.spoolStatus, deps.mediaFiles));
   app.use(auditApiRoutes(store));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));

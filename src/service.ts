@@ -109,7 +109,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
     refreshMs: config.numbersRefreshMs, retryDelaysMs: options.webhookRetryDelaysMs,
   });
   await webhookWorker.start();
-  const retention = config.callRetentionDays === null ? null : new RetentionSweeper(store, config.callRetentionDays, logger);
+  const retention = config.callRetentionDays === null ? null : new RetentionSweeper(store, config.callRetentionDays, logger, media.files);
   retention?.start();
   const app = createApp({
     config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(),

@@ -1,13 +1,11 @@
 // RECORDING_RETENTION_DAYS: recordings, voicemails and transcripts older than that are deleted,
-// file first and then row, so a crash between the two leaves a row whose file is gone (shown as
-// missing) rather than a file nothing points to.
+// files and rows (store/remove-media.ts).
 
 import type { Logger } from '../logger.js';
 import type { MediaFiles } from '../store/media-files.js';
 import type { MediaStore } from '../store/media-store.js';
+import { removeMediaReceivedBefore } from '../store/remove-media.js';
 
-/** Deleted per store query, so a long backlog never holds one huge result. */
-const SWEEP_BATCH = 500;
 const DAY_MS = 24 * 3600_000;
 
 export class MediaRetention {
@@ -51,15 +49,7 @@ export class MediaRetention {
 
   async #sweep(): Promise<number> {
     const cutoff = new Date(this.now().getTime() - this.retentionDays * DAY_MS);
-    let deleted = 0;
-    for (;;) {
-      const batch = await this.store.listMediaReceivedBefore(cutoff, SWEEP_BATCH);
-      for (const media of batch) {
-        if (media.fileKey !== null) await this.files.remove(media.fileKey);
-        if (await this.store.deleteMedia(media.id)) deleted += 1;
-      }
-      if (batch.length < SWEEP_BATCH) break;
-    }
+    const deleted = await removeMediaReceivedBefore(this.store, this.files, cutoff);
     if (deleted > 0) this.logger.info('old recordings deleted', { deleted, retentionDays: this.retentionDays });
     return deleted;
   }

@@ -1,5 +1,5 @@
 // The admin API's recordings: the audio, streamed with Range support so that a browser's audio
-// player can seek; a transcript as Vonage made it; and deletion (file first, then the row).
+// player can seek; a transcript as Vonage made it; and deletion (store/remove-media.ts).
 
 import { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { HttpError } from '../http-error.js';
 import { transcriptIdOf, type MediaRecord } from '../../domain/recordings.js';
 import type { MediaFiles } from '../../store/media-files.js';
 import type { MediaStore } from '../../store/media-store.js';
+import { removeMedia } from '../../store/remove-media.js';
 
 const idParam = (req: Request): string => {
   const id = String(req.params.id);
@@ -63,11 +64,8 @@ export function recordingRoutes(store: MediaStore, files: MediaFiles): Router {
     const id = idParam(req);
     const record = await store.findMedia(id);
     if (!record || record.kind === 'transcript') throw new HttpError('not_found', `no recording ${id}`);
-    for (const media of [record, await store.findMedia(transcriptIdOf(id))]) {
-      if (!media) continue;
-      if (media.fileKey !== null) await files.remove(media.fileKey);
-      await store.deleteMedia(media.id);
-    }
+    const transcript = await store.findMedia(transcriptIdOf(id));
+    await removeMedia(store, files, transcript ? [record, transcript] : [record]);
     res.status(204).end();
   });
 
