@@ -1,6 +1,7 @@
 // Upgrading a database from before recordings (SQLite 17, PostgreSQL 14): calls and numbers are
 // kept, routes saved before have recording, voicemail and transcription off, and the media table
-// takes jobs.
+// takes jobs. Upgrading one from before the recording figures (SQLite 32, PostgreSQL 29): the
+// recordings kept so far mark their calls, and the reports count them.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { buildCampaignReport } from '../src/domain/reports.js';
 import { resolveRoute, type RouteSettings } from '../src/domain/route.js';
 import type { MediaJob } from '../src/domain/recordings.js';
 import type { CallStore } from '../src/store/call-store.js';
@@ -77,6 +79,70 @@ test('a PostgreSQL database from before recordings upgrades with its calls and r
     const store = await openPostgresStore(database.url);
     try {
       await assertUpgraded(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await database.drop();
+  }
+});
+
+/** Calls and the media kept of them before the figures: a recorded call, a voicemail, a transcript only. */
+const FIGURE_CALLS = [['c-rec', 'answered', 'call'], ['c-vm', 'missed', 'voicemail'], ['c-text', 'answered', 'transcript'], ['c-none', 'missed', null]] as const;
+
+async function assertFiguresCounted(store: CallStore): Promise<void> {
+  const range = { since: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-04T00:00:00Z') };
+  const report = await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' });
+  assert.deepEqual([report.totals.calls, report.totals.recordedCalls, report.totals.voicemails], [4, 1, 1]);
+}
+
+test('a SQLite file from before the recording figures counts the recordings it kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-recording-figures-migration-'));
+  const path = join(dir, 'calls.db');
+  const db = new Database(path);
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const migration of sqliteMigrations.filter((m) => m.version < 32)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+  }
+  FIGURE_CALLS.forEach(([uuid, outcome, kind], hour) => {
+    db.prepare(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+      VALUES (?, ?, '442079460001', NULL, 'Radio', '447700900000', ?, ?)`).run(uuid, `CON-${uuid}`, Date.UTC(2026, 10, 2, hour), outcome);
+    if (kind === null) return;
+    db.prepare(`INSERT INTO media (id, kind, conversation_uuid, url, received_at, expires_at, status, attempts, next_attempt_at)
+      VALUES (?, ?, ?, 'https://api.nexmo.com/v1/files/x', 0, 0, 'stored', 1, 0)`).run(`m-${uuid}`, kind, `CON-${uuid}`);
+  });
+  db.close();
+  const store = openSqliteStore(path);
+  try {
+    await assertFiguresCounted(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a PostgreSQL database from before the recording figures counts the recordings it kept', { skip: postgresSkipReason }, async () => {
+  const database = await createTestDatabase('recording_figures_migration');
+  const client = new pg.Client({ connectionString: database.url });
+  try {
+    await client.connect();
+    await client.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (const migration of postgresMigrations.filter((m) => m.version < 29)) {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    }
+    for (const [hour, [uuid, outcome, kind]] of FIGURE_CALLS.entries()) {
+      await client.query(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+        VALUES ($1, $2, '442079460001', NULL, 'Radio', '447700900000', $3, $4)`, [uuid, `CON-${uuid}`, new Date(Date.UTC(2026, 10, 2, hour)), outcome]);
+      if (kind === null) continue;
+      await client.query(`INSERT INTO media (id, kind, conversation_uuid, url, received_at, expires_at, status, attempts, next_attempt_at)
+        VALUES ($1, $2, $3, 'https://api.nexmo.com/v1/files/x', now(), now(), 'stored', 1, now())`, [`m-${uuid}`, kind, `CON-${uuid}`]);
+    }
+    await client.end();
+    const store = await openPostgresStore(database.url);
+    try {
+      await assertFiguresCounted(store);
     } finally {
       await store.close();
     }

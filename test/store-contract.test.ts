@@ -330,6 +330,14 @@ for (const backend of BACKENDS) {
         // At the range's end, so outside it.
         completeCall('r-6', { caller: '447700900004', startedAt: day(6, 0), ...answered(300) }),
       ]);
+      // r-1 was recorded, and r-3's caller left a voicemail; a repeated webhook counts once.
+      for (const [id, kind, uuid] of [['rec-1', 'call', 'r-1'], ['vm-3', 'voicemail', 'r-3'], ['vm-3', 'voicemail', 'r-3']] as const) {
+        const conversationUuid = inboundCall(uuid).conversationUuid!;
+        await store.media.saveMediaJob({
+          id, kind, conversationUuid, recordingId: null, url: `https://api.nexmo.com/v1/files/${id}`, sizeBytes: 100,
+          startedAt: null, endedAt: null, receivedAt: day(4, 10), expiresAt: day(30, 0),
+        });
+      }
       const range = { since: day(4, 0), until: day(6, 0) };
 
       const report = await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' });
@@ -337,15 +345,15 @@ for (const backend of BACKENDS) {
       assert.equal(report.rows.length, 3);
       assert.deepEqual(byCampaign.get('Radio'), {
         campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
-        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1,
+        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1, voicemails: 1, recordedCalls: 1,
       });
       assert.deepEqual(byCampaign.get(null), {
         campaign: null, trackingNumbers: ['442079460033'], calls: 1, uniqueCallers: 0, firstTimeCallers: 0,
-        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0, voicemails: 0, recordedCalls: 0,
       });
       assert.deepEqual(byCampaign.get('Print'), {
         campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
-        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0, voicemails: 0, recordedCalls: 0,
       });
       assert.equal(report.totals.uniqueCallers, 3);
 

@@ -13,8 +13,14 @@ export class MemoryMediaStore implements MediaStore {
   readonly #records = new Map<string, MediaRecord>();
   readonly #leases = new Map<string, Lease>();
 
-  /** `onRecording` marks the conversation's calls recorded or voicemail, for the reports. */
-  constructor(private readonly onRecording: (conversationUuid: string, kind: RecordingKind) => void) {}
+  /**
+   * `onRecording` marks the conversation's calls recorded or voicemail, for the reports;
+   * `onStored` writes the outgoing webhook events of a file now stored.
+   */
+  constructor(
+    private readonly onRecording: (conversationUuid: string, kind: RecordingKind) => void,
+    private readonly onStored: (record: MediaRecord) => void,
+  ) {}
 
   async saveMediaJob(job: MediaJob): Promise<void> {
     if (this.#records.has(job.id)) return;
@@ -40,6 +46,7 @@ export class MemoryMediaStore implements MediaStore {
     if (!record || this.#leases.get(id)?.owner !== owner) return false;
     Object.assign(record, { status: 'stored', lastError: null, ...file });
     this.#leases.delete(id);
+    this.onStored({ ...record });
     return true;
   }
 

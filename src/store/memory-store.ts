@@ -16,7 +16,7 @@ import { MemoryDniStore } from './memory-dni-store.js';
 import { MemoryMediaStore } from './memory-media-store.js';
 import type { RecordingKind } from '../domain/recording-urls.js';
 import { MemoryReports } from './memory-reports.js';
-import { eventsOfCallChange, type OutboxEvent } from '../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../webhooks/webhook-events.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from './webhook-records.js';
@@ -26,7 +26,10 @@ const NO_NUMBER = '';
 export class MemoryStore implements CallStore {
   readonly kind = 'memory';
   readonly dni = new MemoryDniStore();
-  readonly media = new MemoryMediaStore((conversationUuid, kind) => this.#markRecording(conversationUuid, kind));
+  readonly media = new MemoryMediaStore(
+    (conversationUuid, kind) => this.#markRecording(conversationUuid, kind),
+    (record) => this.#writeOutbox(eventsOfStoredRecording(record, (this.#callsByConversation.get(record.conversationUuid) ?? []).map((c) => c.uuid))),
+  );
   readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
   readonly #callsByUuid = new Map<string, CallRecord>();
   readonly #callsByConversation = new Map<string, CallRecord[]>();

@@ -56,6 +56,8 @@ export class PostgresMediaStore implements MediaStore {
     private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
     /** Marks the conversation's calls recorded or voicemail, for the reports, in the job's transaction. */
     private readonly onRecording: (client: pg.PoolClient, conversationUuid: string, kind: RecordingKind) => Promise<void>,
+    /** Writes the outgoing webhook events of a file now stored, in the transaction that marks it so. */
+    private readonly onStored: (client: pg.PoolClient, record: MediaRecord) => Promise<void>,
   ) {}
 
   async saveMediaJob(job: MediaJob): Promise<void> {
@@ -83,11 +85,15 @@ export class PostgresMediaStore implements MediaStore {
   }
 
   async completeMediaJob(id: string, owner: string, file: StoredFile): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`
-      UPDATE media SET status = 'stored', file_key = $3, stored_bytes = $4, content_type = $5,
-        last_error = NULL, lease_owner = NULL, lease_until = NULL
-      WHERE id = $1 AND lease_owner = $2`, [id, owner, file.fileKey, file.storedBytes, file.contentType]);
-    return rowCount === 1;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<MediaRow>(`
+        UPDATE media SET status = 'stored', file_key = $3, stored_bytes = $4, content_type = $5,
+          last_error = NULL, lease_owner = NULL, lease_until = NULL
+        WHERE id = $1 AND lease_owner = $2
+        RETURNING *`, [id, owner, file.fileKey, file.storedBytes, file.contentType]);
+      if (rows[0]) await this.onStored(client, mediaRowToRecord(rows[0]));
+      return rows.length === 1;
+    });
   }
 
   async failMediaJob(id: string, owner: string, error: string, retryAt: Date | null): Promise<void> {

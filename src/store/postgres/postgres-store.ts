@@ -24,7 +24,8 @@ import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
 import { PostgresMediaStore } from './postgres-media-store.js';
 import { fanOutSql, outboxParameters, PostgresWebhooks } from './postgres-webhooks.js';
-import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
@@ -198,6 +199,9 @@ const LOCK_HISTORIED_CALLS = `
 
 const LOCK_CALLS_OF_CONVERSATION = `
   SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE conversation_uuid = $1 ORDER BY uuid LIMIT $2 FOR UPDATE`;
+const CALLS_OF_CONVERSATION = 'SELECT uuid FROM calls WHERE conversation_uuid = $1 LIMIT $2';
+// Outbox rows of events about calls already stored: every event's call is "changed".
+const WRITE_OUTBOX = `WITH changed AS (SELECT DISTINCT unnest($3::text[]) AS uuid) ${fanOutSql(1, 'changed')}`;
 const MARK_RECORDED = 'UPDATE calls SET recorded = true WHERE uuid = ANY($1::text[])';
 const MARK_VOICEMAIL = 'UPDATE calls SET voicemail = true WHERE uuid = ANY($1::text[])';
 
@@ -284,6 +288,7 @@ export class PostgresStore implements CallStore {
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
     this.media = new PostgresMediaStore(
       pool, (work) => this.#transaction(work), (client, conversationUuid, kind) => this.#markRecording(client, conversationUuid, kind),
+      (client, record) => this.#announceStored(client, record),
     );
     this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
     this.#webhooks = new PostgresWebhooks(pool);
@@ -329,6 +334,17 @@ export class PostgresStore implements CallStore {
       values: [rows.map((row) => row.uuid)],
     });
     await applyDeltas(client, deltas);
+  }
+
+  /** A recording or voicemail now stored: its outgoing webhook events, in `client`'s transaction. */
+  async #announceStored(client: pg.PoolClient, record: MediaRecord): Promise<void> {
+    if (!this.#webhooks.open) return;
+    const { rows } = await client.query<{ uuid: string }>({
+      name: 'calls-of-conversation', text: CALLS_OF_CONVERSATION, values: [record.conversationUuid, MAX_CALLS_PER_CONVERSATION],
+    });
+    const events = eventsOfStoredRecording(record, rows.map((row) => row.uuid));
+    if (events.length === 0) return;
+    await client.query({ name: 'write-outbox', text: WRITE_OUTBOX, values: outboxParameters(events) });
   }
 
   /**

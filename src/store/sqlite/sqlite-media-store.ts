@@ -53,12 +53,18 @@ function mediaRowToRecord(row: MediaRow): MediaRecord {
 export class SqliteMediaStore implements MediaStore {
   readonly #statements;
   readonly #save: (job: MediaJob) => void;
+  readonly #complete: (id: string, owner: string, file: StoredFile) => boolean;
 
   /**
-   * `onRecording` marks the conversation's calls recorded or voicemail, for the reports; it runs
-   * in the transaction that keeps a new recording's job.
+   * `onRecording` marks the conversation's calls recorded or voicemail, for the reports, in the
+   * transaction that keeps a new recording's job; `onStored` writes the outgoing webhook events
+   * of a file now stored, in the transaction that marks it so.
    */
-  constructor(db: Database.Database, onRecording: (conversationUuid: string, kind: RecordingKind) => void) {
+  constructor(
+    db: Database.Database,
+    onRecording: (conversationUuid: string, kind: RecordingKind) => void,
+    onStored: (record: MediaRecord) => void,
+  ) {
     this.#statements = {
       save: db.prepare(`
         INSERT INTO media (id, kind, conversation_uuid, recording_id, url, size_bytes, started_at, ended_at, received_at, expires_at,
@@ -73,10 +79,11 @@ export class SqliteMediaStore implements MediaStore {
           WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)
           ORDER BY next_attempt_at LIMIT 1)
         RETURNING *`),
-      complete: db.prepare(`
+      complete: db.prepare<Record<string, unknown>, MediaRow>(`
         UPDATE media SET status = 'stored', file_key = @fileKey, stored_bytes = @storedBytes, content_type = @contentType,
           last_error = NULL, lease_owner = NULL, lease_until = NULL
-        WHERE id = @id AND lease_owner = @owner`),
+        WHERE id = @id AND lease_owner = @owner
+        RETURNING *`),
       fail: db.prepare(`
         UPDATE media SET last_error = @error, lease_owner = NULL, lease_until = NULL,
           status = iif(@retryAt IS NULL, 'failed', status), next_attempt_at = coalesce(@retryAt, next_attempt_at)
@@ -97,6 +104,11 @@ export class SqliteMediaStore implements MediaStore {
       });
       if (changes > 0 && job.kind !== 'transcript') onRecording(job.conversationUuid, job.kind);
     });
+    this.#complete = db.transaction((id: string, owner: string, file: StoredFile) => {
+      const row = this.#statements.complete.get({ id, owner, ...file });
+      if (row) onStored(mediaRowToRecord(row));
+      return row !== undefined;
+    });
   }
 
   async saveMediaJob(job: MediaJob): Promise<void> {
@@ -109,7 +121,7 @@ export class SqliteMediaStore implements MediaStore {
   }
 
   async completeMediaJob(id: string, owner: string, file: StoredFile): Promise<boolean> {
-    return this.#statements.complete.run({ id, owner, ...file }).changes === 1;
+    return this.#complete(id, owner, file);
   }
 
   async failMediaJob(id: string, owner: string, error: string, retryAt: Date | null): Promise<void> {

@@ -26,7 +26,8 @@ import { SqliteMediaStore } from './sqlite-media-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
-import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
@@ -110,7 +111,9 @@ export class SqliteStore implements CallStore {
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
     this.dni = new SqliteDniStore(db);
-    this.media = new SqliteMediaStore(db, (conversationUuid, kind) => this.#markRecording(conversationUuid, kind));
+    this.media = new SqliteMediaStore(
+      db, (conversationUuid, kind) => this.#markRecording(conversationUuid, kind), (record) => this.#announceStored(record),
+    );
     this.#buckets = new SqliteBucketWriter(db);
     this.#webhooks = new SqliteWebhooks(db);
     this.reports = new SqliteReports(db, this.#buckets);
@@ -156,6 +159,8 @@ export class SqliteStore implements CallStore {
       historiedCall: db.prepare<[uuid: string], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ?`),
       historiedCallsOfConversation: db.prepare<[conversationUuid: string], HistoriedCallRow & { uuid: string }>(`
         SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE conversation_uuid = ? LIMIT ${MAX_CALLS_PER_CONVERSATION}`),
+      callUuidsOfConversation: db.prepare<[conversationUuid: string], string>(`
+        SELECT uuid FROM calls WHERE conversation_uuid = ? LIMIT ${MAX_CALLS_PER_CONVERSATION}`).pluck(),
       markRecorded: db.prepare<[uuid: string]>('UPDATE calls SET recorded = 1 WHERE uuid = ?'),
       markVoicemail: db.prepare<[uuid: string]>('UPDATE calls SET voicemail = 1 WHERE uuid = ?'),
       updateLifecycle: db.prepare(`
@@ -299,6 +304,12 @@ export class SqliteStore implements CallStore {
       mark.run(row.uuid);
     }
     this.#buckets.apply(deltas);
+  }
+
+  /** A recording or voicemail now stored: its outgoing webhook events, in the media store's transaction. */
+  #announceStored(record: MediaRecord): void {
+    if (!this.#webhooks.open) return;
+    this.#webhooks.writeOutbox(eventsOfStoredRecording(record, this.#statements.callUuidsOfConversation.all(record.conversationUuid)));
   }
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
