@@ -31,6 +31,24 @@ const job: MediaJob = {
   sizeBytes: 100, startedAt: null, endedAt: null, receivedAt: new Date('2026-11-02T10:00:00Z'), expiresAt: new Date('2026-12-02T10:00:00Z'),
 };
 
+/** Brings a new SQLite file to the schema it had before `version`. */
+function migrateSqliteBefore(db: Database.Database, version: number): void {
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const migration of sqliteMigrations.filter((m) => m.version < version)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+  }
+}
+
+/** Brings a new PostgreSQL database to the schema it had before `version`. */
+async function migratePostgresBefore(client: pg.Client, version: number): Promise<void> {
+  await client.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  for (const migration of postgresMigrations.filter((m) => m.version < version)) {
+    await client.query(migration.sql);
+    await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+  }
+}
+
 async function assertUpgraded(store: CallStore): Promise<void> {
   assert.equal((await store.findCall('old-call'))?.outcome, 'missed');
   const [number] = await store.listTrackingNumbers();
@@ -44,11 +62,7 @@ test('a SQLite file from before recordings upgrades with its calls and routes ke
   const dir = mkdtempSync(join(tmpdir(), 'ct-recording-migration-'));
   const path = join(dir, 'calls.db');
   const db = new Database(path);
-  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  for (const migration of sqliteMigrations.filter((m) => m.version < 17)) {
-    db.exec(migration.sql);
-    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
-  }
+  migrateSqliteBefore(db, 17);
   db.prepare('INSERT INTO tracking_numbers (number, campaign, forward_to, whisper, route) VALUES (?, ?, NULL, NULL, ?)').run('442079460001', 'Radio', OLD_ROUTE);
   db.prepare(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
     VALUES ('old-call', 'CON-old', '442079460001', NULL, 'Radio', '447700900000', ?, 'missed')`).run(Date.UTC(2026, 10, 2, 9));
@@ -67,11 +81,7 @@ test('a PostgreSQL database from before recordings upgrades with its calls and r
   const client = new pg.Client({ connectionString: database.url });
   try {
     await client.connect();
-    await client.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    for (const migration of postgresMigrations.filter((m) => m.version < 14)) {
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-    }
+    await migratePostgresBefore(client, 14);
     await client.query('INSERT INTO tracking_numbers (number, campaign, forward_to, whisper, route) VALUES ($1, $2, NULL, NULL, $3)', ['442079460001', 'Radio', OLD_ROUTE]);
     await client.query(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
       VALUES ('old-call', 'CON-old', '442079460001', NULL, 'Radio', '447700900000', '2026-11-02T09:00:00Z', 'missed')`);
@@ -100,11 +110,7 @@ test('a SQLite file from before the recording figures counts the recordings it k
   const dir = mkdtempSync(join(tmpdir(), 'ct-recording-figures-migration-'));
   const path = join(dir, 'calls.db');
   const db = new Database(path);
-  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  for (const migration of sqliteMigrations.filter((m) => m.version < 32)) {
-    db.exec(migration.sql);
-    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
-  }
+  migrateSqliteBefore(db, 32);
   FIGURE_CALLS.forEach(([uuid, outcome, kind], hour) => {
     db.prepare(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
       VALUES (?, ?, '442079460001', NULL, 'Radio', '447700900000', ?, ?)`).run(uuid, `CON-${uuid}`, Date.UTC(2026, 10, 2, hour), outcome);
@@ -127,11 +133,7 @@ test('a PostgreSQL database from before the recording figures counts the recordi
   const client = new pg.Client({ connectionString: database.url });
   try {
     await client.connect();
-    await client.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    for (const migration of postgresMigrations.filter((m) => m.version < 29)) {
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-    }
+    await migratePostgresBefore(client, 29);
     for (const [hour, [uuid, outcome, kind]] of FIGURE_CALLS.entries()) {
       await client.query(`INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
         VALUES ($1, $2, '442079460001', NULL, 'Radio', '447700900000', $3, $4)`, [uuid, `CON-${uuid}`, new Date(Date.UTC(2026, 10, 2, hour)), outcome]);
