@@ -114,6 +114,33 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseLocation {
   );
 }
 
+/**
+ * An http(s) base URL without its trailing slashes, undefined when unset; one that `allowed`
+ * refuses (an outbound URL's allow-list) is named with `rule`, what it must be.
+ */
+export function baseUrl(name: string, rule: string, allowed: (url: URL) => boolean = () => true) {
+  return z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return undefined;
+        let url: URL | null = null;
+        try {
+          url = new URL(raw);
+        } catch {
+          // reported below
+        }
+        if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || !allowed(url)) {
+          ctx.addIssue({ code: 'custom', message: `${name} must be ${rule}, got "${raw}"` });
+          return z.NEVER;
+        }
+        return raw.replace(/\/+$/, '');
+      }),
+  );
+}
+
 /** A comma-separated list of http(s) origins, each without path, query or trailing slash. */
 const originList = z.preprocess(
   emptyAsUndefined,
@@ -199,26 +226,7 @@ const schema = z.object({
     emptyAsUndefined,
     z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters: generate one with `openssl rand -hex 24`').optional(),
   ),
-  PUBLIC_URL: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined) return null;
-        let url: URL;
-        try {
-          url = new URL(raw);
-        } catch {
-          url = new URL('invalid:');
-        }
-        if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-          ctx.addIssue({ code: 'custom', message: `PUBLIC_URL must be an http(s) URL such as https://abc123.ngrok.app, got "${raw}"` });
-          return z.NEVER;
-        }
-        return raw.replace(/\/+$/, '');
-      }),
-  ),
+  PUBLIC_URL: baseUrl('PUBLIC_URL', 'an http(s) URL such as https://abc123.ngrok.app').transform((url) => url ?? null),
   VONAGE_SIGNATURE_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
   ALLOW_UNSIGNED_WEBHOOKS: flag('ALLOW_UNSIGNED_WEBHOOKS'),
   SIGNATURE_MAX_AGE_SECONDS: integer('SIGNATURE_MAX_AGE_SECONDS', 10, 86_400, 300),

@@ -2,7 +2,7 @@
 // server's. Vonage credentials are required here only; the server itself never needs them.
 
 import { z } from 'zod';
-import { ConfigError, emptyAsUndefined, serverVariables, type DatabaseLocation } from './config.js';
+import { baseUrl, ConfigError, emptyAsUndefined, serverVariables, type DatabaseLocation } from './config.js';
 
 export interface SetupConfig {
   apiKey: string;
@@ -36,35 +36,11 @@ function isVonageHost(hostname: string): boolean {
   return VONAGE_DOMAINS.some((domain) => hostname === domain || hostname.endsWith(`.${domain}`));
 }
 
-/** An outbound base URL from the environment, checked against its allow-list before any request. */
-function allowedUrl(name: string, allowed: (url: URL) => boolean, rule: string) {
-  return z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined) return undefined;
-        let url: URL | null = null;
-        try {
-          url = new URL(raw);
-        } catch {
-          // reported below
-        }
-        if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || !allowed(url)) {
-          ctx.addIssue({ code: 'custom', message: `${name} must be ${rule}, got "${raw}"` });
-          return z.NEVER;
-        }
-        return raw.replace(/\/+$/, '');
-      }),
-  );
-}
-
 const vonageHost = (name: string) =>
-  allowedUrl(
+  baseUrl(
     name,
-    (url) => (url.protocol === 'https:' && isVonageHost(url.hostname)) || isLoopbackHost(url.hostname),
     'an https URL on nexmo.com or vonage.com, or a loopback address (a local proxy or a test API)',
+    (url) => (url.protocol === 'https:' && isVonageHost(url.hostname)) || isLoopbackHost(url.hostname),
   );
 
 const required = (name: string, hint: string) =>
@@ -77,7 +53,7 @@ const schema = z.object({
   VONAGE_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().default(DEFAULT_PRIVATE_KEY_PATH)),
   VONAGE_API_HOST: vonageHost('VONAGE_API_HOST'),
   VONAGE_REST_HOST: vonageHost('VONAGE_REST_HOST'),
-  NGROK_API_URL: allowedUrl('NGROK_API_URL', (url) => isLoopbackHost(url.hostname), 'an http URL on this machine (the ngrok agent\'s local API)'),
+  NGROK_API_URL: baseUrl('NGROK_API_URL', 'an http URL on this machine (the ngrok agent\'s local API)', (url) => isLoopbackHost(url.hostname)),
   PUBLIC_URL: serverVariables.PUBLIC_URL,
   VONAGE_SIGNATURE_SECRET: serverVariables.VONAGE_SIGNATURE_SECRET,
   DATABASE_URL: serverVariables.DATABASE_URL,

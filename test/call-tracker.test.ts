@@ -23,7 +23,7 @@ async function trackerWith(publicUrl: string | null, recordCall: (call: InboundC
   await directory.load();
   const recorded: InboundCall[] = [];
   const recorder = { recordCall: (call: InboundCall) => (recorded.push(call), recordCall(call)) } as unknown as CallRecorder;
-  const settings = { proxyToNumber: PROXY, publicUrl, timeZone: 'UTC', answerStoreTimeoutMs: 250 };
+  const settings = { proxyToNumber: PROXY, publicUrl, timeZone: 'UTC', answerStoreTimeoutMs: 250, signatureSecret: null };
   const tracker = new CallTracker(settings, directory, recorder, new RoundRobinTurns(store, logger), logger, () => NOW);
   return { tracker, logger, recorded };
 }
@@ -101,9 +101,9 @@ describe('the call tracker', () => {
 
   test('the whisper: the number\'s text, else its campaign, else a plain announcement', async () => {
     const { tracker } = await trackerWith(null);
-    assert.deepEqual(tracker.whisper('442079460031'), [{ action: 'talk', text: 'Radio call' }]);
-    assert.deepEqual(tracker.whisper('442079460030'), [{ action: 'talk', text: 'Call from Flyer.' }]);
-    assert.deepEqual(tracker.whisper('442079460099'), [{ action: 'talk', text: 'Incoming tracked call.' }]);
-    for (const number of ['442079460031', '442079460030', '442079460099']) assertValidNcco(tracker.whisper(number));
+    assert.deepEqual(tracker.whisper('442079460031', undefined), [{ action: 'talk', text: 'Radio call' }]);
+    assert.deepEqual(tracker.whisper('442079460030', undefined), [{ action: 'talk', text: 'Call from Flyer.' }]);
+    assert.deepEqual(tracker.whisper('442079460099', undefined), [{ action: 'talk', text: 'Incoming tracked call.' }]);
+    for (const number of ['442079460031', '442079460030', '442079460099']) assertValidNcco(tracker.whisper(number, undefined));
   });
 });

@@ -5,14 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
 import type { InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport } from '../src/domain/reports.js';
 import type { CallStore } from '../src/store/call-store.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, type FlowName, type ScriptedCall } from './helpers/call-flows.js';
-import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
+import { postgresSkipReason } from './helpers/postgres.js';
+import { twoPostgresInstances } from './helpers/two-postgres-instances.js';
 
 const START = Date.UTC(2026, 6, 1, 10, 0);
 
@@ -22,39 +21,7 @@ describe('the PostgreSQL store, report buckets written by two instances at once'
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  async function setUp() {
-    const database = await createTestDatabase('buckets');
-    cleanups.push(database.drop);
-    const [first, second] = [await openPostgresStore(database.url), await openPostgresStore(database.url)];
-    cleanups.push(() => first.close(), () => second.close());
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
-    cleanups.push(() => blocker.end());
-    return { first, second, blocker };
-  }
-
-  /** Resolves once `count` statements of this database whose text matches `pattern` wait for a lock. */
-  async function waitForWaiting(blocker: pg.Client, pattern: string, count: number): Promise<void> {
-    // Well within the store's 5 s query timeout, which the held statements are counting down.
-    for (let i = 0; i < 200; i++) {
-      // Inside a transaction the statistics views keep the first snapshot taken: drop it.
-      await blocker.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await blocker.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
-        [pattern],
-      );
-      if (rows[0]!.n >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`fewer than ${count} statements like ${pattern} ever waited for a lock`);
-  }
-
-  /** Holds every write into report_buckets until the returned function is called; reads go on. */
-  async function holdBucketWrites(blocker: pg.Client): Promise<() => Promise<unknown>> {
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE report_buckets IN SHARE ROW EXCLUSIVE MODE');
-    return () => blocker.query('COMMIT');
-  }
+  const setUp = () => twoPostgresInstances('buckets', cleanups);
 
   const call = (flow: FlowName, caller: string, startedAt: number) => scriptCall(flow, '442079460071', caller, startedAt);
   const answerOf = (c: ScriptedCall, startedAt: number): InboundCall => ({
@@ -71,14 +38,14 @@ describe('the PostgreSQL store, report buckets written by two instances at once'
   };
 
   test('two lifecycles in one bucket, applied at the same moment on two instances, both count', async () => {
-    const { first, second, blocker } = await setUp();
+    const { first, second, holdWrites } = await setUp();
     const answered = call('answered', '447700900701', START + 60_000);
     const busy = call('busy', '447700900702', START + 120_000);
     await first.recordCalls([answerOf(answered, START + 60_000), answerOf(busy, START + 120_000)]);
-    const release = await holdBucketWrites(blocker);
+    const held = await holdWrites('report_buckets');
     const writes = [first.recordEvents(eventsOf(answered)), second.recordEvents(eventsOf(busy))];
-    await waitForWaiting(blocker, '%INSERT INTO report_buckets (%', 2);
-    await release();
+    await held.waitForWaiting('%INSERT INTO report_buckets (%', 2);
+    await held.release();
     await Promise.all(writes);
     assert.deepEqual(await totals(first, START, START + 3_600_000), {
       calls: 2, answered: 1, missed: 1, totalDurationSeconds: answered.expected.durationSeconds, uniqueCallers: 2, firstTimeCallers: 2,
@@ -86,19 +53,19 @@ describe('the PostgreSQL store, report buckets written by two instances at once'
   });
 
   test('an older call stored on one instance while the later call\'s outcome is applied on another: both changes count', async () => {
-    const { first, second, blocker } = await setUp();
+    const { first, second, holdWrites } = await setUp();
     const caller = '447700900703';
     const later = call('answered', caller, START + 5 * 60_000);
     const older = call('busy', caller, START + 60_000);
     await first.recordCalls([answerOf(later, START + 5 * 60_000)]);
-    const release = await holdBucketWrites(blocker);
+    const held = await holdWrites('report_buckets');
     // The later call's outcome waits at the buckets holding its row; the older call, which makes
     // the later one a returning caller's, waits for that row.
     const outcome = second.recordEvents(eventsOf(later));
-    await waitForWaiting(blocker, '%INSERT INTO report_buckets (%', 1);
+    await held.waitForWaiting('%INSERT INTO report_buckets (%', 1);
     const storing = first.recordCalls([answerOf(older, START + 60_000)]);
-    await waitForWaiting(blocker, '%FOR UPDATE%', 1);
-    await release();
+    await held.waitForWaiting('%FOR UPDATE%', 1);
+    await held.release();
     await Promise.all([outcome, storing]);
     assert.deepEqual(await totals(first, START, START + 3_600_000), {
       calls: 2, answered: 1, missed: 0, totalDurationSeconds: later.expected.durationSeconds, uniqueCallers: 1, firstTimeCallers: 1,

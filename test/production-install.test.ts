@@ -33,8 +33,9 @@ test('a production install (npm ci --omit=dev) starts with npm start and answers
   const build = prepareBuildFolder();
   await run('npm', ['run', 'build'], { cwd: build });
 
-  const app = join(dir, 'app');
-  mkdirSync(app);
+  // Under a dot-folder, as in ~/.local/…: files sent from inside the install must still be sent.
+  const app = join(dir, '.apps', 'call-tracker');
+  mkdirSync(app, { recursive: true });
   for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(build, file), join(app, file));
   cpSync(join(build, 'dist'), join(app, 'dist'), { recursive: true });
   // Install scripts are skipped and better-sqlite3's native module is taken from this checkout's
@@ -72,6 +73,11 @@ test('a production install (npm ci --omit=dev) starts with npm start and answers
     assert.equal((await fetch(`http://127.0.0.1:${port}/dashboard`, { headers })).status, 200);
     const script = await fetch(`http://127.0.0.1:${port}/dashboard/assets/dashboard.js`, { headers });
     assert.equal(script.status, 200, 'the dashboard assets are part of dist/');
+    const chartJs = await fetch(`http://127.0.0.1:${port}/dashboard/assets/chart.umd.min.js`, { headers });
+    assert.equal(chartJs.status, 200, 'Chart.js is sent from node_modules');
+    const snippet = await fetch(`http://127.0.0.1:${port}/dni.js`);
+    assert.equal(snippet.status, 200, 'the DNI snippet is part of dist/');
+    assert.match(await snippet.text(), /dni/i);
 
     const call = new URLSearchParams({ to: '447700900001', from: '447700900111', uuid: 'prod-1', conversation_uuid: 'CON-prod-1' });
     assert.equal((await fetch(`http://127.0.0.1:${port}/track-call?${call}`)).status, 200);

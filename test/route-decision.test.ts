@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import type { BlockList } from '../src/domain/block-list.js';
 import type { ConnectAction, Ncco } from '../src/domain/ncco.js';
 import type { TimeSpan } from '../src/domain/opening-hours.js';
-import { parseRouteProgress, type RouteProgress } from '../src/domain/route-progress.js';
+import { parseRouteProgress, provenProgress, type RouteProgress } from '../src/domain/route-progress.js';
+import { callbackMac } from '../src/security/callback-mac.js';
 import type { RecordAction, TalkAction } from '../src/domain/ncco.js';
 import {
   decideRoute, DEFAULT_CONSENT_NOTICE, DEFAULT_VOICEMAIL_GREETING, resolveRoute, type ClosedAction, type Route, type RouteDecision, type RouteInput, type RouteSettings } from '../src/domain/route.js';
@@ -19,6 +20,8 @@ import { assertValidNcco } from './helpers/ncco-schema.js';
 const ZONES = ['UTC', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Adelaide', 'Pacific/Chatham'];
 const DAYS: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const PUBLIC_URL = 'https://calls.example.com';
+/** Signs each leg's progress as a server with VONAGE_SIGNATURE_SECRET set does. */
+const MAC = callbackMac('route-decision-test-secret');
 const TRACKING_NUMBER = '442079460001';
 /** Few enough numbers that callers, block lists and destinations often meet. */
 const PHONES = ['447700900001', '447700900002', '447700900003', '447700900104', '12125550100', '12125550199', '919876543210'];
@@ -85,7 +88,7 @@ function routeOf(s: Scenario): Route {
 }
 
 function inputOf(s: Scenario, stage: RouteInput['stage']): RouteInput {
-  return { route: routeOf(s), globalBlockList: s.globalBlockList, trackingNumber: TRACKING_NUMBER, publicUrl: s.publicUrl, whisperUrl: undefined, now: s.now, stage };
+  return { route: routeOf(s), globalBlockList: s.globalBlockList, trackingNumber: TRACKING_NUMBER, publicUrl: s.publicUrl, callbackMac: MAC, whisperUrl: undefined, now: s.now, stage };
 }
 
 /** The oracle for opening hours: the wall clock read through other Intl options, in minutes. */
@@ -116,11 +119,20 @@ function nccoOf(decision: RouteDecision): Ncco | null {
   return decision.ncco;
 }
 
-/** The progress Vonage would send back to the connect's event URL, read the way the webhook reads it. */
-function progressIn(ncco: Ncco): RouteProgress | null {
+/** The query of the connect's event URL, as Vonage would send it back. */
+function eventQueryIn(ncco: Ncco): Record<string, string> | null {
   const url = connectsIn(ncco)[0]?.eventUrl?.[0];
-  if (url === undefined) return null;
-  return parseRouteProgress(Object.fromEntries(new URL(url).searchParams));
+  return url === undefined ? null : Object.fromEntries(new URL(url).searchParams);
+}
+
+/** The progress Vonage would send back to the connect's event URL, read and proven the way the tracker does. */
+function progressIn(ncco: Ncco): RouteProgress | null {
+  const query = eventQueryIn(ncco);
+  const claim = query === null ? null : parseRouteProgress(query);
+  if (claim === null) return null;
+  const progress = provenProgress(claim, MAC);
+  assert.ok(progress, 'the progress we wrote is proven by its MAC');
+  return progress;
 }
 
 /** Answers the call, then fails every leg that reports back, collecting what it rang and how it ended. */
@@ -274,5 +286,24 @@ test('a number with voicemail on and no closed action takes a message once every
     assert.equal(record.endOnKey, '#');
     assert.ok(record.endOnSilence !== undefined && record.timeOut !== undefined && record.timeOut <= 300);
     assert.equal(record.eventUrl[0], `${PUBLIC_URL}/recording?kind=voicemail`);
+  }), { numRuns: 300 });
+});
+
+test('progress with any of turn, tried or number changed, or its MAC taken off, is not proven', () => {
+  const openScenario = scenario.map((s) => ({ ...s, publicUrl: PUBLIC_URL as typeof PUBLIC_URL | null, caller: null, globalBlockList: { numbers: [], prefixes: [], withheld: false } }));
+  fc.assert(fc.property(openScenario, fc.constantFrom('turn', 'tried', 'number', 'mac'), fc.integer({ min: 1, max: 20 }), (s, field, value) => {
+    const route: Route = { ...routeOf(s), schedule: { timeZone: 'UTC', hours: null, closedDates: [] }, blockList: s.globalBlockList };
+    const answer = decideRoute({ ...inputOf(s, { kind: 'answer', caller: null, turn: s.turn }), route });
+    const query = answer.kind === 'connect' ? eventQueryIn(answer.ncco) : null;
+    fc.pre(query !== null && query.tried !== undefined);
+    const tampered = { ...query! };
+    if (field === 'mac') delete tampered.mac;
+    else if (field === 'number') tampered.number = `4420794600${String(value).padStart(2, '0')}`;
+    else tampered[field] = String(value);
+    fc.pre(JSON.stringify(tampered) !== JSON.stringify(query));
+    const claim = parseRouteProgress(tampered);
+    assert.ok(claim, 'still in our form');
+    assert.equal(provenProgress(claim, MAC), null);
+    assert.equal(provenProgress(claim, callbackMac(null)), claim.progress, 'unsigned servers take the progress as it comes');
   }), { numRuns: 300 });
 });

@@ -7,12 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Ncco } from '../src/domain/ncco.js';
+import type { ConnectAction, Ncco } from '../src/domain/ncco.js';
 import { BLOCKED_CALL_TEXT } from '../src/domain/route.js';
+import { assertValidNcco } from './helpers/ncco-schema.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres.js';
-import { routeCall } from './helpers/routed-call.js';
+import { postWebhook, routeCall } from './helpers/routed-call.js';
 import { freePort, startServerProcess, type ServerProcess } from './helpers/server-process.js';
-import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, type TestService } from './helpers/service.js';
+import { ADMIN_TOKEN, BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
+import { SIGNATURE_SECRET } from './helpers/sign.js';
+import { BACKENDS, suiteStores } from './helpers/store-backends.js';
 
 const PUBLIC_URL = 'https://calls.example.com';
 const WEEKDAYS_9_TO_5 = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [{ from: '09:00', to: '17:00' }]]));
@@ -53,6 +56,32 @@ async function callJson(service: TestService, number: string, uuid: string): Pro
 }
 
 const spoken = (ncco: Ncco) => ncco.flatMap((action) => (action.action === 'talk' ? [action.text] : []));
+const firstConnect = (ncco: Ncco) => ncco.find((action): action is ConnectAction => action.action === 'connect');
+
+/** What a leg's event URL, with its route progress changed, is answered for a busy leg: signed as Vonage signs. */
+async function busyLegAnswer(serverUrl: string, eventUrl: string, change: (query: URLSearchParams) => void): Promise<Ncco> {
+  const query = new URL(eventUrl).searchParams;
+  change(query);
+  const res = await postWebhook(`${serverUrl}/event?${query}`, {
+    to: '447700900901', uuid: vonageUuid('rt-out'), conversation_uuid: `CON-${vonageUuid()}`, status: 'busy', direction: 'outbound',
+  }, SIGNATURE_SECRET);
+  assert.equal(res.status, 200, 'the caller is still given an NCCO');
+  const ncco = (await res.json()) as Ncco;
+  assertValidNcco(ncco);
+  return ncco;
+}
+
+/** How a leg whose progress is not proven is answered: the default route, PROXY_TO_NUMBER with no caller ID, nothing after it. */
+const UNPROVEN_ANSWER: Ncco = [{ action: 'connect', endpoint: [{ type: 'phone', number: BUSINESS_PHONE }], eventUrl: [`${PUBLIC_URL}/event`], eventMethod: 'POST' }];
+
+/** Each way a replay could alter a leg's progress: none may steer the call or reveal a route. */
+const TAMPERINGS: [string, (query: URLSearchParams) => void][] = [
+  ['tried', (query) => query.set('tried', '2')],
+  ['turn', (query) => query.set('turn', '1')],
+  ['number', (query) => query.set('number', '442079460402')],
+  ['no MAC', (query) => query.delete('mac')],
+  ['a MAC of other progress', (query) => query.set('mac', 'A'.repeat(43))],
+];
 
 describe('call routing through the numbers API', () => {
   let service: TestService;
@@ -237,6 +266,46 @@ describe('call routing through the numbers API', () => {
   });
 });
 
+for (const backend of BACKENDS) {
+  describe(`signed webhooks on the ${backend.name} store: each leg's route progress is proven by its MAC`, { skip: backend.skip }, () => {
+    let service: TestService;
+    // Hooks run in order: the service stops before suiteStores closes its store.
+    after(() => service?.stop());
+    const { freshStore } = suiteStores(backend);
+    before(async () => {
+      service = await startTestService({ PUBLIC_URL, VONAGE_SIGNATURE_SECRET: SIGNATURE_SECRET }, await freshStore(), clock);
+      await setRoute(service, '442079460401', {
+        route: { destinations: [{ number: '+44 7700 900901' }, { number: '+44 7700 900902' }], closedAction: { type: 'message', text: 'Nobody is free.' } },
+      });
+      await setRoute(service, '442079460402', { route: { destinations: [{ number: '+44 7700 900911' }, { number: '+44 7700 900912' }] } });
+    });
+
+    test('an honest fail-over rings each destination, then the closed action', async () => {
+      setClock('2026-03-10T15:00:00Z');
+      const call = await routeCall(service.url, {
+        trackingNumber: '442079460401', caller: '447700900560', legs: ['busy', 'unanswered'], startMs: clockMs, signatureSecret: SIGNATURE_SECRET,
+      });
+      assert.deepEqual(call.rung, ['447700900901', '447700900902']);
+      assert.match(firstConnect(call.nccos[0]!)!.eventUrl![0]!, /[?&]mac=[\w-]{43}(&|$)/);
+      assert.deepEqual(spoken(call.nccos[2]!), ['Nobody is free.']);
+      assert.deepEqual((await callJson(service, '442079460401', call.uuid)).attempts.map((a) => a.status), ['busy', 'unanswered']);
+    });
+
+    test('a leg whose turn, tried or number was changed, or whose MAC is missing, connects the caller to PROXY_TO_NUMBER and is logged', async () => {
+      setClock('2026-03-10T15:01:00Z');
+      const call = await routeCall(service.url, { trackingNumber: '442079460401', caller: '447700900561', signatureSecret: SIGNATURE_SECRET, startMs: clockMs });
+      const eventUrl = firstConnect(call.nccos[0]!)!.eventUrl![0]!;
+      assert.deepEqual(firstConnect(await busyLegAnswer(service.url, eventUrl, () => {}))!.endpoint, [{ type: 'phone', number: '447700900902' }], 'as written, it is followed');
+      for (const [name, change] of TAMPERINGS) {
+        const before = service.logger.lines.length;
+        assert.deepEqual(await busyLegAnswer(service.url, eventUrl, change), UNPROVEN_ANSWER, name);
+        const logged = service.logger.lines.slice(before).filter((line) => line.message.startsWith('route progress in the event URL is not proven'));
+        assert.equal(logged.length, 1, `${name} is logged`);
+      }
+    });
+  });
+}
+
 describe('without PUBLIC_URL', () => {
   let service: TestService;
   before(async () => {
@@ -256,7 +325,7 @@ describe('without PUBLIC_URL', () => {
   });
 });
 
-describe('round robin on two server processes sharing PostgreSQL', { skip: postgresSkipReason, timeout: 60_000 }, () => {
+describe('signed round robin and fail-over on two server processes sharing PostgreSQL', { skip: postgresSkipReason, timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'ct-routing-'));
   let database: TestDatabase;
   const servers: ServerProcess[] = [];
@@ -264,7 +333,7 @@ describe('round robin on two server processes sharing PostgreSQL', { skip: postg
     database = await createTestDatabase('routing');
     for (const name of ['a', 'b']) {
       servers.push(await startServerProcess(await freePort(), {
-        PROXY_TO_NUMBER: BUSINESS_PHONE, DATABASE_URL: database.url, ADMIN_TOKEN, PUBLIC_URL, ACCESS_LOG: 'off',
+        PROXY_TO_NUMBER: BUSINESS_PHONE, DATABASE_URL: database.url, ADMIN_TOKEN, PUBLIC_URL, ACCESS_LOG: 'off', VONAGE_SIGNATURE_SECRET: SIGNATURE_SECRET,
         SPOOL_PATH: join(dir, `${name}-spool.ndjson`),
         // The shared turn is what this test is about: on a busy machine the store may miss the
         // usual 250 ms and the instance fall back to its own count (tested with the outages).
@@ -278,7 +347,7 @@ describe('round robin on two server processes sharing PostgreSQL', { skip: postg
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('9 calls spread unevenly over both ring each of 3 destinations first 3 times', async () => {
+  test('9 calls spread unevenly over both ring each of 3 destinations first 3 times, each fail-over proven on the other instance', async () => {
     const team = ['447700900701', '447700900702', '447700900703'];
     // Set through each process, rather than waiting for the other's periodic refresh.
     for (const server of servers) {
@@ -293,9 +362,15 @@ describe('round robin on two server processes sharing PostgreSQL', { skip: postg
       // Uneven on purpose: what keeps the rotation is the shared count, not the balancer.
       const call = await routeCall(servers[instance]!.url, {
         trackingNumber: '442079460301', caller: `4477009008${i}0`, legs: ['busy', 'busy', 'busy'], eventsTo: servers[1 - instance]!.url,
+        signatureSecret: SIGNATURE_SECRET,
       });
       assert.deepEqual([...call.rung].sort(), team, 'each destination rung once, the fail-over answered by the other instance');
       firsts.set(call.rung[0]!, (firsts.get(call.rung[0]!) ?? 0) + 1);
+      if (i === 0) {
+        // A signed leg event replayed to the other instance with another tried: not proven there either.
+        const eventUrl = firstConnect(call.nccos[0]!)!.eventUrl![0]!;
+        assert.deepEqual(await busyLegAnswer(servers[1 - instance]!.url, eventUrl, (query) => query.set('tried', '2')), UNPROVEN_ANSWER);
+      }
     }
     assert.deepEqual(Object.fromEntries(firsts), Object.fromEntries(team.map((number) => [number, 3])));
   });

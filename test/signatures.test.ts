@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { legEventUrl } from '../src/domain/route-progress.js';
+import { callbackMac } from '../src/security/callback-mac.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
 import { BUSINESS_PHONE, startTestService, vonageUuid, type TestService } from './helpers/service.js';
 import { SIGNATURE_SECRET, bearer, rs256Token, sha256Hex, signedToken, unsignedToken } from './helpers/sign.js';
@@ -70,13 +72,15 @@ describe('signed webhooks', () => {
     assert.equal(put.status, 201);
     const uuid = vonageUuid('out');
     const body = JSON.stringify({ from: '447700900223', to: '447700900601', uuid, conversation_uuid: 'CON-signed-route', status: 'busy', direction: 'outbound' });
-    // The progress rides in the query string; the signature covers the body, as Vonage signs it.
-    const res = await postJson('/event?turn=0&tried=1&number=447700900223', body, bearer(signedToken({ body })));
+    // The progress rides in the query string with its MAC (as any instance with the secret
+    // writes it); the signature covers the body, as Vonage signs it.
+    const eventPath = legEventUrl('', { trackingNumber: '447700900223', turn: 0, tried: 1 }, callbackMac(SIGNATURE_SECRET));
+    const res = await postJson(eventPath, body, bearer(signedToken({ body })));
     assert.equal(res.status, 200);
     const ncco = await res.json();
     assertValidNcco(ncco);
     assert.equal(ncco[0].endpoint[0].number, '447700900602');
-    const unsigned = await postJson('/event?turn=0&tried=1&number=447700900223', body);
+    const unsigned = await postJson(eventPath, body);
     assert.equal(unsigned.status, 401, 'an unsigned one gets no next step');
   });
 

@@ -2,7 +2,7 @@
 // Narrow it with STORE=memory, STORE=sqlite, STORE=postgres (or a comma-separated list).
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
 import type { MediaJob } from '../src/domain/recordings.js';
@@ -11,7 +11,7 @@ import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, seededRandom, shuffled, type FlowName, type ScriptedCall } from './helpers/call-flows.js';
-import { BACKENDS, type Location } from './helpers/store-backends.js';
+import { BACKENDS, suiteStores } from './helpers/store-backends.js';
 
 const BUSINESS_PHONE = '447700900000';
 
@@ -118,24 +118,7 @@ const uuids = (calls: readonly { uuid: string }[]) => calls.map((c) => c.uuid);
 
 for (const backend of BACKENDS) {
   describe(`the ${backend.name} store`, { skip: backend.skip }, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    after(async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    async function freshLocation(): Promise<Location> {
-      const location = await backend.createLocation(cleanups);
-      return {
-        durable: location.durable,
-        open: async () => {
-          const store = await location.open();
-          cleanups.push(() => store.close());
-          return store;
-        },
-      };
-    }
-
-    const freshStore = async () => (await freshLocation()).open();
+    const { freshLocation, freshStore } = suiteStores(backend);
 
     test('a uuid recorded twice is one call, as first recorded', async () => {
       const store = await freshStore();
@@ -410,8 +393,7 @@ for (const backend of BACKENDS) {
     });
 
     test('a store answers ping, closes, and can be closed twice', async () => {
-      const location = await backend.createLocation(cleanups);
-      const store = await location.open();
+      const store = await freshStore();
       await store.ping();
       await store.close();
       await store.close();

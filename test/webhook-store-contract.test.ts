@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { transcriptIdOf } from '../src/domain/recordings.js';
 import { LocalMediaFiles } from '../src/store/media-files.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
@@ -19,7 +19,7 @@ import type { WebhookEventType } from '../src/webhooks/webhook-events.js';
 import { outboxEvent } from '../src/webhooks/webhook-events.js';
 import { newSubscription } from '../src/webhooks/subscriptions.js';
 import { scriptCall, type FlowName } from './helpers/call-flows.js';
-import { BACKENDS, type Location } from './helpers/store-backends.js';
+import { BACKENDS, suiteStores } from './helpers/store-backends.js';
 
 const ALL_CALL_EVENTS: WebhookEventType[] = ['call.started', 'call.completed', 'call.missed', 'call.blocked'];
 const RANGE = { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2027-01-01T00:00:00Z') };
@@ -48,23 +48,7 @@ async function claimAll(store: CallStore, now = new Date()) {
 
 for (const backend of BACKENDS) {
   describe(`the ${backend.name} store's outbox, audit log and callers' data`, { skip: backend.skip }, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    after(async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    async function freshLocation(): Promise<Location> {
-      const location = await backend.createLocation(cleanups);
-      return {
-        durable: location.durable,
-        open: async () => {
-          const store = await location.open();
-          cleanups.push(() => store.close());
-          return store;
-        },
-      };
-    }
-    const freshStore = async () => (await freshLocation()).open();
+    const { freshLocation, freshStore } = suiteStores(backend);
 
     test('without a subscription, call changes write nothing to the outbox', async () => {
       const store = await freshStore();
@@ -108,14 +92,14 @@ for (const backend of BACKENDS) {
       assert.equal(new Set(ids).size, 1);
     });
 
-    test('a recording or voicemail once stored announces itself with its call and audio path, never the audio or the number', async () => {
+    test('a recording or voicemail once stored announces itself with its call and audio path, never the audio or the number', async (t) => {
       const store = await freshStore();
       const subscription = newSubscription('https://crm.example.com/media', ['recording.ready', 'voicemail.ready']);
       await store.saveWebhookSubscription(subscription);
       const answered = await recordFlow(store, 'answered', '447700900111');
       const missed = await recordFlow(store, 'busy', '447700900222');
       const folder = mkdtempSync(join(tmpdir(), 'ct-webhook-media-'));
-      cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+      t.after(() => rmSync(folder, { recursive: true, force: true }));
       const files = await LocalMediaFiles.open(folder, new MemoryLogger());
       const at = new Date();
       await storeRecording(store, files, 'rec-a', 'call', answered.conversationUuid, at);

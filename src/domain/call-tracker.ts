@@ -11,9 +11,10 @@ import { talkNcco, type Ncco } from './ncco.js';
 import type { NumberDirectory } from './number-directory.js';
 import type { AnswerRequest } from '../http/webhook-payloads.js';
 import { decideRoute, resolveRoute, type Route, type RouteInput, type RouteStage } from './route.js';
-import type { RouteProgress } from './route-progress.js';
+import { provenProgress, UNPROVEN_PROGRESS, type ClaimedProgress } from './route-progress.js';
 import type { RoundRobinTurns } from './round-robin-turns.js';
 import type { TrackingNumber } from './tracking-numbers.js';
+import { callbackMac, MAC_PARAMETER, type CallbackMac } from '../security/callback-mac.js';
 
 export interface TrackerSettings {
   proxyToNumber: string;
@@ -22,10 +23,12 @@ export interface TrackerSettings {
   timeZone: string;
   /** All the answer webhook may wait for the store, round-robin turn and record together. */
   answerStoreTimeoutMs: number;
+  /** The key of the MACs in the URLs handed to Vonage is derived from it; null signs nothing. */
+  signatureSecret: string | null;
 }
 
-/** Where Vonage fetches a number's whisper when the agent answers. */
-export const whisperPath = (trackingNumber: string) => `/whisper/${trackingNumber}`;
+/** What the whisper says for a number without whisper or campaign, and when its URL's number is not proven ours. */
+export const PLAIN_WHISPER_TEXT = 'Incoming tracked call.';
 
 /** A leg that ends so has failed to reach its destination: the route tries its next step. */
 const FAILED_LEG_STATUSES = new Set(['busy', 'timeout', 'unanswered', 'rejected', 'failed']);
@@ -34,6 +37,7 @@ export class CallTracker {
   /** Each entry's route with its defaults filled in, made once per entry (the directory replaces entries it changes). */
   readonly #routes = new WeakMap<TrackingNumber, Route>();
   #defaultRoute: Route | null = null;
+  readonly #callbackMac: CallbackMac;
 
   constructor(
     private readonly settings: TrackerSettings,
@@ -42,7 +46,9 @@ export class CallTracker {
     private readonly turns: RoundRobinTurns,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.#callbackMac = callbackMac(settings.signatureSecret);
+  }
 
   /** Records the call (unless Vonage sent no uuid to key it by) and returns the NCCO its route decides. */
   async answer(request: AnswerRequest): Promise<Ncco> {
@@ -96,10 +102,16 @@ export class CallTracker {
   /**
    * The next step of a call's route when a destination's leg has failed (busy, unanswered, …),
    * or null when there is none or the event is not such a failure: the call then goes on as
-   * Vonage would take it.
+   * Vonage would take it. Progress whose MAC does not prove it ours (a replay with an altered
+   * query, or a leg that began before the secret changed) is taken as UNPROVEN_PROGRESS.
    */
-  nextStep(event: CallEvent, progress: RouteProgress | null): Ncco | null {
-    if (progress === null || !FAILED_LEG_STATUSES.has(event.status)) return null;
+  nextStep(event: CallEvent, claim: ClaimedProgress | null): Ncco | null {
+    if (claim === null || !FAILED_LEG_STATUSES.has(event.status)) return null;
+    let progress = provenProgress(claim, this.#callbackMac);
+    if (progress === null) {
+      this.logger.warn('route progress in the event URL is not proven by its MAC: the caller is connected to PROXY_TO_NUMBER', { uuid: event.legUuid });
+      progress = UNPROVEN_PROGRESS;
+    }
     const entry = this.directory.lookup(progress.trackingNumber);
     const decision = decideRoute(this.#routeInput(entry, this.#routeOf(entry), progress.trackingNumber, this.now(), { kind: 'failover', progress }));
     return decision.kind === 'end' || decision.kind === 'blocked' ? null : decision.ncco;
@@ -109,11 +121,21 @@ export class CallTracker {
     await this.recorder.recordEvent(event);
   }
 
-  /** The NCCO played to the agent who picks up a call to `trackingNumber`. */
-  whisper(trackingNumber: string): Ncco {
+  /** The NCCO played to the agent who picks up a call to `trackingNumber`, when `mac` proves the number ours. */
+  whisper(trackingNumber: string, mac: unknown): Ncco {
+    if (!this.#callbackMac.verifies('whisper', [trackingNumber], mac)) {
+      this.logger.warn('whisper URL not proven by its MAC: answered with the plain whisper');
+      return talkNcco(PLAIN_WHISPER_TEXT);
+    }
     const entry = this.directory.lookup(trackingNumber);
     if (entry?.whisper) return talkNcco(entry.whisper);
-    return talkNcco(entry?.campaign ? `Call from ${entry.campaign}.` : 'Incoming tracked call.');
+    return talkNcco(entry?.campaign ? `Call from ${entry.campaign}.` : PLAIN_WHISPER_TEXT);
+  }
+
+  /** Where Vonage fetches a number's whisper when the agent answers. */
+  #whisperUrl(publicUrl: string, trackingNumber: string): string {
+    const proof = this.#callbackMac.sign('whisper', [trackingNumber]);
+    return `${publicUrl}/whisper/${trackingNumber}${proof === null ? '' : `?${MAC_PARAMETER}=${proof}`}`;
   }
 
   #routeOf(entry: TrackingNumber | undefined): Route {
@@ -136,7 +158,8 @@ export class CallTracker {
       globalBlockList: this.directory.blockList(),
       trackingNumber,
       publicUrl,
-      whisperUrl: entry?.whisper && publicUrl && trackingNumber ? publicUrl + whisperPath(trackingNumber) : undefined,
+      callbackMac: this.#callbackMac,
+      whisperUrl: entry?.whisper && publicUrl && trackingNumber ? this.#whisperUrl(publicUrl, trackingNumber) : undefined,
       now,
       stage,
     };

@@ -8,6 +8,7 @@ import { recordingEventUrl, transcriptionEventUrl, type RecordingKind } from './
 import { isOpenAt, type Schedule, type TimeSpan } from './opening-hours.js';
 import { legEventUrl, type RouteProgress } from './route-progress.js';
 import type { Weekday } from './time-zone.js';
+import type { CallbackMac } from '../security/callback-mac.js';
 
 export interface Destination {
   /** E.164 digits. */
@@ -135,6 +136,8 @@ export interface RouteInput<Stage extends RouteStage = RouteStage> {
   trackingNumber: string | null;
   /** PUBLIC_URL; without it no leg can report back, so there is no fail-over. */
   publicUrl: string | null;
+  /** Signs the progress in each leg's event URL. */
+  callbackMac: CallbackMac;
   /** The whisper played to whoever answers, when the number has one. */
   whisperUrl: string | undefined;
   now: Date;
@@ -183,7 +186,7 @@ export function decideRoute(input: RouteInput): RouteDecision {
     forwardTo: next.number,
     whisperUrl: input.whisperUrl,
     ringSeconds: next.ringSeconds ?? undefined,
-    eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, progress),
+    eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, progress, input.callbackMac),
     synchronous: failover,
   });
   // The recording starts with the call's first connect and runs on through any fail-over, so
@@ -220,7 +223,7 @@ function closed(input: RouteInput): RouteDecision {
           callerIdNumber: input.trackingNumber,
           forwardTo: action.number,
           whisperUrl: input.whisperUrl,
-          eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, null),
+          eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, null, input.callbackMac),
         }),
       };
     case 'voicemail': {

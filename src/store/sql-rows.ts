@@ -1,5 +1,5 @@
-// The rows SQLite and PostgreSQL return for calls, events and tracking numbers, and the records
-// they map to: written once for both. SQLite hands times over as epoch milliseconds, PostgreSQL
+// The rows SQLite and PostgreSQL return for calls, events, tracking numbers, webhook
+// subscriptions and deliveries and the audit log, and the records they map to: written once for both. SQLite hands times over as epoch milliseconds, PostgreSQL
 // as Dates; PostgreSQL's bigints come as strings, and its jsonb columns parsed where SQLite
 // keeps JSON text.
 
@@ -7,9 +7,13 @@ import type { CallAttempt, CallEvent, CallRecord } from '../domain/calls.js';
 import type { HistoriedCall } from '../domain/report-figures.js';
 import type { RouteSettings } from '../domain/route.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
+import type { WebhookEventType } from '../webhooks/webhook-events.js';
+import type { AuditEntry, WebhookDelivery, WebhookSubscription } from './webhook-records.js';
 
 type SqlTime = number | Date;
 type SqlInteger = number | string;
+/** 0 or 1 (SQLite), or a boolean (PostgreSQL). */
+type SqlBoolean = number | boolean;
 /** JSON text (SQLite) or the value jsonb parsed to (PostgreSQL). */
 type SqlJson<T> = string | T;
 
@@ -133,4 +137,55 @@ export function numberRowToTrackingNumber(row: NumberRow): TrackingNumber {
     number: row.number, campaign: row.campaign, forwardTo: row.forward_to, whisper: row.whisper,
     route: row.route === null ? null : fromJson(row.route),
   };
+}
+
+export interface SubscriptionRow {
+  id: string;
+  url: string;
+  event_types: SqlJson<WebhookEventType[]>;
+  secret: string;
+  enabled: SqlBoolean;
+  created_at: SqlTime;
+}
+
+export interface DeliveryRow {
+  event_id: string;
+  subscription_id: string;
+  type: WebhookEventType;
+  call_uuid: string | null;
+  body: string;
+  status: WebhookDelivery['status'];
+  attempts: number;
+  next_attempt_at: SqlTime;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: SqlTime;
+  delivered_at: SqlTime | null;
+}
+
+export interface AuditRow {
+  at: SqlTime;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: SqlJson<Record<string, unknown>>;
+}
+
+export function subscriptionRowToSubscription(row: SubscriptionRow): WebhookSubscription {
+  return {
+    id: row.id, url: row.url, eventTypes: fromJson(row.event_types), secret: row.secret,
+    enabled: row.enabled === true || row.enabled === 1, createdAt: toDate(row.created_at),
+  };
+}
+
+export function deliveryRowToDelivery(row: DeliveryRow): WebhookDelivery {
+  return {
+    eventId: row.event_id, subscriptionId: row.subscription_id, type: row.type, callUuid: row.call_uuid, body: row.body,
+    status: row.status, attempts: row.attempts, nextAttemptAt: toDate(row.next_attempt_at), lastError: row.last_error,
+    lastStatusCode: row.last_status_code, createdAt: toDate(row.created_at), deliveredAt: toDateOrNull(row.delivered_at),
+  };
+}
+
+export function auditRowToEntry(row: AuditRow): AuditEntry {
+  return { at: toDate(row.at), actor: row.actor, action: row.action, target: row.target, details: fromJson(row.details) };
 }

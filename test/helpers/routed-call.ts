@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ConnectAction, Ncco } from '../../src/domain/ncco.js';
 import { assertValidNcco } from './ncco-schema.js';
+import { bearer, signedToken } from './sign.js';
 
 let sequence = 0;
 
@@ -30,6 +31,8 @@ export interface RoutedCallOptions {
   startMs?: number;
   /** Where the legs' events go: another instance behind the same balancer. Default: serverUrl. */
   eventsTo?: string;
+  /** Signs every webhook with this secret, as Vonage does (the answer then comes by POST). */
+  signatureSecret?: string;
 }
 
 /** Where Vonage would post: the connect's event URL, moved onto the test server. */
@@ -40,8 +43,11 @@ function eventTarget(serverUrl: string, connect: ConnectAction): string {
   return `${serverUrl}${parsed.pathname}${parsed.search}`;
 }
 
-export async function postEvent(url: string, body: Record<string, string>): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** Posts a webhook's JSON body, signed with `signatureSecret` when given. */
+export async function postWebhook(url: string, body: Record<string, string>, signatureSecret?: string): Promise<Response> {
+  const text = JSON.stringify(body);
+  const signature = signatureSecret === undefined ? {} : bearer(signedToken({ secret: signatureSecret, body: text }));
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body: text });
 }
 
 export async function routeCall(serverUrl: string, options: RoutedCallOptions): Promise<RoutedCall> {
@@ -56,14 +62,17 @@ export async function routeCall(serverUrl: string, options: RoutedCallOptions): 
     to: options.trackingNumber, uuid, conversation_uuid: conversationUuid, region_url: 'https://api-eu-1.vonage.com', endpoint_type: 'phone',
   };
   if (options.caller !== null) answerQuery.from = options.caller;
-  const answer = await fetch(`${serverUrl}/track-call?${new URLSearchParams(answerQuery)}`);
+  const { signatureSecret } = options;
+  const answer = signatureSecret === undefined
+    ? await fetch(`${serverUrl}/track-call?${new URLSearchParams(answerQuery)}`)
+    : await postWebhook(`${serverUrl}/track-call`, answerQuery, signatureSecret);
   assert.equal(answer.status, 200);
   let ncco = (await answer.json()) as Ncco;
   assertValidNcco(ncco);
-  const inbound = (status: string, extra: Record<string, string> = {}) => postEvent(`${options.eventsTo ?? serverUrl}/event`, {
+  const inbound = (status: string, extra: Record<string, string> = {}) => postWebhook(`${options.eventsTo ?? serverUrl}/event`, {
     from: options.caller ?? '', to: options.trackingNumber, uuid, conversation_uuid: conversationUuid, status, direction: 'inbound',
     timestamp: at(0.1), ...extra,
-  });
+  }, signatureSecret);
   assert.equal((await inbound('started')).status, 204);
   assert.equal((await inbound('answered')).status, 204);
 
@@ -76,10 +85,10 @@ export async function routeCall(serverUrl: string, options: RoutedCallOptions): 
     result.rung.push(destination);
     const legUuid = `rt-out-${id}-${result.rung.length}`;
     const target = eventTarget(options.eventsTo ?? serverUrl, connect);
-    const leg = (status: string, extra: Record<string, string> = {}) => postEvent(target, {
+    const leg = (status: string, extra: Record<string, string> = {}) => postWebhook(target, {
       from: connect.from ?? '', to: destination, uuid: legUuid, conversation_uuid: conversationUuid, status, direction: 'outbound',
       timestamp: at(1), ...extra,
-    });
+    }, signatureSecret);
     assert.equal((await leg('started')).status, 204);
     assert.equal((await leg('ringing')).status, 204);
     const ending = endings.shift() ?? 'answered';

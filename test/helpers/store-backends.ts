@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import type { CallStore } from '../../src/store/call-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
@@ -49,3 +50,30 @@ const ALL_BACKENDS: Backend[] = [
 const selected = process.env.STORE?.split(',').map((name) => name.trim()).filter(Boolean);
 export const BACKENDS = selected ? ALL_BACKENDS.filter((b) => selected.includes(b.name)) : ALL_BACKENDS;
 
+
+export interface SuiteStores {
+  /** An empty location of its own; the stores it opens are closed after the suite. */
+  freshLocation(): Promise<Location>;
+  /** An empty store of its own, closed after the suite. */
+  freshStore(): Promise<CallStore>;
+}
+
+/** Call inside a suite on `backend`: everything opened through it is closed and removed after that suite. */
+export function suiteStores(backend: Backend): SuiteStores {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  async function freshLocation(): Promise<Location> {
+    const location = await backend.createLocation(cleanups);
+    return {
+      durable: location.durable,
+      open: async () => {
+        const store = await location.open();
+        cleanups.push(() => store.close());
+        return store;
+      },
+    };
+  }
+  return { freshLocation, freshStore: async () => (await freshLocation()).open() };
+}

@@ -3,7 +3,7 @@
 // Mounted behind requireAdmin and the admin security headers (a CSP that allows nothing but this origin).
 
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Response } from 'express';
 import type { Config } from '../../config.js';
@@ -59,7 +59,8 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   for (const file of CHART_JS_FILES) {
     router.get(`/dashboard/assets/${file}`, (_req, res) => {
       revalidateAssets(res);
-      res.sendFile(join(chartJsDir, file));
+      // Relative to a root, so that an install under a dot-folder (~/.local/…) can still send it.
+      res.sendFile(file, { root: chartJsDir });
     });
   }
   router.use('/dashboard/assets', express.static(publicDir, { index: false, fallthrough: true, setHeaders: revalidateAssets }));

@@ -14,8 +14,8 @@ import { HttpError, badRequest } from '../http-error.js';
 import { NO_CONTROL_CHARACTERS } from './admin-query.js';
 import { describeIssue } from './route-body.js';
 
-/** Read from src/ as the dashboard's assets are (tsc copies no .js): see dashboard.ts. */
-const SNIPPET_PATH = fileURLToPath(new URL('../../../src/dni/dni.js', import.meta.url));
+/** Beside the code: tsc copies no .js, so `npm run build` copies it into dist/ as it does the dashboard's assets. */
+const SNIPPET_DIR = fileURLToPath(new URL('../../dni/', import.meta.url));
 
 const HOUR_MS = 3_600_000;
 /** Sites cache the snippet this long; a new version reaches visitors within it. */
@@ -83,7 +83,8 @@ export function dniRoutes(assigner: NumberAssigner, config: Readonly<Config>): R
       'Cross-Origin-Resource-Policy': 'cross-origin',
       'X-Content-Type-Options': 'nosniff',
     });
-    res.type('application/javascript').sendFile(SNIPPET_PATH);
+    // Relative to a root, so that only the file's own name is checked for dot-folders, not the install's path.
+    res.type('application/javascript').sendFile('dni.js', { root: SNIPPET_DIR });
   });
 
   router.use(

@@ -12,6 +12,7 @@ import { parseAnswerPayload, parseEventPayload, parseRecordingPayload, parseTran
 import { parseTrackingNumber } from '../../domain/phone.js';
 import { parseRouteProgress } from '../../domain/route-progress.js';
 import type { WebhookSignatures } from '../../security/webhook-signature.js';
+import { MAC_PARAMETER } from '../../security/callback-mac.js';
 
 /** Vonage's webhook bodies are a few hundred bytes. */
 export const WEBHOOK_BODY_LIMIT = '16kb';
@@ -54,7 +55,8 @@ function sendNcco(res: express.Response, ncco: Ncco): void {
  * router is one more dispatch, with its own URL parse, on every answer webhook.
  * With signatures on, GET answer and event webhooks are refused (no signature covers their
  * query). The whisper is verified by GET too: an endpoint's onAnswer URL has no method option,
- * and the whisper's only input is its path, which the token is bound to (spent-tokens.ts).
+ * and the whisper's only inputs are its number, proven by the MAC beside it (callback-mac.ts),
+ * and that MAC.
  */
 export function addWebhookRoutes(router: IRouter, tracker: CallTracker, media: MediaIntake, signatures: WebhookSignatures): void {
   const { verify, refuseQueryFields } = signatures;
@@ -74,8 +76,8 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, media: M
   router.get('/event', ...refuseQueryFields, event);
   router.post('/event', ...webhook, event);
   // A connect leg with a route's next step behind it reports here synchronously (its event URL
-  // carries the route's progress): a failed leg is answered with that next step, decided from
-  // memory; every other event is answered as before. The event is recorded either way.
+  // carries the route's progress and its MAC): a failed leg is answered with that next step,
+  // decided from memory; every other event is answered as before. The event is recorded either way.
   async function event(req: Request, res: express.Response) {
     const callEvent = parseEventPayload(payloadOf(req), new Date());
     const next = tracker.nextStep(callEvent, parseRouteProgress(req.query));
@@ -89,7 +91,7 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, media: M
   function whisper(req: Request, res: express.Response) {
     const number = parseTrackingNumber(String(req.params.number));
     if (number === null) throw new HttpError('bad_request', 'the whisper URL must end in a tracking number');
-    sendNcco(res, tracker.whisper(number));
+    sendNcco(res, tracker.whisper(number, req.query[MAC_PARAMETER]));
   }
 
   // Recordings and transcripts: the job is kept (store or spool) before the webhook is answered.

@@ -3,46 +3,13 @@
 // change (a data-modifying WITH), so they commit together and cost no extra round trip.
 
 import type pg from 'pg';
-import type { OutboxEvent, WebhookEventType } from '../../webhooks/webhook-events.js';
+import type { OutboxEvent } from '../../webhooks/webhook-events.js';
 import type {
   AuditEntry, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
-
-interface SubscriptionRow {
-  id: string;
-  url: string;
-  event_types: WebhookEventType[];
-  secret: string;
-  enabled: boolean;
-  created_at: Date;
-}
-
-interface DeliveryRow {
-  event_id: string;
-  subscription_id: string;
-  type: WebhookEventType;
-  call_uuid: string | null;
-  body: string;
-  status: WebhookDelivery['status'];
-  attempts: number;
-  next_attempt_at: Date;
-  last_error: string | null;
-  last_status_code: number | null;
-  created_at: Date;
-  delivered_at: Date | null;
-}
-
-function subscriptionRowToSubscription(row: SubscriptionRow): WebhookSubscription {
-  return { id: row.id, url: row.url, eventTypes: row.event_types, secret: row.secret, enabled: row.enabled, createdAt: row.created_at };
-}
-
-function deliveryRowToDelivery(row: DeliveryRow): WebhookDelivery {
-  return {
-    eventId: row.event_id, subscriptionId: row.subscription_id, type: row.type, callUuid: row.call_uuid, body: row.body,
-    status: row.status, attempts: row.attempts, nextAttemptAt: row.next_attempt_at, lastError: row.last_error,
-    lastStatusCode: row.last_status_code, createdAt: row.created_at, deliveredAt: row.delivered_at,
-  };
-}
+import {
+  auditRowToEntry, deliveryRowToDelivery, subscriptionRowToSubscription, type AuditRow, type DeliveryRow, type SubscriptionRow,
+} from '../sql-rows.js';
 
 /**
  * For a statement with a data-modifying `WITH <changed> AS (… RETURNING uuid)`: one delivery per
@@ -186,9 +153,9 @@ export class PostgresWebhooks {
   }
 
   async listAudit(limit: number): Promise<AuditEntry[]> {
-    const { rows } = await this.#pool.query<AuditEntry>(
+    const { rows } = await this.#pool.query<AuditRow>(
       'SELECT at, actor, action, target, details FROM audit_log ORDER BY id DESC LIMIT $1', [limit]);
-    return rows;
+    return rows.map(auditRowToEntry);
   }
 
   async deliveriesOfCalls(uuids: readonly string[]): Promise<WebhookDelivery[]> {

@@ -2,60 +2,14 @@
 // The outbox rows are written by the store's own call transactions through `writeOutbox`.
 
 import type Database from 'better-sqlite3';
-import type { OutboxEvent, WebhookEventType } from '../../webhooks/webhook-events.js';
+import type { OutboxEvent } from '../../webhooks/webhook-events.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
-import { callRowToCall, eventRowToEvent, type CallRow, type EventRow } from '../sql-rows.js';
-
-interface SubscriptionRow {
-  id: string;
-  url: string;
-  /** JSON array of event types. */
-  event_types: string;
-  secret: string;
-  enabled: number;
-  created_at: number;
-}
-
-interface DeliveryRow {
-  event_id: string;
-  subscription_id: string;
-  type: WebhookEventType;
-  call_uuid: string | null;
-  body: string;
-  status: WebhookDelivery['status'];
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  last_status_code: number | null;
-  created_at: number;
-  delivered_at: number | null;
-}
-
-interface AuditRow {
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  details: string;
-}
-
-function subscriptionRowToSubscription(row: SubscriptionRow): WebhookSubscription {
-  return {
-    id: row.id, url: row.url, eventTypes: JSON.parse(row.event_types) as WebhookEventType[], secret: row.secret,
-    enabled: row.enabled === 1, createdAt: new Date(row.created_at),
-  };
-}
-
-function deliveryRowToDelivery(row: DeliveryRow): WebhookDelivery {
-  return {
-    eventId: row.event_id, subscriptionId: row.subscription_id, type: row.type, callUuid: row.call_uuid, body: row.body,
-    status: row.status, attempts: row.attempts, nextAttemptAt: new Date(row.next_attempt_at), lastError: row.last_error,
-    lastStatusCode: row.last_status_code, createdAt: new Date(row.created_at),
-    deliveredAt: row.delivered_at === null ? null : new Date(row.delivered_at),
-  };
-}
+import {
+  auditRowToEntry, callRowToCall, deliveryRowToDelivery, eventRowToEvent, subscriptionRowToSubscription,
+  type AuditRow, type CallRow, type DeliveryRow, type EventRow, type SubscriptionRow,
+} from '../sql-rows.js';
 
 export class SqliteWebhooks {
   readonly #statements;
@@ -208,8 +162,7 @@ export class SqliteWebhooks {
   }
 
   listAudit(limit: number): AuditEntry[] {
-    return this.#statements.listAudit.all(limit).map((row) => (
-      { at: new Date(row.at), actor: row.actor, action: row.action, target: row.target, details: JSON.parse(row.details) as Record<string, unknown> }));
+    return this.#statements.listAudit.all(limit).map(auditRowToEntry);
   }
 
   findCallerData(caller: string): CallerData {
