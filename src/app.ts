@@ -18,6 +18,7 @@ import { dniRoutes } from './http/routes/dni.js';
 import { NumberAssigner } from './domain/attribution/number-assigner.js';
 import { dashboardPageRoutes } from './http/routes/dashboard-pages.js';
 import { healthRoutes } from './http/routes/health.js';
+import { recordingRoutes } from './http/routes/recording-routes.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { addWebhookRoutes } from './http/routes/webhooks.js';
 import { requireSignIn } from './security/admin-auth.js';
@@ -29,6 +30,8 @@ import { adminSecurityHeaders } from './security/security-headers.js';
 import { webhookSignatures } from './security/webhook-signature.js';
 import type { SpoolStatus } from './durability/spool.js';
 import type { CallStore } from './store/call-store.js';
+import type { MediaFiles } from './store/media-files.js';
+import type { MediaIntake } from './durability/media-intake.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -38,6 +41,10 @@ export interface AppDeps {
   logger: Logger;
   /** What waits in the spool for the store, for /healthz. */
   spoolStatus: () => SpoolStatus;
+  /** Takes recording and transcription webhooks' jobs. */
+  mediaIntake: MediaIntake;
+  /** Where stored recordings are read from. */
+  mediaFiles: MediaFiles;
   /** Null turns the access log off (tests). */
   accessLog: RequestHandler | null;
   webhookWorker: DeliveryWorker;
@@ -56,7 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', 'loopback');
   if (deps.accessLog) app.use(deps.accessLog);
 
-  addWebhookRoutes(app, tracker, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));
+  addWebhookRoutes(app, tracker, deps.mediaIntake, webhookSignatures(config.signatureSecret, config.signatureMaxAgeSeconds, logger));
   app.use(healthRoutes(store, deps.spoolStatus));
   app.use(dniRoutes(new NumberAssigner(store.dni), config));
 
@@ -69,8 +76,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(liveCallRoutes(store));
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
+  app.use(recordingRoutes(store.media, deps.mediaFiles));
   app.use(webhookApiRoutes({ store, worker: deps.webhookWorker, resolveHost: deps.resolveHost, allowPrivate: config.webhookAllowPrivate }));
-  app.use(callersApiRoutes(store, deps.spoolStatus));
+  app.use(callersApiRoutes(store, deps.spoolStatus, deps.mediaFiles));
   app.use(auditApiRoutes(store));
   app.use(reportRoutes(store, config));
   app.use(dashboardRoutes(store, config));

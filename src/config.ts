@@ -42,6 +42,16 @@ export interface Config {
   dniAllowedOrigins: string[];
   /** New number holds one client address may take per hour: a bot cannot drain a pool. */
   dniHoldsPerAddressPerHour: number;
+  /** The Vonage application whose private key signs recording downloads; null: nothing is downloaded. */
+  vonageApplication: { applicationId: string; privateKeyPath: string } | null;
+  /** Where recordings, voicemails and transcripts are stored. */
+  recordingsDir: string;
+  /** Recordings older than this are deleted; null keeps them until deleted by hand. */
+  recordingRetentionDays: number | null;
+  /** The wait before a failed download is tried again; it doubles with each attempt, up to an hour. */
+  recordingRetryMs: number;
+  /** Test-only: recordings may also be fetched from 127.0.0.1 over http. Refused in production. */
+  recordingsAllowLoopback: boolean;
   /** Lets webhook subscriptions reach loopback and private addresses (a receiver on this host or LAN). */
   webhookAllowPrivate: boolean;
   /** Calls older than this many days are deleted; null keeps them for ever. */
@@ -239,6 +249,13 @@ const schema = z.object({
   SPOOL_MAX_BYTES: integer('SPOOL_MAX_BYTES', 4096, Number.MAX_SAFE_INTEGER, 1024 ** 3),
   DNI_ALLOWED_ORIGINS: originList,
   DNI_HOLDS_PER_ADDRESS_PER_HOUR: integer('DNI_HOLDS_PER_ADDRESS_PER_HOUR', 1, 1_000_000, 20),
+  VONAGE_APPLICATION_ID: z.preprocess(emptyAsUndefined, z.string().max(100).optional()),
+  VONAGE_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().default('./private.key')),
+  RECORDINGS_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/recordings')),
+  // Unset: kept until deleted (0 is never a valid setting, so it can stand for unset).
+  RECORDING_RETENTION_DAYS: integer('RECORDING_RETENTION_DAYS', 1, 36_500, 0),
+  RECORDING_RETRY_MS: integer('RECORDING_RETRY_MS', 10, 3_600_000, 10_000),
+  RECORDINGS_TEST_ALLOW_LOOPBACK: flag('RECORDINGS_TEST_ALLOW_LOOPBACK'),
   WEBHOOK_ALLOW_PRIVATE: z.preprocess(
     emptyAsUndefined,
     z.enum(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be true or false' }).default('false'),
@@ -251,6 +268,12 @@ const schema = z.object({
       code: 'custom',
       path: ['VONAGE_SIGNATURE_SECRET'],
       message: 'VONAGE_SIGNATURE_SECRET is not set and NODE_ENV=production: set it to the signature secret from the Vonage Dashboard (Settings), or set ALLOW_UNSIGNED_WEBHOOKS=true to run with unverified webhooks anyway',
+    });
+  }
+  if (vars.NODE_ENV === 'production' && vars.RECORDINGS_TEST_ALLOW_LOOPBACK) {
+    ctx.addIssue({
+      code: 'custom', path: ['RECORDINGS_TEST_ALLOW_LOOPBACK'],
+      message: 'RECORDINGS_TEST_ALLOW_LOOPBACK=true is refused when NODE_ENV=production: it would let the recording key reach a host that is not Vonage\'s',
     });
   }
 });
@@ -287,6 +310,13 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     spoolMaxBytes: vars.SPOOL_MAX_BYTES,
     dniAllowedOrigins: vars.DNI_ALLOWED_ORIGINS,
     dniHoldsPerAddressPerHour: vars.DNI_HOLDS_PER_ADDRESS_PER_HOUR,
+    vonageApplication: vars.VONAGE_APPLICATION_ID === undefined
+      ? null
+      : { applicationId: vars.VONAGE_APPLICATION_ID, privateKeyPath: vars.VONAGE_PRIVATE_KEY },
+    recordingsDir: vars.RECORDINGS_DIR,
+    recordingRetentionDays: vars.RECORDING_RETENTION_DAYS === 0 ? null : vars.RECORDING_RETENTION_DAYS,
+    recordingRetryMs: vars.RECORDING_RETRY_MS,
+    recordingsAllowLoopback: vars.RECORDINGS_TEST_ALLOW_LOOPBACK,
     webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
     // 0 is the schema's "unset": the range refuses it as a value.
     callRetentionDays: vars.CALL_RETENTION_DAYS === 0 ? null : vars.CALL_RETENTION_DAYS,

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
   if (login.generatedInto !== null) logger.info(`ADMIN_TOKEN is not set: generated an admin token into ${login.generatedInto} (readable by this user only)`);
   if (login.password !== null) logger.info(`dashboard: ${dashboardUrl} (any user name; password: ${login.password})`);
   if (config.signatureSecret === null) logger.warn('VONAGE_SIGNATURE_SECRET is not set: webhooks are not verified, anyone can forge calls');
+  if (config.vonageApplication === null) logger.warn('VONAGE_APPLICATION_ID is not set: recording webhooks are kept, but nothing is downloaded until it is');
   if (config.publicUrl === null) logger.warn('PUBLIC_URL is not set: call whisper and a route\'s fail-over to its next destination are off');
 }
 

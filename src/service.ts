@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { NumberDirectory } from './domain/number-directory.js';
 import { Spool } from './durability/spool.js';
+import { startMedia, type MediaParts } from './durability/media.js';
 import type { CallStore } from './store/call-store.js';
 import { openStore } from './store/open-store.js';
 import { RoundRobinTurns } from './domain/round-robin-turns.js';
@@ -91,8 +92,16 @@ export async function startService(config: Readonly<Config>, options: StartOptio
     if (!options.store) await store.close();
     throw error;
   }
-  directory.startRefreshing();
   const recorder = new CallRecorder(store, spool, logger, config.answerStoreTimeoutMs);
+  let media: MediaParts;
+  try {
+    media = await startMedia(config, store.media, recorder, logger);
+  } catch (error) {
+    await spool.close();
+    if (!options.store) await store.close();
+    throw error;
+  }
+  directory.startRefreshing();
   recorder.startReplaying();
   const tracker = new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger, options.now);
   const resolveHost = options.resolveHost ?? systemResolve;
@@ -100,10 +109,11 @@ export async function startService(config: Readonly<Config>, options: StartOptio
     refreshMs: config.numbersRefreshMs, retryDelaysMs: options.webhookRetryDelaysMs,
   });
   await webhookWorker.start();
-  const retention = config.callRetentionDays === null ? null : new RetentionSweeper(store, config.callRetentionDays, logger);
+  const retention = config.callRetentionDays === null ? null : new RetentionSweeper(store, config.callRetentionDays, logger, media.files);
   retention?.start();
   const app = createApp({
-    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(), accessLog: accessLog(config.accessLog, logger),
+    config, store, directory, tracker, logger, spoolStatus: () => recorder.spoolStatus(),
+    mediaIntake: media.intake, mediaFiles: media.files, accessLog: accessLog(config.accessLog, logger),
     webhookWorker, resolveHost,
   });
 
@@ -144,6 +154,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
       const cutOff = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
       await closed;
       clearTimeout(cutOff);
+      await media.stop();
       await recorder.stop();
       await Promise.all([webhookWorker.stop(), retention?.stop()]);
       if (!options.store) await store.close();

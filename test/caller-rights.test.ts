@@ -85,8 +85,8 @@ test('a caller\'s data is exported whole, then erased from every call with no tr
   const erase = () => fetch(`${service!.url}/api/callers/${ERASED}`, { method: 'DELETE', headers: service!.admin });
   const first = await erase();
   assert.equal(first.status, 200);
-  assert.deepEqual(await first.json(), { erasedCalls: 3 });
-  assert.deepEqual(await (await erase()).json(), { erasedCalls: 0 }, 'erasing again changes nothing');
+  assert.deepEqual(await first.json(), { erasedCalls: 3, erasedRecordings: 0 });
+  assert.deepEqual(await (await erase()).json(), { erasedCalls: 0, erasedRecordings: 0 }, 'erasing again changes nothing');
 
   // While the server still runs: the database file, its WAL, the spool and the access log.
   assert.deepEqual(filesHolding(dir, ERASED), []);
@@ -100,5 +100,5 @@ test('a caller\'s data is exported whole, then erased from every call with no tr
 
   const audit = await get('/api/audit') as { entries: { action: string; actor: string; target: string | null; details: unknown }[] };
   const erasures = audit.entries.filter((e) => e.action === 'caller.erased');
-  assert.deepEqual(erasures.map((e) => [e.actor, e.target, e.details]), [['admin-token', null, { calls: 0 }], ['admin-token', null, { calls: 3 }]]);
+  assert.deepEqual(erasures.map((e) => [e.actor, e.target, e.details]), [['admin-token', null, { calls: 0, recordings: 0 }], ['admin-token', null, { calls: 3, recordings: 0 }]]);
 });

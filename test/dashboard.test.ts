@@ -281,6 +281,7 @@ describe('the dashboard', () => {
         timeZone: 'Europe/London', hours: { mon: [{ from: '09:00', to: '12:30' }, { from: '13:30', to: '17:00' }] }, closedDates: ['2026-12-25'],
         destinations: [{ number: '+44 7700 900901', ringSeconds: 20 }, { number: '+44 7700 900902' }], strategy: 'round_robin',
         closedAction: { type: 'message', text: 'We are closed.' }, blockList: { numbers: ['+44 7700 900666'] },
+        record: { notice: 'Calls are recorded.' }, transcription: { language: 'en-GB' },
       },
     })).status, 201);
     assert.equal((await put('/api/numbers/442079469002', { forwardTo: '+44 7700 900903' })).status, 201);
@@ -291,8 +292,9 @@ describe('the dashboard', () => {
     assert.deepEqual(await routed.locator('td').allInnerTexts(), [
       '+442079469001', 'Routed <i>team</i>', 'Mon 09:00–12:30, 13:30–17:00; closed 2026-12-25 (Europe/London)',
       'Round robin: +447700900901 (20 s), +447700900902', 'Says “We are closed.”', '1 number',
+      'Recorded after “Calls are recorded.”; transcribed (en-GB)',
     ]);
-    assert.deepEqual(await page.locator('#numbers-table tr[data-number="442079469002"] td').allInnerTexts(), ['+442079469002', 'No campaign', 'Always', '+447700900903', '–', '–']);
+    assert.deepEqual(await page.locator('#numbers-table tr[data-number="442079469002"] td').allInnerTexts(), ['+442079469002', 'No campaign', 'Always', '+447700900903', '–', '–', 'Off']);
     assert.equal(await page.locator('#block-list-note').innerText(), 'Blocked on every number: numbers starting +1900; withheld callers.');
     assert.equal(await page.locator('#numbers-table input, #numbers-table button').count(), 0, 'nothing to edit here');
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });

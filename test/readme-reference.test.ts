@@ -15,6 +15,7 @@ import { CallTracker } from '../src/domain/call-tracker.js';
 import { NumberDirectory } from '../src/domain/number-directory.js';
 import { RoundRobinTurns } from '../src/domain/round-robin-turns.js';
 import { MemoryStore } from '../src/store/memory-store.js';
+import { startMedia } from '../src/durability/media.js';
 import { DeliveryWorker } from '../src/webhooks/delivery-worker.js';
 import { systemResolve } from '../src/webhooks/target-address.js';
 import { WebhookSender } from '../src/webhooks/webhook-sender.js';
@@ -77,13 +78,17 @@ function documentedRoutes(): string[] {
 test('README\'s routes tables name every route the app serves, and no other', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ct-readme-'));
   const logger = new MemoryLogger();
-  const config = loadConfig({ PROXY_TO_NUMBER: '447700900000', DATABASE_URL: 'memory:', SPOOL_PATH: join(dir, 'spool.ndjson') });
+  const config = loadConfig({
+    PROXY_TO_NUMBER: '447700900000', DATABASE_URL: 'memory:', SPOOL_PATH: join(dir, 'spool.ndjson'), RECORDINGS_DIR: join(dir, 'recordings'),
+  });
   const store = new MemoryStore();
   const spool = await Spool.open(config.spoolPath, logger, config.spoolMaxBytes);
   try {
     const directory = new NumberDirectory(store, config.numbersRefreshMs, logger);
     const recorder = new CallRecorder(store, spool, logger, config.answerStoreTimeoutMs);
+    const media = await startMedia(config, store.media, recorder, logger);
     const app = createApp({
+      mediaIntake: media.intake, mediaFiles: media.files,
       config, store, directory, logger, accessLog: null, resolveHost: systemResolve,
       tracker: new CallTracker(config, directory, recorder, new RoundRobinTurns(store, logger), logger),
       spoolStatus: () => recorder.spoolStatus(),

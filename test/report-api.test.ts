@@ -58,6 +58,13 @@ describe('the report API', () => {
       }));
     }
     await service.store.importCalls(bulk);
+    // r-1 was recorded; the caller of r-2, missed, left a voicemail.
+    for (const [id, kind, uuid] of [['rec-r-1', 'call', 'r-1'], ['vm-r-2', 'voicemail', 'r-2']] as const) {
+      await service.store.media.saveMediaJob({
+        id, kind, conversationUuid: `CON-${uuid}`, recordingId: null, url: `https://api.nexmo.com/v1/files/${id}`, sizeBytes: 100,
+        startedAt: null, endedAt: null, receivedAt: recent, expiresAt: new Date(now + DAY_MS),
+      });
+    }
   });
   after(() => service.stop());
 
@@ -84,11 +91,12 @@ describe('the report API', () => {
     assert.deepEqual(report.rows[0], {
       campaign: 'Radio', trackingNumbers: ['442071234001'], calls: 2, uniqueCallers: 1, firstTimeCallers: 0,
       answered: 1, missed: 1, blocked: 0, answerRate: 0.5, averageDurationSeconds: 90, totalDurationSeconds: 90, qualifiedCalls: 1,
+      voicemails: 1, recordedCalls: 1,
     });
     assert.deepEqual(report.totals, {
       campaign: null, trackingNumbers: ['442071234001', '442071234002', '442071234003'], calls: 4, uniqueCallers: 1,
       firstTimeCallers: 0, answered: 3, missed: 1, blocked: 0, answerRate: 0.75, averageDurationSeconds: 70, totalDurationSeconds: 210,
-      qualifiedCalls: 2,
+      qualifiedCalls: 2, voicemails: 1, recordedCalls: 1,
     });
   });
 
@@ -129,12 +137,12 @@ describe('the report API', () => {
     const records = parseCsv(await res.text());
     assert.deepEqual(records[0], [
       'campaign', 'trackingNumbers', 'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked', 'answerRate',
-      'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
+      'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls', 'voicemails', 'recordedCalls',
     ]);
     assert.deepEqual(records.slice(1), [
-      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0', '0.5', '90', '90', '1'],
-      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '0', '1', '90', '90', '1'],
-      ['', '442071234003', '1', '1', '0', '1', '0', '0', '1', '30', '30', '0'],
+      ['Radio', '442071234001', '2', '1', '0', '1', '1', '0', '0.5', '90', '90', '1', '1', '1'],
+      [`'=HYPERLINK("http://evil")`, '442071234002', '1', '0', '0', '1', '0', '0', '1', '90', '90', '1', '0', '0'],
+      ['', '442071234003', '1', '1', '0', '1', '0', '0', '1', '30', '30', '0', '0', '0'],
     ]);
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport, type ReportRow } from '../src/domain/reports.js';
+import type { MediaJob } from '../src/domain/recordings.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -51,6 +52,11 @@ interface TrueCall {
   durationSeconds: number | null;
   /** The destination that answered; null when none has. */
   answeredBy: string | null;
+  conversationUuid: string;
+  /** Whether a recording of the conversation arrived. */
+  recorded: boolean;
+  /** Whether the caller left a voicemail (only once every destination failed: missed calls). */
+  voicemail: boolean;
 }
 
 interface Generated {
@@ -59,6 +65,15 @@ interface Generated {
   events: CallEvent[];
   /** Calls handed over complete, through the bulk path. */
   imported: CallRecord[];
+  /** Recording webhooks' jobs: recordings, voicemails, transcripts of them, repeats, strays. */
+  media: MediaJob[];
+}
+
+function mediaJob(kind: MediaJob['kind'], id: string, conversationUuid: string, at: number): MediaJob {
+  return {
+    id, kind, conversationUuid, recordingId: null, url: `https://api.nexmo.com/v1/files/${id}`, sizeBytes: 1000,
+    startedAt: new Date(at), endedAt: new Date(at + 60_000), receivedAt: new Date(at + 70_000), expiresAt: new Date(at + 30 * DAY_MS),
+  };
 }
 
 /** A seeded mix of call flows: repeat and withheld callers, every outcome, ties in time. */
@@ -66,7 +81,9 @@ function generateCalls(seed: number): Generated {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const callers = Array.from({ length: 60 }, (_, i) => `4477009${String(10000 + i * 37)}`);
-  const generated: Generated = { truth: [], inbound: [], events: [], imported: [] };
+  // The recordings draw from their own sequence, so the calls stay the mix they were before them.
+  const mediaRandom = seededRandom(seed + 14);
+  const generated: Generated = { truth: [], inbound: [], events: [], imported: [], media: [] };
   let previousStart = WINDOW_START;
   for (let i = 0; i < CALLS; i++) {
     const line = pick(NUMBERS);
@@ -106,7 +123,17 @@ function generateCalls(seed: number): Generated {
       forwardedCompleted.duration = String(durationSeconds);
     }
     const answeredBy = outcome === 'answered' ? destination : null;
-    generated.truth.push({ uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds, answeredBy });
+    const recorded = outcome !== 'blocked' && mediaRandom() < 0.4;
+    const voicemail = outcome === 'missed' && mediaRandom() < 0.5;
+    if (recorded) generated.media.push(mediaJob('call', `rec-${i}`, script.conversationUuid, startedAt));
+    if (voicemail) generated.media.push(mediaJob('voicemail', `vm-${i}`, script.conversationUuid, startedAt));
+    // A transcript counts for nothing; a retried webhook counts once.
+    if (recorded && mediaRandom() < 0.3) generated.media.push({ ...mediaJob('transcript', `transcript-rec-${i}`, script.conversationUuid, startedAt), recordingId: `rec-${i}` });
+    if (voicemail && mediaRandom() < 0.3) generated.media.push(mediaJob('voicemail', `vm-${i}`, script.conversationUuid, startedAt));
+    generated.truth.push({
+      uuid: script.uuid, trackingNumber: line.number, campaign, caller, startedAt, outcome, durationSeconds, answeredBy,
+      conversationUuid: script.conversationUuid, recorded, voicemail,
+    });
     const inbound: InboundCall = {
       uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
       forwardTo: '447700900000', startedAt: new Date(startedAt), ...(outcome === 'blocked' && { blocked: true }),
@@ -121,24 +148,41 @@ function generateCalls(seed: number): Generated {
       generated.events.push(...events.map((body) => parseEventPayload(body, new Date(startedAt))));
     }
   }
+  // A recording of a conversation no call is stored for changes no figure.
+  generated.media.push(mediaJob('call', 'rec-stray', 'CON-no-such-call', WINDOW_START));
   return generated;
 }
 
-/** Writes the calls the way production does, in a scrambled order and in batches. */
+/**
+ * Writes the calls the way production does, in a scrambled order and in batches. A recording
+ * comes after its call is stored (Vonage sends it once the call is over), before or after the
+ * call's events.
+ */
 async function fillStore(store: CallStore, generated: Generated, seed: number): Promise<void> {
   const random = seededRandom(seed);
-  type Write = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent } | { kind: 'import'; call: CallRecord };
+  type Write = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent } | { kind: 'import'; call: CallRecord }
+    | { kind: 'media'; job: MediaJob };
   const writes: Write[] = shuffled<Write>([
     ...generated.inbound.map((call) => ({ kind: 'call' as const, call })),
     ...generated.events.map((event) => ({ kind: 'event' as const, event })),
     ...generated.imported.map((call) => ({ kind: 'import' as const, call })),
+    ...generated.media.map((job) => ({ kind: 'media' as const, job })),
   ], random);
+  const storedConversations = new Set<string | null>();
+  let waiting: MediaJob[] = [];
   for (let start = 0; start < writes.length; start += 40) {
     const batch = writes.slice(start, start + 40);
-    await store.recordCalls(batch.flatMap((w) => (w.kind === 'call' ? [w.call] : [])));
-    await store.importCalls(batch.flatMap((w) => (w.kind === 'import' ? [w.call] : [])));
+    const calls = batch.flatMap((w) => (w.kind === 'call' ? [w.call] : []));
+    const imported = batch.flatMap((w) => (w.kind === 'import' ? [w.call] : []));
+    await store.recordCalls(calls);
+    await store.importCalls(imported);
+    for (const call of [...calls, ...imported]) storedConversations.add(call.conversationUuid);
+    const media = [...waiting, ...batch.flatMap((w) => (w.kind === 'media' ? [w.job] : []))];
+    waiting = media.filter((job) => !storedConversations.has(job.conversationUuid));
+    for (const job of media) if (storedConversations.has(job.conversationUuid)) await store.media.saveMediaJob(job);
     await store.recordEvents(batch.flatMap((w) => (w.kind === 'event' ? [w.event] : [])));
   }
+  for (const job of waiting) await store.media.saveMediaJob(job);
 }
 
 /** The zones every report is checked in: whole-hour, half-hour and 45-minute offsets, DST. */
@@ -176,6 +220,8 @@ function expectedRow(campaign: string | null, calls: TrueCall[], firstCalls: Set
     averageDurationSeconds: answered.length === 0 ? null : totalDurationSeconds / answered.length,
     totalDurationSeconds,
     qualifiedCalls: answered.filter((c) => (c.durationSeconds ?? 0) >= qualifiedCallSeconds).length,
+    voicemails: calls.filter((c) => c.voicemail).length,
+    recordedCalls: calls.filter((c) => c.recorded).length,
   };
 }
 
@@ -336,6 +382,9 @@ for (const backend of BACKENDS) {
       assert.ok(truth.some((c) => c.outcome === 'blocked'), 'blocked callers');
       assert.deepEqual(new Set(truth.map((c) => c.answeredBy)), new Set([...DESTINATIONS, null]), 'every destination answers some calls');
       assert.ok(truth.some((c) => c.outcome === 'answered' && c.durationSeconds === null), 'answered calls still talking');
+      assert.ok(truth.some((c) => c.voicemail) && truth.some((c) => c.outcome === 'missed' && !c.voicemail), 'missed calls with and without a voicemail');
+      assert.ok(truth.some((c) => c.recorded && c.outcome === 'answered') && truth.some((c) => c.recorded && c.outcome !== 'answered'), 'recorded calls of each kind');
+      assert.ok(generated.media.some((job) => job.kind === 'transcript'), 'transcripts');
       assert.ok(new Set(truth.map((c) => c.caller)).size < truth.length / 3, 'repeat callers');
       assert.ok(truth.some((a) => truth.some((b) => a !== b && a.caller !== null && a.caller === b.caller && a.startedAt === b.startedAt)), 'a caller twice in one millisecond');
       const reassigned = truth.filter((c) => c.trackingNumber === '442080000004');

@@ -2,11 +2,16 @@
 // report buckets apart from the calls (SQLite, PostgreSQL) the figures of the removed period stay.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CallRecord } from '../src/domain/calls.js';
-import { buildDailyReport } from '../src/domain/reports.js';
+import { buildCampaignReport, buildDailyReport } from '../src/domain/reports.js';
+import { LocalMediaFiles } from '../src/store/media-files.js';
 import { RETENTION_BATCH, RetentionSweeper } from '../src/privacy/retention.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
+import { storeRecording } from './helpers/stored-recording.js';
 import { BACKENDS } from './helpers/store-backends.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -39,14 +44,26 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'memory')) {
       const dailyBefore = await daily();
       assert.equal(dailyBefore.days.reduce((sum, row) => sum + row.calls, 0), old.length);
 
+      const folder = mkdtempSync(join(tmpdir(), 'ct-retention-media-'));
+      cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
       const logger = new MemoryLogger();
-      const sweeper = new RetentionSweeper(store, 30, logger, () => NOW);
+      const files = await LocalMediaFiles.open(folder, logger);
+      const oldFile = await storeRecording(store, files, 'rec-old-1', 'call', 'CON-old-1', new Date(old[1]!.startedAt.getTime() + 90_000));
+      const recentFile = await storeRecording(store, files, 'rec-recent-1', 'voicemail', 'CON-recent-1', new Date(NOW.getTime() - 2 * DAY_MS + 90_000));
+      const figures = async () => (await buildCampaignReport(store.reports, oldRange, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' })).totals;
+      assert.equal((await figures()).recordedCalls, 1);
+
+      const sweeper = new RetentionSweeper(store, 30, logger, files, () => NOW);
       assert.equal(await sweeper.sweep(), old.length);
+      assert.equal(await store.media.findMedia('rec-old-1'), null, 'the old call\'s recording row went with it');
+      assert.deepEqual(readdirSync(folder), [recentFile], `${oldFile} was deleted, the recent voicemail kept`);
+      assert.equal((await store.media.findMedia('rec-recent-1'))?.status, 'stored');
+      assert.equal((await figures()).recordedCalls, 1, 'the figure of the removed period stays');
       assert.equal(await sweeper.sweep(), 0, 'nothing left to delete');
       assert.deepEqual((await store.listCalls({ limit: 10 })).calls.map((c) => c.uuid), ['recent-1']);
       assert.equal(await store.findCall('old-0'), null);
       assert.deepEqual(await daily(), dailyBefore);
-      assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.calls === old.length));
+      assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.calls === old.length && line.details?.recordings === 1));
       await sweeper.stop();
     });
   });

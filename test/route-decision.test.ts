@@ -11,7 +11,9 @@ import type { ConnectAction, Ncco } from '../src/domain/ncco.js';
 import type { TimeSpan } from '../src/domain/opening-hours.js';
 import { parseRouteProgress, provenProgress, type RouteProgress } from '../src/domain/route-progress.js';
 import { callbackMac } from '../src/security/callback-mac.js';
-import { decideRoute, resolveRoute, type ClosedAction, type Route, type RouteDecision, type RouteInput, type RouteSettings } from '../src/domain/route.js';
+import type { RecordAction, TalkAction } from '../src/domain/ncco.js';
+import {
+  decideRoute, DEFAULT_CONSENT_NOTICE, DEFAULT_VOICEMAIL_GREETING, resolveRoute, type ClosedAction, type Route, type RouteDecision, type RouteInput, type RouteSettings } from '../src/domain/route.js';
 import type { Weekday } from '../src/domain/time-zone.js';
 import { assertValidNcco } from './helpers/ncco-schema.js';
 
@@ -51,6 +53,7 @@ const closedAction: fc.Arbitrary<ClosedAction | null> = fc.oneof(
   fc.constant(null),
   fc.record({ type: fc.constant('message' as const), text: fc.constantFrom('We are closed.', 'Please call back tomorrow.') }),
   fc.record({ type: fc.constant('forward' as const), number: phone }),
+  fc.record({ type: fc.constant('voicemail' as const), greeting: fc.constantFrom('Leave a message.', 'We will call you back.') }),
 );
 
 const settings: fc.Arbitrary<RouteSettings> = fc.record({
@@ -64,6 +67,9 @@ const settings: fc.Arbitrary<RouteSettings> = fc.record({
   strategy: fc.constantFrom('in_order' as const, 'round_robin' as const),
   closedAction,
   blockList,
+  record: fc.option(fc.record({ notice: fc.option(fc.constantFrom('Calls are recorded.', 'We record calls for training.')) })),
+  voicemail: fc.option(fc.record({ greeting: fc.option(fc.constantFrom('Please leave a message.', 'Speak after the beep.')) })),
+  transcription: fc.option(fc.record({ language: fc.constantFrom('en-GB', 'en-US', 'de-DE') })),
 });
 
 const scenario = fc.record({
@@ -103,6 +109,7 @@ function isBlocked(list: BlockList, caller: string | null): boolean {
   return caller === null ? list.withheld : list.numbers.includes(caller) || list.prefixes.some((p) => caller.startsWith(p));
 }
 
+const recordsIn = (ncco: Ncco): RecordAction[] => ncco.filter((a): a is RecordAction => a.action === 'record');
 const connectsIn = (ncco: Ncco): ConnectAction[] => ncco.filter((a): a is ConnectAction => a.action === 'connect');
 const numbersRung = (ncco: Ncco): string[] => connectsIn(ncco).flatMap((c) => c.endpoint.map((e) => e.number));
 
@@ -174,7 +181,7 @@ test('no destination rings outside opening hours: a closed number gets its close
     for (const stage of stages) {
       const decision = decideRoute({ ...inputOf(unblocked, stage), route: { ...route, blockList: unblocked.globalBlockList } });
       if (open) continue;
-      assert.equal(decision.kind, 'closed');
+      assert.equal(decision.kind, route.closedAction?.type === 'voicemail' && s.publicUrl !== null ? 'voicemail' : 'closed');
       const forward = route.closedAction?.type === 'forward' ? [route.closedAction.number] : [];
       assert.deepEqual(numbersRung(nccoOf(decision)!), forward);
     }
@@ -199,6 +206,7 @@ test('inside opening hours every destination rings once, in order from the call\
     }
     assert.deepEqual(rung, expected);
     if (route.closedAction === null) assert.equal(last.kind, 'connect', 'the last destination ends the call, as forwarding does');
+    else if (route.closedAction.type === 'voicemail') assert.equal(last.kind, 'voicemail');
     else {
       assert.equal(last.kind, 'closed');
       const forward = route.closedAction.type === 'forward' ? [route.closedAction.number] : [];
@@ -226,12 +234,59 @@ test('round robin: over k rounds of consecutive turns each destination is rung f
 test('a number with no route is forwarded exactly as before routing', () => {
   fc.assert(fc.property(scenario, (s) => {
     const route = resolveRoute(null, { timeZone: s.defaultZone, forwardTo: '447700900000' });
+    assert.equal(route.consentNotice, null, 'a number without settings is never recorded');
     const none = { numbers: [], prefixes: [], withheld: false };
     const decision = decideRoute({ ...inputOf(s, { kind: 'answer', caller: s.caller, turn: s.turn }), route, globalBlockList: none });
     const expected: ConnectAction = { action: 'connect', endpoint: [{ type: 'phone', number: '447700900000' }], from: TRACKING_NUMBER };
     if (s.publicUrl) Object.assign(expected, { eventUrl: [`${s.publicUrl}/event`], eventMethod: 'POST' });
     assert.deepEqual(nccoOf(decision), [expected]);
   }), { numRuns: 200 });
+});
+
+test('a recorded number\'s answer plays its consent notice, then records in stereo, then connects; no leg after it records again', () => {
+  fc.assert(fc.property(scenario, fc.nat({ max: 8 }), (s, tried) => {
+    const route = routeOf(s);
+    const answer = decideRoute(inputOf(s, { kind: 'answer', caller: s.caller, turn: s.turn }));
+    const ncco = nccoOf(answer)!;
+    const conversationRecords = recordsIn(ncco).filter((r) => r.split === 'conversation');
+    const recorded = answer.kind === 'connect' && s.settings.record !== null && s.publicUrl !== null;
+    assert.equal(conversationRecords.length, recorded ? 1 : 0);
+    if (recorded) {
+      const notice = s.settings.record?.notice ?? DEFAULT_CONSENT_NOTICE;
+      assert.deepEqual(ncco.map((a) => a.action), ['talk', 'record', 'connect']);
+      assert.equal((ncco[0] as TalkAction).text, notice);
+      assert.equal(conversationRecords[0]!.channels, 2);
+      assert.equal(conversationRecords[0]!.eventUrl[0], `${s.publicUrl}/recording`);
+      assert.equal(conversationRecords[0]!.transcription?.language, s.settings.transcription?.language);
+      assert.equal(route.consentNotice, notice);
+    }
+    // Every conversation record anywhere follows its notice and precedes a connect.
+    const failover = nccoOf(decideRoute(inputOf(s, { kind: 'failover', progress: { trackingNumber: TRACKING_NUMBER, turn: s.turn, tried } })));
+    if (failover) assert.deepEqual(recordsIn(failover).filter((r) => r.split === 'conversation'), []);
+  }), { numRuns: 1000 });
+});
+
+test('a number with voicemail on and no closed action takes a message once every destination failed', () => {
+  const openScenario = scenario.map((s) => ({
+    ...s, caller: null, globalBlockList: { numbers: [], prefixes: [], withheld: false }, publicUrl: PUBLIC_URL as typeof s.publicUrl,
+    settings: {
+      ...s.settings, hours: null, closedDates: [], blockList: { numbers: [], prefixes: [], withheld: false },
+      closedAction: null, voicemail: s.settings.voicemail ?? { greeting: null },
+    },
+  }));
+  fc.assert(fc.property(openScenario, (s) => {
+    const { rung, last } = walk(s);
+    assert.equal(rung.length, routeOf(s).destinations.length);
+    assert.equal(last.kind, 'voicemail');
+    const ncco = nccoOf(last)!;
+    assert.deepEqual(ncco.map((a) => a.action), ['talk', 'record']);
+    assert.equal((ncco[0] as TalkAction).text, s.settings.voicemail.greeting ?? DEFAULT_VOICEMAIL_GREETING);
+    const record = ncco[1] as RecordAction;
+    assert.equal(record.beepStart, true);
+    assert.equal(record.endOnKey, '#');
+    assert.ok(record.endOnSilence !== undefined && record.timeOut !== undefined && record.timeOut <= 300);
+    assert.equal(record.eventUrl[0], `${PUBLIC_URL}/recording?kind=voicemail`);
+  }), { numRuns: 300 });
 });
 
 test('progress with any of turn, tried or number changed, or its MAC taken off, is not proven', () => {

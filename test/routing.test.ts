@@ -261,6 +261,7 @@ describe('call routing through the numbers API', () => {
     assert.deepEqual(((await res.json()) as { route: unknown }).route, {
       timeZone: null, hours: null, closedDates: [], destinations: [{ number: '447700900501', ringSeconds: null }],
       strategy: 'round_robin', closedAction: null, blockList: { numbers: [], prefixes: [], withheld: false },
+      record: null, voicemail: null, transcription: null,
     });
   });
 });

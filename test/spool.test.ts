@@ -34,7 +34,7 @@ function event(n: number): SpooledRecord {
   };
 }
 
-const uuidOf = (record: SpooledRecord) => (record.kind === 'call' ? record.call.uuid : record.event.legUuid);
+const uuidOf = (record: SpooledRecord) => (record.kind === 'call' ? record.call.uuid : record.kind === 'event' ? record.event.legUuid : record.job.id);
 
 describe('the spool', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));

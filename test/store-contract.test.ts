@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport, buildDailyReport, buildHourOfWeekReport } from '../src/domain/reports.js';
+import type { MediaJob } from '../src/domain/recordings.js';
 import type { RouteSettings } from '../src/domain/route.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { compareNewestFirst } from '../src/store/call-order.js';
@@ -312,6 +313,14 @@ for (const backend of BACKENDS) {
         // At the range's end, so outside it.
         completeCall('r-6', { caller: '447700900004', startedAt: day(6, 0), ...answered(300) }),
       ]);
+      // r-1 was recorded, and r-3's caller left a voicemail; a repeated webhook counts once.
+      for (const [id, kind, uuid] of [['rec-1', 'call', 'r-1'], ['vm-3', 'voicemail', 'r-3'], ['vm-3', 'voicemail', 'r-3']] as const) {
+        const conversationUuid = inboundCall(uuid).conversationUuid!;
+        await store.media.saveMediaJob({
+          id, kind, conversationUuid, recordingId: null, url: `https://api.nexmo.com/v1/files/${id}`, sizeBytes: 100,
+          startedAt: null, endedAt: null, receivedAt: day(4, 10), expiresAt: day(30, 0),
+        });
+      }
       const range = { since: day(4, 0), until: day(6, 0) };
 
       const report = await buildCampaignReport(store.reports, range, { qualifiedCallSeconds: 60, groupBy: 'campaign', timezone: 'UTC' });
@@ -319,15 +328,15 @@ for (const backend of BACKENDS) {
       assert.equal(report.rows.length, 3);
       assert.deepEqual(byCampaign.get('Radio'), {
         campaign: 'Radio', trackingNumbers: ['442079460031', '442079460032'], calls: 3, uniqueCallers: 2, firstTimeCallers: 1,
-        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1,
+        answered: 2, missed: 1, blocked: 0, totalDurationSeconds: 110, qualifiedCalls: 1, voicemails: 1, recordedCalls: 1,
       });
       assert.deepEqual(byCampaign.get(null), {
         campaign: null, trackingNumbers: ['442079460033'], calls: 1, uniqueCallers: 0, firstTimeCallers: 0,
-        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 1, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0, voicemails: 0, recordedCalls: 0,
       });
       assert.deepEqual(byCampaign.get('Print'), {
         campaign: 'Print', trackingNumbers: ['442079460034'], calls: 1, uniqueCallers: 1, firstTimeCallers: 1,
-        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0,
+        answered: 0, missed: 0, blocked: 0, totalDurationSeconds: 0, qualifiedCalls: 0, voicemails: 0, recordedCalls: 0,
       });
       assert.equal(report.totals.uniqueCallers, 3);
 
@@ -496,5 +505,69 @@ for (const backend of BACKENDS) {
         assert.deepEqual(lifecycleOf(await instances[1]!.findCall(flow.uuid)), flow.expected, flow.name);
       }
     });
+
+    test('a media job is kept once, claimed by one holder at a time, and claimed again once its lease runs out', async () => {
+      const store = await freshStore();
+      const receivedAt = new Date('2026-11-02T09:35:00.000Z');
+      await store.media.saveMediaJob(mediaJob('rec-1', receivedAt));
+      await store.media.saveMediaJob({ ...mediaJob('rec-1', receivedAt), url: 'https://api.nexmo.com/v1/files/other' });
+      const t0 = new Date(receivedAt.getTime() + 1000);
+      const claimed = await store.media.claimMediaJob('a', t0, 60_000);
+      assert.deepEqual([claimed?.id, claimed?.url, claimed?.attempts, claimed?.status], ['rec-1', 'https://api.nexmo.com/v1/files/rec-1', 1, 'pending']);
+      assert.equal(await store.media.claimMediaJob('b', new Date(t0.getTime() + 59_000), 60_000), null, 'held by a');
+      // a crashed mid-download: its lease runs out and b takes the job; a's late completion is refused.
+      const retaken = await store.media.claimMediaJob('b', new Date(t0.getTime() + 61_000), 60_000);
+      assert.deepEqual([retaken?.id, retaken?.attempts], ['rec-1', 2]);
+      assert.equal(await store.media.completeMediaJob('rec-1', 'a', { fileKey: 'rec-1.mp3', storedBytes: 10, contentType: 'audio/mpeg' }), false);
+      assert.equal(await store.media.completeMediaJob('rec-1', 'b', { fileKey: 'rec-1.mp3', storedBytes: 10, contentType: 'audio/mpeg' }), true);
+      const stored = await store.media.findMedia('rec-1');
+      assert.deepEqual([stored?.status, stored?.fileKey, stored?.storedBytes, stored?.contentType, stored?.sizeBytes], ['stored', 'rec-1.mp3', 10, 'audio/mpeg', 10]);
+      assert.equal(await store.media.claimMediaJob('c', new Date(t0.getTime() + 999_000), 60_000), null, 'a stored job is never claimed');
+    });
+
+    test('a failed attempt waits for its retry time; a job given up is never claimed again', async () => {
+      const store = await freshStore();
+      const receivedAt = new Date('2026-11-02T09:35:00.000Z');
+      await store.media.saveMediaJob(mediaJob('rec-2', receivedAt));
+      await store.media.saveMediaJob(mediaJob('rec-3', new Date(receivedAt.getTime() + 1)));
+      const now = new Date(receivedAt.getTime() + 1000);
+      const first = await store.media.claimMediaJob('a', now, 60_000);
+      assert.equal(first?.id, 'rec-2');
+      await store.media.failMediaJob('rec-2', 'a', 'HTTP 503', new Date(now.getTime() + 5000));
+      assert.equal((await store.media.claimMediaJob('a', now, 60_000))?.id, 'rec-3');
+      await store.media.failMediaJob('rec-3', 'a', 'expired', null);
+      assert.equal(await store.media.claimMediaJob('a', new Date(now.getTime() + 4000), 60_000), null);
+      const retried = await store.media.claimMediaJob('a', new Date(now.getTime() + 5000), 60_000);
+      assert.deepEqual([retried?.id, retried?.attempts, retried?.lastError], ['rec-2', 2, 'HTTP 503']);
+      assert.deepEqual([(await store.media.findMedia('rec-3'))?.status, (await store.media.findMedia('rec-3'))?.lastError], ['failed', 'expired']);
+      assert.deepEqual((await store.media.listMediaOf(['CON-rec-2', 'CON-rec-3', 'CON-none'])).map((m) => m.id), ['rec-2', 'rec-3']);
+      assert.deepEqual((await store.media.listMediaReceivedBefore(new Date(receivedAt.getTime() + 1), 10)).map((m) => m.id), ['rec-2']);
+      assert.equal(await store.media.deleteMedia('rec-2'), true);
+      assert.equal(await store.media.deleteMedia('rec-2'), false);
+      assert.equal(await store.media.findMedia('rec-2'), null);
+    });
+
+    test('instances claiming at once each get a different job, never the same one', { skip: backend.name === 'memory' && 'one process only' }, async () => {
+      const location = await freshLocation();
+      const instances = [await location.open(), await location.open()];
+      const receivedAt = new Date('2026-11-02T09:35:00.000Z');
+      for (let i = 0; i < 12; i++) await instances[0]!.media.saveMediaJob(mediaJob(`race-${i}`, receivedAt));
+      const now = new Date(receivedAt.getTime() + 1000);
+      // Rounds of a few claims at once: enough to race, few enough connections for a small server.
+      const ids: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => instances[i % 2]!.media.claimMediaJob(`owner-${round}-${i}`, now, 60_000)));
+        ids.push(...claims.flatMap((claim) => (claim ? [claim.id] : [])));
+      }
+      assert.equal(ids.length, 12);
+      assert.equal(new Set(ids).size, 12);
+    });
   });
+}
+
+function mediaJob(id: string, receivedAt: Date): MediaJob {
+  return {
+    id, kind: 'call', conversationUuid: `CON-${id}`, recordingId: null, url: `https://api.nexmo.com/v1/files/${id}`, sizeBytes: 10,
+    startedAt: new Date(receivedAt.getTime() - 60_000), endedAt: receivedAt, receivedAt, expiresAt: new Date(receivedAt.getTime() + 30 * 86_400_000),
+  };
 }

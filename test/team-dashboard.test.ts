@@ -199,6 +199,12 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     await manager.page.locator('#calls-list tr[data-uuid="missed-1"]').waitFor();
     assert.deepEqual(await manager.page.locator('#calls-list td.caller').allInnerTexts(), ['+44 7700 900777'], 'in full for a manager');
 
+    // Callers' voices go with callers' numbers: managers hear recordings, viewers do not; removing one is the owner's.
+    assert.equal((await fromPage(manager.page, '/api/recordings/no-such-recording/audio', 'GET')).status, 404, 'a manager may hear recordings');
+    assert.equal((await fromPage(manager.page, '/api/recordings/no-such-recording', 'DELETE')).status, 403);
+    assert.equal((await fromPage(viewer.page, '/api/recordings/no-such-recording/audio', 'GET')).status, 403);
+    assert.equal((await fromPage(owner.page, '/api/recordings/no-such-recording', 'DELETE')).status, 404);
+
     // What leaves or removes the business's data, and the audit log, are the owner's.
     for (const { page } of [manager, viewer]) {
       for (const path of ['/api/webhooks', '/api/audit', `/api/callers/${MISSED_CALLER}`]) assert.equal((await fromPage(page, path, 'GET')).status, 403, path);

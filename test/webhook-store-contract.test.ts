@@ -2,7 +2,14 @@
 // every store (see helpers/store-backends.ts to narrow it).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { transcriptIdOf } from '../src/domain/recordings.js';
+import { LocalMediaFiles } from '../src/store/media-files.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
+import { storeRecording } from './helpers/stored-recording.js';
 import type { CallEvent, InboundCall } from '../src/domain/calls.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { callToJson, fullCaller } from '../src/http/routes/call-json.js';
@@ -83,6 +90,30 @@ for (const backend of BACKENDS) {
       // One event, one id, whichever subscription it goes to.
       const ids = claimed.filter((d) => d.type === 'call.completed').map((d) => d.eventId);
       assert.equal(new Set(ids).size, 1);
+    });
+
+    test('a recording or voicemail once stored announces itself with its call and audio path, never the audio or the number', async (t) => {
+      const store = await freshStore();
+      const subscription = newSubscription('https://crm.example.com/media', ['recording.ready', 'voicemail.ready']);
+      await store.saveWebhookSubscription(subscription);
+      const answered = await recordFlow(store, 'answered', '447700900111');
+      const missed = await recordFlow(store, 'busy', '447700900222');
+      const folder = mkdtempSync(join(tmpdir(), 'ct-webhook-media-'));
+      t.after(() => rmSync(folder, { recursive: true, force: true }));
+      const files = await LocalMediaFiles.open(folder, new MemoryLogger());
+      const at = new Date();
+      await storeRecording(store, files, 'rec-a', 'call', answered.conversationUuid, at);
+      await storeRecording(store, files, transcriptIdOf('rec-a'), 'transcript', answered.conversationUuid, at);
+      await storeRecording(store, files, 'vm-b', 'voicemail', missed.conversationUuid, at);
+
+      const claimed = await claimAll(store, new Date(at.getTime() + 1000));
+      assert.deepEqual(claimed.map((d) => `${d.type} ${d.callUuid}`).sort(), [`recording.ready ${answered.uuid}`, `voicemail.ready ${missed.uuid}`]);
+      const body = JSON.parse(claimed.find((d) => d.type === 'voicemail.ready')!.body) as { type: string; data: unknown };
+      assert.deepEqual(body.data, {
+        callUuid: missed.uuid, recordingId: 'vm-b', kind: 'voicemail', startedAt: at.toISOString(), endedAt: at.toISOString(),
+        sizeBytes: 'audio of vm-b'.length, contentType: 'audio/mpeg', audioUrl: '/api/recordings/vm-b/audio',
+      });
+      assert.ok(claimed.every((d) => !d.body.includes('447700900')), 'no caller number in a recording event');
     });
 
     test('a claim is a lease: nobody else takes the delivery until it lapses, then it comes back with the same id', async () => {

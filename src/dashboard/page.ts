@@ -151,6 +151,8 @@ export function renderDashboardPage(page: DashboardPage): string {
               <th scope="col" class="num">Answer rate</th>
               <th scope="col" class="num">Avg talk time</th>
               <th scope="col" class="num" title="Answered with at least ${attr(qualifiedCallSeconds)} s of talk time">Qualified calls</th>
+              <th scope="col" class="num" title="Missed calls whose caller left a message">Voicemails</th>
+              <th scope="col" class="num">Recorded</th>
               <th scope="col">Tracking numbers</th>
             </tr>
           </thead>
@@ -217,6 +219,7 @@ export function renderDashboardPage(page: DashboardPage): string {
               <th scope="col" class="num">Talk time</th>
               <th scope="col">Caller</th>
               <th scope="col">Tracking number</th>
+              <th scope="col">Recording</th>
             </tr>
           </thead>
           <tbody></tbody>
@@ -229,7 +232,7 @@ export function renderDashboardPage(page: DashboardPage): string {
 ${hintedTablePanel({
       id: 'numbers', title: 'Numbers and their routes',
       hint: 'Read-only; set through the numbers API. Hours in each route\'s time zone',
-      columns: ['Tracking number', 'Campaign', 'Open', 'Rings', 'Closed or unanswered', 'Blocks'], noteId: 'block-list-note',
+      columns: ['Tracking number', 'Campaign', 'Open', 'Rings', 'Closed or unanswered', 'Blocks', 'Recording'], noteId: 'block-list-note',
     })}
 ${can(principal.role, 'account') ? hintedTablePanel({
       id: 'webhooks', title: 'Outgoing webhooks',

@@ -25,7 +25,26 @@ export interface TalkAction {
   text: string;
 }
 
-export type NccoAction = ConnectAction | TalkAction;
+/** Vonage's record action; only the options this server uses. */
+export interface RecordAction {
+  action: 'record';
+  format: 'mp3';
+  /** Stereo: the caller on one channel, what the caller heard on the other. */
+  split?: 'conversation';
+  channels?: number;
+  /** Seconds of silence that end a message (3–10). */
+  endOnSilence?: number;
+  endOnKey?: '#';
+  /** The longest recording, in seconds. */
+  timeOut?: number;
+  beepStart?: boolean;
+  eventUrl: string[];
+  eventMethod: 'POST';
+  /** Not in the published schema, which allows extra properties; Vonage's record reference has it. */
+  transcription?: { language: string; eventUrl: string[]; eventMethod: 'POST' };
+}
+
+export type NccoAction = ConnectAction | TalkAction | RecordAction;
 export type Ncco = NccoAction[];
 
 export interface ConnectOptions {
@@ -55,4 +74,44 @@ export function connectNcco(options: ConnectOptions): Ncco {
 
 export function talkNcco(text: string): Ncco {
   return [{ action: 'talk', text }];
+}
+
+export interface RecordOptions {
+  /** Where Vonage posts the recording webhook. */
+  eventUrl: string;
+  /** Where Vonage posts the transcription; null: not transcribed. */
+  transcription: { language: string; eventUrl: string } | null;
+}
+
+function withTranscription(action: RecordAction, options: RecordOptions): RecordAction {
+  if (options.transcription === null) return action;
+  const { language, eventUrl } = options.transcription;
+  return { ...action, transcription: { language, eventUrl: [eventUrl], eventMethod: 'POST' } };
+}
+
+/**
+ * Vonage's recorded proxy call: the record action runs on (no end condition) while the connect
+ * that follows it bridges the caller, so the whole conversation is recorded in stereo.
+ */
+export function recordConversationAction(options: RecordOptions): RecordAction {
+  return withTranscription(
+    { action: 'record', format: 'mp3', split: 'conversation', channels: 2, eventUrl: [options.eventUrl], eventMethod: 'POST' },
+    options,
+  );
+}
+
+/** Longest voicemail, in seconds. */
+export const VOICEMAIL_MAX_SECONDS = 180;
+/** Silence that ends a voicemail, in seconds. */
+const VOICEMAIL_END_ON_SILENCE_SECONDS = 5;
+
+/** A message after the beep: ends on silence, on `#`, or after VOICEMAIL_MAX_SECONDS. */
+export function voicemailNcco(greeting: string, options: RecordOptions): Ncco {
+  return [
+    { action: 'talk', text: greeting },
+    withTranscription({
+      action: 'record', format: 'mp3', endOnSilence: VOICEMAIL_END_ON_SILENCE_SECONDS, endOnKey: '#',
+      timeOut: VOICEMAIL_MAX_SECONDS, beepStart: true, eventUrl: [options.eventUrl], eventMethod: 'POST',
+    }, options),
+  ];
 }

@@ -5,13 +5,14 @@
 // call changes; reports sum the widest buckets that fit their range, and compute the partial
 // slots at a range's edges from the calls with this same function.
 //
-// To add an outcome figure (say voicemail): add its name to FIGURES and one line to
+// To add an outcome figure (as voicemails was): add its name to FIGURES and one line to
 // contributionOf; each SQL store adds the column (named by bucket-sql.ts's figureColumn) in a
 // migration that also empties report_bucket_settings' threshold, so the buckets are rebuilt.
 // To add a dimension (say a traffic source): add it to HistoriedCall, BucketKey and
 // bucketKeysOf (and to withLifecycle when events set it), and to bucket-sql.ts's key columns.
 
 import type { CallLifecycle, CallOutcome } from './calls.js';
+import type { RecordingKind } from './recording-urls.js';
 
 /** Bucket width. Every zone's offset is a multiple of it, so local days and hours are whole slots. */
 export const SLOT_MS = 15 * 60_000;
@@ -41,6 +42,19 @@ export interface HistoriedCall {
   prevAnyAt: number | null;
   prevCampaignAt: number | null;
   prevNumberAt: number | null;
+  /** Whether the conversation was recorded (a recording webhook of kind call arrived for it). */
+  recorded: boolean;
+  /** Whether the caller left a voicemail (a recording webhook of kind voicemail arrived for it). */
+  voicemail: boolean;
+}
+
+/**
+ * The call as the reports see it once a recording of `kind` arrived for it. A call stays counted
+ * when the file is later deleted (by hand, by RECORDING_RETENTION_DAYS or an erasure): the
+ * figures say what happened on the call, as its outcome does.
+ */
+export function withRecording(call: HistoriedCall, kind: RecordingKind): HistoriedCall {
+  return kind === 'call' ? { ...call, recorded: true } : { ...call, voicemail: true };
 }
 
 /** The call as the reports see it once its lifecycle is `lifecycle`. */
@@ -53,6 +67,7 @@ export function withLifecycle(
 /** The figures every bucket holds; the stores name their columns after them. */
 export const FIGURES = [
   'calls', 'answered', 'missed', 'blocked', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
+  'voicemails', 'recorded',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 export type Figures = Record<Figure, number>;
@@ -94,6 +109,9 @@ export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number
     firstTime: known && call.prevAnyAt === null ? 1 : 0,
     newToCampaign: known && call.prevCampaignAt === null ? 1 : 0,
     newToNumber: known && call.prevNumberAt === null ? 1 : 0,
+    // A voicemail is left only once every destination failed, so these calls are missed ones too.
+    voicemails: call.voicemail ? 1 : 0,
+    recorded: call.recorded ? 1 : 0,
   };
 }
 

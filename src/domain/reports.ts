@@ -43,6 +43,10 @@ export interface ReportRow {
   totalDurationSeconds: number;
   /** Answered calls with talk time ≥ qualifiedCallSeconds (so every answered call when it is 0). */
   qualifiedCalls: number;
+  /** Missed calls whose caller left a voicemail (also in `missed`). */
+  voicemails: number;
+  /** Calls whose conversation was recorded (a recording arrived; counted still once it is deleted). */
+  recordedCalls: number;
 }
 
 /** A row of the report by tracking number: the number's calls while it belonged to `campaign`. */
@@ -213,6 +217,8 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
     averageDurationSeconds: figures.answered === 0 ? null : figures.talkSeconds / figures.answered,
     totalDurationSeconds: figures.talkSeconds,
     qualifiedCalls: figures.qualified,
+    voicemails: figures.voicemails,
+    recordedCalls: figures.recorded,
   };
 }
 

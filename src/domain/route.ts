@@ -3,7 +3,8 @@
 // no store, no settings read here, so that it can be property-tested (test/route-decision.test.ts).
 
 import { emptyBlockList, isBlockedBy, type BlockList } from './block-list.js';
-import { connectNcco, talkNcco, type Ncco } from './ncco.js';
+import { connectNcco, recordConversationAction, talkNcco, voicemailNcco, type Ncco, type RecordOptions } from './ncco.js';
+import { recordingEventUrl, transcriptionEventUrl, type RecordingKind } from './recording-urls.js';
 import { isOpenAt, type Schedule, type TimeSpan } from './opening-hours.js';
 import { legEventUrl, type RouteProgress } from './route-progress.js';
 import type { Weekday } from './time-zone.js';
@@ -17,12 +18,28 @@ export interface Destination {
 }
 
 /**
- * What a caller gets when the number is closed, or when every destination failed. A small union
- * so that voicemail (with call recording) can join it as one more member.
+ * What a caller gets when the number is closed, or when every destination failed: a message, a
+ * forward, or a voicemail after the greeting and a beep.
  */
 export type ClosedAction =
   | { type: 'message'; text: string }
-  | { type: 'forward'; number: string };
+  | { type: 'forward'; number: string }
+  | { type: 'voicemail'; greeting: string };
+
+/** Spoken before a recorded call is connected, unless the number has a notice of its own. */
+export const DEFAULT_CONSENT_NOTICE = 'This call may be recorded for quality and training purposes.';
+/** Spoken before the beep of a voicemail, unless the number has a greeting of its own. */
+export const DEFAULT_VOICEMAIL_GREETING = 'Sorry, nobody can take your call right now. Please leave a message after the beep, and press hash when you are done.';
+
+/** Call recording, voicemail and transcription as set through the numbers API (each null: off). */
+export interface RecordingSettings {
+  /** Null: DEFAULT_CONSENT_NOTICE. */
+  record: { notice: string | null } | null;
+  /** Null: DEFAULT_VOICEMAIL_GREETING. */
+  voicemail: { greeting: string | null } | null;
+  /** BCP-47 language of the recordings, e.g. en-GB. */
+  transcription: { language: string } | null;
+}
 
 export type RouteStrategy = 'in_order' | 'round_robin';
 
@@ -41,6 +58,10 @@ export interface RouteSettings {
   closedAction: ClosedAction | null;
   /** This number's own block list, on top of the global one. */
   blockList: BlockList;
+  /** Null (or left out, as in routes saved before recording): off. */
+  record?: RecordingSettings['record'];
+  voicemail?: RecordingSettings['voicemail'];
+  transcription?: RecordingSettings['transcription'];
 }
 
 /** A route with every default filled in: what the decision works from. */
@@ -49,8 +70,13 @@ export interface Route {
   /** Never empty. */
   destinations: Destination[];
   strategy: RouteStrategy;
+  /** A number with voicemail on and no closed action of its own takes a voicemail. */
   closedAction: ClosedAction | null;
   blockList: BlockList;
+  /** The notice spoken before a recorded call is connected; null: calls are not recorded. */
+  consentNotice: string | null;
+  /** Null: recordings are not transcribed. */
+  transcriptionLanguage: string | null;
 }
 
 /**
@@ -71,6 +97,12 @@ export interface RouteDefaults {
   forwardTo: string;
 }
 
+function closedActionOf(settings: RouteSettings | null): ClosedAction | null {
+  if (settings?.closedAction) return settings.closedAction;
+  if (settings?.voicemail) return { type: 'voicemail', greeting: settings.voicemail.greeting ?? DEFAULT_VOICEMAIL_GREETING };
+  return null;
+}
+
 export function resolveRoute(settings: RouteSettings | null, defaults: RouteDefaults): Route {
   return {
     schedule: {
@@ -80,8 +112,10 @@ export function resolveRoute(settings: RouteSettings | null, defaults: RouteDefa
     },
     destinations: settings?.destinations ?? [{ number: defaults.forwardTo, ringSeconds: null }],
     strategy: settings?.strategy ?? 'in_order',
-    closedAction: settings?.closedAction ?? null,
+    closedAction: closedActionOf(settings),
     blockList: settings?.blockList ?? emptyBlockList(),
+    consentNotice: settings?.record ? (settings.record.notice ?? DEFAULT_CONSENT_NOTICE) : null,
+    transcriptionLanguage: settings?.transcription?.language ?? null,
   };
 }
 
@@ -114,6 +148,8 @@ export type RouteDecision =
   | { kind: 'blocked'; ncco: Ncco }
   | { kind: 'connect'; destination: string; ncco: Ncco }
   | { kind: 'closed'; ncco: Ncco }
+  /** The caller hears the greeting and the beep; what they say arrives as a voicemail recording. */
+  | { kind: 'voicemail'; ncco: Ncco }
   /** After a failed leg with nothing left to try and no closed action: the call ends as it does today. */
   | { kind: 'end' };
 
@@ -145,7 +181,7 @@ export function decideRoute(input: RouteInput): RouteDecision {
   const hasNextStep = tried + 1 < order.length || route.closedAction !== null;
   const failover = hasNextStep && input.publicUrl !== null;
   const progress = failover ? { trackingNumber: input.trackingNumber, turn, tried: tried + 1 } : null;
-  const ncco = connectNcco({
+  const connect = connectNcco({
     callerIdNumber: input.trackingNumber,
     forwardTo: next.number,
     whisperUrl: input.whisperUrl,
@@ -153,7 +189,25 @@ export function decideRoute(input: RouteInput): RouteDecision {
     eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, progress, input.callbackMac),
     synchronous: failover,
   });
+  // The recording starts with the call's first connect and runs on through any fail-over, so
+  // only the answer's NCCO carries the notice and the record action.
+  const notice = stage.kind === 'answer' ? route.consentNotice : null;
+  const recording = notice === null ? null : recordingOf(input, 'call');
+  const ncco: Ncco = notice !== null && recording !== null
+    ? [...talkNcco(notice), recordConversationAction(recording), ...connect]
+    : connect;
   return { kind: 'connect', destination: next.number, ncco };
+}
+
+/** Where a record action reports; null without PUBLIC_URL, when nothing could be recorded. */
+function recordingOf(input: RouteInput, kind: RecordingKind): RecordOptions | null {
+  const { publicUrl } = input;
+  if (publicUrl === null) return null;
+  const language = input.route.transcriptionLanguage;
+  return {
+    eventUrl: recordingEventUrl(publicUrl, kind),
+    transcription: language === null ? null : { language, eventUrl: transcriptionEventUrl(publicUrl) },
+  };
 }
 
 function closed(input: RouteInput): RouteDecision {
@@ -172,5 +226,11 @@ function closed(input: RouteInput): RouteDecision {
           eventUrl: input.publicUrl === null ? undefined : legEventUrl(input.publicUrl, null, input.callbackMac),
         }),
       };
+    case 'voicemail': {
+      // Without PUBLIC_URL a message could be left but never reach us: the greeting would lie.
+      const recording = recordingOf(input, 'voicemail');
+      if (recording === null) return { kind: 'closed', ncco: talkNcco(CLOSED_MESSAGE) };
+      return { kind: 'voicemail', ncco: voicemailNcco(action.greeting, recording) };
+    }
   }
 }

@@ -12,6 +12,7 @@
 import { BatchQueue } from './batch-queue.js';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
 import type { Logger } from '../logger.js';
+import type { MediaJob } from '../domain/recordings.js';
 import { SpoolReadError, type Spool, type SpooledRecord, type SpoolStatus } from './spool.js';
 import type { CallStore } from '../store/call-store.js';
 
@@ -25,7 +26,16 @@ const FINAL_REPLAY_MS = 2000;
 
 type StoreAttempt = { ok: true } | { ok: false; reason: string };
 
-const uuidOf = (record: SpooledRecord): string => (record.kind === 'call' ? record.call.uuid : record.event.legUuid);
+function uuidOf(record: SpooledRecord): string {
+  switch (record.kind) {
+    case 'call':
+      return record.call.uuid;
+    case 'event':
+      return record.event.legUuid;
+    case 'media':
+      return record.job.id;
+  }
+}
 
 export class CallRecorder {
   readonly #calls: BatchQueue<InboundCall, RecordOutcome>;
@@ -68,6 +78,13 @@ export class CallRecorder {
   recordEvent(event: CallEvent): Promise<RecordOutcome> {
     if (this.#behindSpool()) return this.#track(this.#spoolRecords([{ kind: 'event', event }]));
     return this.#track(this.#events.enqueue(event));
+  }
+
+  /** A recording or transcription job: to the store within the deadline, else to the spool. */
+  recordMediaJob(job: MediaJob): Promise<RecordOutcome> {
+    const spooled: SpooledRecord[] = [{ kind: 'media', job }];
+    if (this.#behindSpool()) return this.#track(this.#spoolRecords(spooled));
+    return this.#track(this.#storeOrSpool(() => this.store.media.saveMediaJob(job), () => spooled));
   }
 
   #behindSpool(): boolean {
@@ -185,11 +202,14 @@ export class CallRecorder {
   async #writeRun(records: SpooledRecord[]): Promise<void> {
     const calls: InboundCall[] = [];
     const events: CallEvent[] = [];
+    const jobs: MediaJob[] = [];
     for (const record of records) {
       if (record.kind === 'call') calls.push(record.call);
-      else events.push(record.event);
+      else if (record.kind === 'event') events.push(record.event);
+      else jobs.push(record.job);
     }
     if (calls.length > 0) await this.store.recordCalls(calls);
     if (events.length > 0) await this.store.recordEvents(events);
+    for (const job of jobs) await this.store.media.saveMediaJob(job);
   }
 }

@@ -13,10 +13,15 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
+import type { MediaJob } from '../domain/recordings.js';
 import type { Logger } from '../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeHandlePrivate } from '../security/private-files.js';
 
-export type SpooledRecord = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent };
+export type SpooledRecord =
+  | { kind: 'call'; call: InboundCall }
+  | { kind: 'event'; event: CallEvent }
+  /** A recording or transcription webhook's job: the only word we get of that file. */
+  | { kind: 'media'; job: MediaJob };
 
 export interface SpoolStatus {
   /** Records waiting for the store. */
@@ -71,6 +76,22 @@ const lineSchema = z.discriminatedUnion('kind', [
       direction: z.enum(['inbound', 'outbound']).nullable(),
       durationSeconds: z.number().nullable(),
       to: nullableText.optional(),
+    }),
+  }),
+  z.object({
+    kind: z.literal('media'),
+    spooledAt: z.number(),
+    job: z.object({
+      id: z.string(),
+      kind: z.enum(['call', 'voicemail', 'transcript']),
+      conversationUuid: z.string(),
+      recordingId: nullableText,
+      url: z.string(),
+      sizeBytes: z.number().nullable(),
+      startedAt: date.nullable(),
+      endedAt: date.nullable(),
+      receivedAt: date,
+      expiresAt: date,
     }),
   }),
 ]);

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { CallEvent } from '../domain/calls.js';
 import { badRequest } from './http-error.js';
 import { parseCallerId, parseTrackingNumber } from '../domain/phone.js';
+import type { RecordingKind } from '../domain/recording-urls.js';
+import { transcriptIdOf, VONAGE_RETENTION_MS, type MediaJob } from '../domain/recordings.js';
 
 /** No field Vonage sends comes near this; longer values are not Vonage's. */
 const MAX_FIELD_LENGTH = 512;
@@ -121,5 +123,73 @@ export function parseEventPayload(payload: unknown, receivedAt: Date): CallEvent
     durationSeconds,
     // For a forwarded leg, the destination it rang; recorded as the call's attempts.
     to: parseTrackingNumber(fields.to),
+  };
+}
+
+/** Vonage's recording and file ids are UUIDs; they become file names, so nothing else is accepted. */
+const fileId = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a Vonage id (letters, digits and dashes)');
+const optionalTime = text.optional().transform((raw, ctx) => {
+  if (raw === undefined || raw === '') return null;
+  const time = new Date(raw);
+  if (Number.isNaN(time.getTime()) || time.getTime() < EARLIEST_EVENT_MS || time.getTime() > LATEST_EVENT_MS) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time' });
+    return z.NEVER;
+  }
+  return time;
+});
+
+const recordingSchema = z.object({
+  recording_url: text.min(1),
+  recording_uuid: fileId,
+  conversation_uuid: vonageId,
+  size: z.union([z.number(), z.string().regex(/^\d{1,15}$/)]).transform(Number).pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)),
+  start_time: optionalTime,
+  end_time: optionalTime,
+});
+
+/** The job a recording webhook asks for; Vonage deletes the file 30 days after the recording started. */
+export function parseRecordingPayload(payload: unknown, kind: RecordingKind, receivedAt: Date): MediaJob {
+  assertFlatPayload(payload);
+  const parsed = recordingSchema.safeParse(payload);
+  if (!parsed.success) throw badRequest(describe(parsed.error));
+  const fields = parsed.data;
+  return {
+    id: fields.recording_uuid,
+    kind,
+    conversationUuid: fields.conversation_uuid,
+    recordingId: null,
+    url: fields.recording_url,
+    sizeBytes: fields.size,
+    startedAt: fields.start_time,
+    endedAt: fields.end_time,
+    receivedAt,
+    expiresAt: new Date((fields.start_time ?? receivedAt).getTime() + VONAGE_RETENTION_MS),
+  };
+}
+
+// The transcription webhook's fields as Vonage's recording guide shows them (not in the API
+// specification): the transcript is a JSON file fetched, like a recording, with the JWT.
+const transcriptionSchema = z.object({
+  transcription_url: text.min(1),
+  recording_uuid: fileId,
+  conversation_uuid: vonageId,
+});
+
+export function parseTranscriptionPayload(payload: unknown, receivedAt: Date): MediaJob {
+  assertFlatPayload(payload);
+  const parsed = transcriptionSchema.safeParse(payload);
+  if (!parsed.success) throw badRequest(describe(parsed.error));
+  const fields = parsed.data;
+  return {
+    id: transcriptIdOf(fields.recording_uuid),
+    kind: 'transcript',
+    conversationUuid: fields.conversation_uuid,
+    recordingId: fields.recording_uuid,
+    url: fields.transcription_url,
+    sizeBytes: null,
+    startedAt: null,
+    endedAt: null,
+    receivedAt,
+    expiresAt: new Date(receivedAt.getTime() + VONAGE_RETENTION_MS),
   };
 }

@@ -2,10 +2,13 @@
 // start-up and then hourly. Small batches, each its own short transaction, with a turn of the
 // event loop between them: SQLite's writes are synchronous, and webhooks must never wait behind
 // a long delete. Report buckets are not touched (aggregates hold no personal data).
-// The recording helper adds the deletion of recordings older than the cutoff next to the calls'.
+// Recordings, voicemails and transcripts received before the cutoff go with the calls, files and
+// rows: one arrives minutes after its call starts, so it goes at the latest a sweep after its call.
 
 import type { Logger } from '../logger.js';
 import type { CallStore } from '../store/call-store.js';
+import type { MediaFiles } from '../store/media-files.js';
+import { removeMediaReceivedBefore } from '../store/remove-media.js';
 
 const DAY_MS = 86_400_000;
 const SWEEP_INTERVAL_MS = 3_600_000;
@@ -23,6 +26,8 @@ export class RetentionSweeper {
     private readonly store: CallStore,
     private readonly retentionDays: number,
     private readonly logger: Logger,
+    /** Where the recordings' files are. */
+    private readonly mediaFiles: MediaFiles,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -49,6 +54,7 @@ export class RetentionSweeper {
   async #deleteOld(): Promise<number> {
     const cutoff = new Date(this.now().getTime() - this.retentionDays * DAY_MS);
     let deleted = 0;
+    let recordings = 0;
     try {
       for (;;) {
         const batch = await this.store.deleteCallsBefore(cutoff, RETENTION_BATCH);
@@ -56,10 +62,13 @@ export class RetentionSweeper {
         if (batch < RETENTION_BATCH || this.#stopped) break;
         await nextTurn();
       }
+      if (!this.#stopped) recordings = await removeMediaReceivedBefore(this.store.media, this.mediaFiles, cutoff);
     } catch (error) {
       this.logger.warn('retention: deleting old calls failed; trying again at the next sweep', { error: String(error) });
     }
-    if (deleted > 0) this.logger.info('retention: old calls deleted', { calls: deleted, before: cutoff.toISOString() });
+    if (deleted > 0 || recordings > 0) {
+      this.logger.info('retention: old calls deleted', { calls: deleted, recordings, before: cutoff.toISOString() });
+    }
     return deleted;
   }
 }

@@ -11,6 +11,8 @@ export const adminSecurityHeaders = helmet({
       scriptSrc: ["'self'"],
       styleSrc: ["'self'"],
       imgSrc: ["'self'"],
+      // Recordings and voicemails play in the dashboard from the admin API, on this origin.
+      mediaSrc: ["'self'"],
       connectSrc: ["'self'"],
       fontSrc: ["'self'"],
       objectSrc: ["'none'"],

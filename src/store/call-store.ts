@@ -5,6 +5,7 @@ import type { CallEvent, CallOutcome, CallRecord, InboundCall } from '../domain/
 import type { BlockList } from '../domain/block-list.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { DniStore } from './dni-store.js';
+import type { MediaStore } from './media-store.js';
 import type { ReportStore } from './report-store.js';
 import type { WebhookStore } from './webhook-records.js';
 
@@ -43,6 +44,8 @@ export interface CallStore extends WebhookStore {
   readonly dni: DniStore;
   /** Users, sessions, API tokens and call-back marks. */
   readonly team: TeamStore;
+  /** Recordings, voicemails and transcripts, in the same database. */
+  readonly media: MediaStore;
   /** Records calls; a uuid already stored is left as it is (a retried webhook). */
   recordCalls(calls: readonly InboundCall[]): Promise<void>;
   /** Keeps events (a repeated one once) and updates the lifecycle of the calls they concern. */

@@ -11,7 +11,11 @@ import { compareNewestFirst } from './call-order.js';
 export class MemoryReports implements ReportStore {
   #qualifiedCallSeconds = 0;
 
-  constructor(private readonly allCalls: () => Iterable<CallRecord>) {}
+  constructor(
+    private readonly allCalls: () => Iterable<CallRecord>,
+    /** Whether a recording and a voicemail arrived for the call. */
+    private readonly recordingsOf: (call: CallRecord) => Pick<HistoriedCall, 'recorded' | 'voicemail'>,
+  ) {}
 
   /** Every call with when its caller called before, oldest first. */
   #history(): HistoriedCall[] {
@@ -31,6 +35,7 @@ export class MemoryReports implements ReportStore {
         prevAnyAt: known ? previous(JSON.stringify([call.caller]), startedAt) : null,
         prevCampaignAt: known ? previous(JSON.stringify([call.caller, call.campaign]), startedAt) : null,
         prevNumberAt: known ? previous(JSON.stringify([call.caller, call.campaign, call.trackingNumber]), startedAt) : null,
+        ...this.recordingsOf(call),
       };
     });
   }

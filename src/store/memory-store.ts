@@ -13,9 +13,11 @@ import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
 import { MemoryDniStore } from './memory-dni-store.js';
+import { MemoryMediaStore } from './memory-media-store.js';
+import type { RecordingKind } from '../domain/recording-urls.js';
 import { MemoryReports } from './memory-reports.js';
 import { MemoryTeam } from './memory-team.js';
-import { eventsOfCallChange, type OutboxEvent } from '../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../webhooks/webhook-events.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from './webhook-records.js';
@@ -25,6 +27,10 @@ const NO_NUMBER = '';
 export class MemoryStore implements CallStore {
   readonly kind = 'memory';
   readonly dni = new MemoryDniStore();
+  readonly media = new MemoryMediaStore(
+    (conversationUuid, kind) => this.#markRecording(conversationUuid, kind),
+    (record) => this.#writeOutbox(eventsOfStoredRecording(record, (this.#callsByConversation.get(record.conversationUuid) ?? []).map((c) => c.uuid))),
+  );
   readonly #callsByTrackingNumber = new Map<string, CallRecord[]>();
   readonly #callsByUuid = new Map<string, CallRecord>();
   readonly #callsByConversation = new Map<string, CallRecord[]>();
@@ -34,7 +40,12 @@ export class MemoryStore implements CallStore {
   readonly #numbers = new Map<string, TrackingNumber>();
   readonly #turns = new Map<string, number>();
   #blockList: BlockList = emptyBlockList();
-  readonly reports = new MemoryReports(() => this.#callsByUuid.values());
+  /** The calls a recording (kind call) or a voicemail arrived for, as the SQL stores mark them. */
+  readonly #recordingKinds = new Map<string, Set<RecordingKind>>();
+  readonly reports = new MemoryReports(() => this.#callsByUuid.values(), (call) => {
+    const kinds = this.#recordingKinds.get(call.uuid);
+    return { recorded: kinds?.has('call') ?? false, voicemail: kinds?.has('voicemail') ?? false };
+  });
   readonly #excess: ExcessLog;
   readonly team = new MemoryTeam(() => this.#callsByUuid.values());
   readonly #subscriptions = new Map<string, WebhookSubscription>();
@@ -264,6 +275,15 @@ export class MemoryStore implements CallStore {
     return structuredClone({ calls, events, deliveries });
   }
 
+  /** Marks the calls stored in the conversation (a call stored later is not, as in the SQL stores). */
+  #markRecording(conversationUuid: string, kind: RecordingKind): void {
+    for (const call of this.#callsByConversation.get(conversationUuid) ?? []) {
+      const kinds = this.#recordingKinds.get(call.uuid) ?? new Set();
+      kinds.add(kind);
+      this.#recordingKinds.set(call.uuid, kinds);
+    }
+  }
+
   async eraseCaller(caller: string, marker: string): Promise<number> {
     const calls = [...this.#callsByUuid.values()].filter((c) => c.caller === caller);
     const uuids = new Set(calls.map((c) => c.uuid));
@@ -278,6 +298,7 @@ export class MemoryStore implements CallStore {
     const conversations = new Set(calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid])));
     for (const call of calls) {
       this.#callsByUuid.delete(call.uuid);
+      this.#recordingKinds.delete(call.uuid);
       remove(this.#callsByTrackingNumber, call.trackingNumber ?? NO_NUMBER, (c) => c === call);
       if (call.conversationUuid !== null) remove(this.#callsByConversation, call.conversationUuid, (c) => c === call);
     }

@@ -48,10 +48,13 @@ export interface HistoriedCallRow {
   prev_any_at: SqlTime | null;
   prev_campaign_at: SqlTime | null;
   prev_number_at: SqlTime | null;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  recorded: number | boolean;
+  voicemail: number | boolean;
 }
 
 export const HISTORIED_CALL_COLUMNS =
-  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, prev_any_at, prev_campaign_at, prev_number_at';
+  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, prev_any_at, prev_campaign_at, prev_number_at, recorded, voicemail';
 
 export interface EventRow {
   leg_uuid: string;
@@ -112,6 +115,8 @@ export function historiedCallRowToCall(row: HistoriedCallRow): HistoriedCall {
     prevAnyAt: toMsOrNull(row.prev_any_at),
     prevCampaignAt: toMsOrNull(row.prev_campaign_at),
     prevNumberAt: toMsOrNull(row.prev_number_at),
+    recorded: Boolean(row.recorded),
+    voicemail: Boolean(row.voicemail),
   };
 }
 

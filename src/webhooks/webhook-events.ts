@@ -4,13 +4,17 @@
 
 import { randomUUID } from 'node:crypto';
 import type { CallRecord } from '../domain/calls.js';
+import type { MediaRecord } from '../domain/recordings.js';
 import { callToJson, fullCaller, type CallJson } from '../http/routes/call-json.js';
+import { audioPath } from '../http/routes/media-json.js';
 
 /**
- * Every event type a subscription can ask for. The recording helper adds `recording.ready` and
- * `voicemail.ready` here (and writes them where a recording is stored).
+ * Every event type a subscription can ask for. `recording.ready` and `voicemail.ready` are
+ * written where the media worker marks a file stored (eventsOfStoredRecording).
  */
-export const WEBHOOK_EVENT_TYPES = ['call.started', 'call.completed', 'call.missed', 'call.blocked'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'call.started', 'call.completed', 'call.missed', 'call.blocked', 'recording.ready', 'voicemail.ready',
+] as const;
 
 /** `webhook.test` is sent only by "send a test event", whatever a subscription asked for. */
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | 'webhook.test';
@@ -19,7 +23,22 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | 'webhook.t
 export interface WebhookEventBody {
   type: WebhookEventType;
   timestamp: string;
-  data: CallJson | { message: string };
+  data: CallJson | RecordingEventData | { message: string };
+}
+
+/**
+ * What a recording event carries: the call and where to fetch the file with the admin token (the
+ * path /api/calls gives), never the audio itself nor the caller's number.
+ */
+export interface RecordingEventData {
+  callUuid: string;
+  recordingId: string;
+  kind: 'call' | 'voicemail';
+  startedAt: string | null;
+  endedAt: string | null;
+  sizeBytes: number | null;
+  contentType: string | null;
+  audioUrl: string;
 }
 
 /** One event waiting in the outbox: its id is the `webhook-id`, the same at every retry. */
@@ -69,4 +88,17 @@ export function eventsOfCallChange(before: CallRecord | null, after: CallRecord,
     if (!had.has(state)) events.push(outboxEvent(`call.${state}`, callToJson(after, fullCaller), after.uuid, now));
   }
   return events;
+}
+
+/**
+ * The events a recording or voicemail now stored causes: one per call of its conversation
+ * (`callUuids`). A transcript causes none: it is announced with nothing of its own to play.
+ */
+export function eventsOfStoredRecording(record: MediaRecord, callUuids: readonly string[], now = new Date()): OutboxEvent[] {
+  if (record.kind === 'transcript') return [];
+  const kind = record.kind;
+  return callUuids.map((callUuid) => outboxEvent(kind === 'call' ? 'recording.ready' : 'voicemail.ready', {
+    callUuid, recordingId: record.id, kind, startedAt: record.startedAt?.toISOString() ?? null, endedAt: record.endedAt?.toISOString() ?? null,
+    sizeBytes: record.storedBytes, contentType: record.contentType, audioUrl: audioPath(record.id),
+  }, callUuid, now));
 }

@@ -30,6 +30,7 @@ export async function startTestService(
     ACCESS_LOG: 'off',
     // Each service its own spool: a spool is one process's, and tests must not replay each other's.
     SPOOL_PATH: join(tmpdir(), `call-tracker-test-${process.pid}-${++services}`, 'spool.ndjson'),
+    RECORDINGS_DIR: join(tmpdir(), `call-tracker-test-${process.pid}-${services}`, 'recordings'),
     ...env,
   });
   const logger = new MemoryLogger();

@@ -39,9 +39,18 @@
     return el('li', { text: `${clock(event.occurredAt)} ${leg}: ${event.status}${length}` });
   }
 
+  /** A player per stored recording or voicemail (managers and owners get them; viewers none). @param {any[]} recordings */
+  function players(recordings) {
+    return (recordings ?? []).filter((r) => r.audioUrl !== null).map((r) => el('audio', {
+      className: `player player-${r.kind}`,
+      attrs: { controls: '', preload: 'none', src: r.audioUrl, 'aria-label': r.kind === 'voicemail' ? 'Voicemail' : 'Call recording' },
+    }));
+  }
+
   /** @param {any} call */
   function detailOf(call) {
     const events = el('ol', { className: 'call-events', attrs: { 'aria-label': 'Events in order' } });
+    const media = el('div', { className: 'call-media' });
     const detail = el('details', {}, [
       el('summary', { text: time(call.startedAt) }),
       el('ul', { className: 'call-detail' }, [
@@ -49,7 +58,9 @@
         el('li', { text: `Talk time ${duration(call.durationSeconds)}, ended ${time(call.endedAt)}` }),
         ...call.attempts.map((a, i) => el('li', { text: `Attempt ${i + 1}: ${a.destination ? phone(a.destination) : 'unknown'}, ${a.status ?? 'no status'}${a.answered ? ' (answered)' : ''}` })),
         ...attributionLine(call),
+        ...(call.voicemail ? [el('li', { text: 'The caller left a voicemail' })] : []),
       ]),
+      media,
       events,
     ]);
     detail.addEventListener('toggle', async () => {
@@ -58,6 +69,7 @@
       try {
         const full = await api(`/api/calls/${encodeURIComponent(call.uuid)}`);
         events.replaceChildren(...(full.events.length ? full.events.map(eventLine) : [el('li', { text: 'No events yet' })]));
+        media.replaceChildren(...players(full.recordings));
       } catch (error) {
         delete events.dataset.loaded;
         events.replaceChildren(el('li', { text: `The events could not be loaded: ${error instanceof Error ? error.message : error}` }));

@@ -379,6 +379,8 @@
         el('td', { className: rateClass, text: percent(row.answerRate) }),
         el('td', { className: 'num', text: duration(row.averageDurationSeconds) }),
         el('td', { className: 'num', text: count(row.qualifiedCalls) }),
+        el('td', { className: 'num', text: count(row.voicemails) }),
+        el('td', { className: 'num', text: count(row.recordedCalls) }),
         el('td', { className: 'numbers', text: listNumbers(row.trackingNumbers) }),
       ];
     };
@@ -593,18 +595,32 @@
 
   const OUTCOMES = { answered: 'Answered', missed: 'Missed', in_progress: 'In progress', blocked: 'Blocked' };
 
+  /** A player per stored recording or voicemail; the audio streams from the admin API, which serves byte ranges for seeking. @param {any[]} recordings */
+  function recordingPlayers(recordings) {
+    const playable = recordings.filter((r) => r.audioUrl !== null);
+    if (playable.length === 0) return [el('span', { className: 'muted', text: recordings.length ? 'Downloading…' : '–' })];
+    return playable.map((r) => el('audio', {
+      className: `player player-${r.kind}`,
+      attrs: { controls: '', preload: 'metadata', src: r.audioUrl, 'aria-label': r.kind === 'voicemail' ? 'Voicemail' : 'Call recording' },
+    }));
+  }
+
   /** @param {any[]} calls @param {number} callsInRange @param {(c: string | null) => string} colourOf */
   function renderLatestCalls(calls, callsInRange, colourOf) {
     const table = /** @type {HTMLTableElement} */ (document.getElementById('calls-table'));
     const rows = calls.map((call) => el('tr', {}, [
       el('td', { className: 'cell-started', text: callTime.format(new Date(call.startedAt)) }),
       el('td', { className: 'cell-campaign' }, [el('span', { className: call.campaign === null ? 'campaign-cell no-campaign' : 'campaign-cell' }, [swatch(colourOf(call.campaign)), campaignName(call.campaign)])]),
-      el('td', { className: 'cell-outcome' }, [el('span', { className: `badge badge-${call.outcome}`, text: OUTCOMES[/** @type {keyof typeof OUTCOMES} */ (call.outcome)] ?? call.outcome })]),
+      el('td', { className: 'cell-outcome' }, [
+        el('span', { className: `badge badge-${call.outcome}`, text: OUTCOMES[/** @type {keyof typeof OUTCOMES} */ (call.outcome)] ?? call.outcome }),
+        ...(call.voicemail ? [' ', el('span', { className: 'badge badge-voicemail', text: 'Voicemail' })] : []),
+      ]),
       call.outcome === 'answered'
         ? el('td', { className: 'num cell-talk', text: duration(call.durationSeconds), attrs: { 'data-label': 'Talk time' } })
         : el('td', { className: 'num cell-talk cell-none', text: '–' }),
       el('td', call.caller === null ? { className: 'muted cell-caller', text: 'Withheld' } : { className: 'caller cell-caller', text: call.caller }),
       el('td', { className: 'muted cell-number', text: call.trackingNumber === null ? '–' : `+${call.trackingNumber}` }),
+      el('td', { className: 'cell-recording' }, recordingPlayers(call.recordings)),
     ]));
     /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...rows);
     /** @type {HTMLElement} */ (document.getElementById('calls-note')).textContent = callsInRange > rows.length
@@ -653,7 +669,17 @@
   function describeClosedAction(route) {
     const action = route?.closedAction ?? null;
     if (action === null) return route?.hours || route?.closedDates.length ? 'A standard closed message' : '–';
+    if (action.type === 'voicemail') return `Voicemail: “${action.greeting}”`;
     return action.type === 'message' ? `Says “${action.text}”` : `Forwards to ${phone(action.number)}`;
+  }
+
+  /** @param {any} route */
+  function describeRecording(route) {
+    const parts = [];
+    if (route?.record) parts.push(route.record.notice ? `Recorded after “${route.record.notice}”` : 'Recorded after the standard notice');
+    if (route?.voicemail && route.closedAction === null) parts.push('voicemail when nobody answers');
+    if (route?.transcription) parts.push(`transcribed (${route.transcription.language})`);
+    return parts.length ? parts.join('; ') : 'Off';
   }
 
   async function loadNumbers() {
@@ -667,6 +693,7 @@
         el('td', { className: 'cell-rings', text: describeRinging(entry) }),
         el('td', { className: 'cell-closed', text: describeClosedAction(entry.route) }),
         el('td', { className: 'cell-blocks', text: entry.route ? describeBlocks(entry.route.blockList) || '–' : '–' }),
+        el('td', { className: 'cell-recording', text: describeRecording(entry.route) }),
       ])));
       const everywhere = describeBlocks(blockList);
       /** @type {HTMLElement} */ (document.getElementById('block-list-note')).textContent = everywhere ? `Blocked on every number: ${everywhere}.` : '';

@@ -11,6 +11,7 @@ import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { recordAdminChange } from '../audit.js';
 import { callToJson, encodeCursor, callerFor } from './call-json.js';
+import { mediaOfCallsFor } from './media-json.js';
 import { principalOf, requirePermission } from '../../security/admin-auth.js';
 import { can } from '../../domain/team.js';
 import { resolveReportRange } from '../../domain/reports.js';
@@ -79,10 +80,10 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     // Searching by caller would tell a role that may not see callers who called.
     if (query.caller !== undefined && !can(role, 'callers')) throw new HttpError('forbidden', `the ${role} role may not search by caller`);
     const page = await store.listCalls(query);
-    const attributions = await attributeCalls(store.dni, page.calls);
+    const [attributions, media] = await Promise.all([attributeCalls(store.dni, page.calls), mediaOfCallsFor(role, store.media, page.calls)]);
     const caller = callerFor(role);
     res.json({
-      calls: page.calls.map((call, i) => callToJson(call, caller, attributions[i])),
+      calls: page.calls.map((call, i) => ({ ...callToJson(call, caller, attributions[i]), ...media.get(call) })),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
   });
@@ -105,11 +106,17 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
 
   // After /api/calls/to-return (and /api/calls/live, mounted earlier), which it would swallow.
   router.get('/api/calls/:uuid', async (req, res) => {
-    const call = await store.findCall(String(req.params.uuid));
-    if (!call) throw new HttpError('not_found', 'no such call');
-    const [[attribution], events] = await Promise.all([attributeCalls(store.dni, [call]), store.findCallEvents(call)]);
+    const uuid = String(req.params.uuid);
+    if (!/^[\w.:-]{1,128}$/.test(uuid)) throw badRequest('not a call uuid');
+    const call = await store.findCall(uuid);
+    if (!call) throw new HttpError('not_found', `no call ${uuid}`);
+    const { role } = principalOf(res);
+    const [[attribution], media, events] = await Promise.all([
+      attributeCalls(store.dni, [call]), mediaOfCallsFor(role, store.media, [call]), store.findCallEvents(call),
+    ]);
     res.json({
-      ...callToJson(call, callerFor(principalOf(res).role), attribution),
+      ...callToJson(call, callerFor(role), attribution),
+      ...media.get(call),
       // Every event of the call's legs as Vonage reported it, in the order it happened.
       events: events.sort(happenedBefore).map((event) => ({
         legUuid: event.legUuid, direction: event.direction, status: event.status, occurredAt: event.occurredAt.toISOString(),

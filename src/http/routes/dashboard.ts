@@ -14,6 +14,7 @@ import { principalOf } from '../../security/admin-auth.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
+import { mediaOfCallsFor } from './media-json.js';
 
 /**
  * This module runs as src/http/routes/*.ts (tsx, tests) and as dist/http/routes/*.js (npm start);
@@ -47,8 +48,10 @@ export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Rou
   router.get('/dashboard/latest-calls', async (req, res) => {
     const query = parseCallQuery({ ...req.query, limit: req.query.limit ?? String(LATEST_CALLS_LIMIT) }, config.timeZone);
     const page = await store.listCalls(query);
+    const media = await mediaOfCallsFor(principalOf(res).role, store.media, page.calls);
     res.json({
       calls: page.calls.map((call) => ({
+        ...media.get(call),
         startedAt: call.startedAt.toISOString(),
         caller: maskPhoneNumber(call.caller),
         trackingNumber: call.trackingNumber,

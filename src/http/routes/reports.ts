@@ -18,7 +18,7 @@ import { principalOf } from '../../security/admin-auth.js';
 
 const FIGURE_COLUMNS = [
   'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked',
-  'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls',
+  'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls', 'voicemails', 'recordedCalls',
 ] as const;
 const REPORT_COLUMNS: Record<ReportGrouping, readonly string[]> = {
   campaign: ['campaign', 'trackingNumbers', ...FIGURE_COLUMNS],
@@ -74,7 +74,7 @@ function reportRowCells(row: ReportRow | NumberReportRow | DestinationReportRow)
     ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed, row.blocked,
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
-    row.totalDurationSeconds, row.qualifiedCalls,
+    row.totalDurationSeconds, row.qualifiedCalls, row.voicemails, row.recordedCalls,
   ];
 }
 

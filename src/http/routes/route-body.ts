@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { badRequest } from '../http-error.js';
 import type { BlockList } from '../../domain/block-list.js';
 import { normalisePhoneNumber } from '../../domain/phone.js';
-import type { RouteSettings } from '../../domain/route.js';
+import { DEFAULT_VOICEMAIL_GREETING, type RouteSettings } from '../../domain/route.js';
 import { isTimeZone, WEEKDAYS } from '../../domain/time-zone.js';
 import { NO_CONTROL_CHARACTERS } from './admin-query.js';
 
@@ -79,7 +79,11 @@ const blockListSchema = z.strictObject({
 const closedAction = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('message'), text: printable(MAX_SPOKEN_LENGTH) }),
   z.strictObject({ type: z.literal('forward'), number: phoneNumber }),
+  z.strictObject({ type: z.literal('voicemail'), greeting: printable(MAX_SPOKEN_LENGTH).default(DEFAULT_VOICEMAIL_GREETING) }),
 ]);
+
+/** A BCP-47 tag such as en-GB or es-419 (Vonage's transcription languages are all of this shape). */
+const languageTag = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/, 'must be a BCP-47 language tag such as en-GB');
 
 export const routeSchema = z.strictObject({
   timeZone: z.string().max(64).refine(isTimeZone, 'is not an IANA time zone such as Europe/London or America/New_York').nullable().default(null),
@@ -97,6 +101,11 @@ export const routeSchema = z.strictObject({
   strategy: z.enum(['in_order', 'round_robin']).default('in_order'),
   closedAction: closedAction.nullable().default(null),
   blockList: blockListSchema.default({ numbers: [], prefixes: [], withheld: false }),
+  record: z.strictObject({ notice: printable(MAX_SPOKEN_LENGTH).nullable().default(null) }).nullable().default(null),
+  voicemail: z.strictObject({ greeting: printable(MAX_SPOKEN_LENGTH).nullable().default(null) }).nullable().default(null),
+  transcription: z.strictObject({ language: languageTag }).nullable().default(null),
+}).refine((route) => route.transcription === null || route.record !== null || route.voicemail !== null, {
+  message: 'transcribes recordings: turn on "record" or "voicemail" too', path: ['transcription'],
 }) satisfies z.ZodType<RouteSettings, unknown>;
 
 /** The first problem, as `"field.path" message`. */

@@ -5,7 +5,10 @@ import express, { type IRouter, type Request, type RequestHandler } from 'expres
 import type { CallTracker } from '../../domain/call-tracker.js';
 import { HttpError } from '../http-error.js';
 import type { Ncco } from '../../domain/ncco.js';
-import { parseAnswerPayload, parseEventPayload } from '../webhook-payloads.js';
+import type { MediaIntake } from '../../durability/media-intake.js';
+import type { MediaJob } from '../../domain/recordings.js';
+import { parseRecordingKind, RECORDING_PATH, TRANSCRIPTION_PATH } from '../../domain/recording-urls.js';
+import { parseAnswerPayload, parseEventPayload, parseRecordingPayload, parseTranscriptionPayload } from '../webhook-payloads.js';
 import { parseTrackingNumber } from '../../domain/phone.js';
 import { parseRouteProgress } from '../../domain/route-progress.js';
 import type { WebhookSignatures } from '../../security/webhook-signature.js';
@@ -55,7 +58,7 @@ function sendNcco(res: express.Response, ncco: Ncco): void {
  * and the whisper's only inputs are its number, proven by the MAC beside it (callback-mac.ts),
  * and that MAC.
  */
-export function addWebhookRoutes(router: IRouter, tracker: CallTracker, signatures: WebhookSignatures): void {
+export function addWebhookRoutes(router: IRouter, tracker: CallTracker, media: MediaIntake, signatures: WebhookSignatures): void {
   const { verify, refuseQueryFields } = signatures;
   router.get('/', (_req, res) => {
     res.type('text/plain').send('Hello Vonage');
@@ -89,5 +92,27 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, signatur
     const number = parseTrackingNumber(String(req.params.number));
     if (number === null) throw new HttpError('bad_request', 'the whisper URL must end in a tracking number');
     sendNcco(res, tracker.whisper(number, req.query[MAC_PARAMETER]));
+  }
+
+  // Recordings and transcripts: the job is kept (store or spool) before the webhook is answered.
+  // Nothing here is on a caller's path, so it may take the store's deadline.
+  router.post(RECORDING_PATH, ...webhook, async (req, res) => {
+    const kind = parseRecordingKind(req.query);
+    if (kind === null) throw new HttpError('bad_request', '"kind" must be voicemail, or left out');
+    await keep(parseRecordingPayload(req.body, kind, new Date()), res);
+  });
+  router.post(TRANSCRIPTION_PATH, ...webhook, async (req, res) => {
+    await keep(parseTranscriptionPayload(req.body, new Date()), res);
+  });
+  async function keep(job: MediaJob, res: express.Response) {
+    switch (await media.accept(job)) {
+      case 'refused':
+        throw new HttpError('bad_request', 'the file URL is not on a Vonage host');
+      case 'lost':
+        // Vonage retries a webhook that fails; the job is our only word of the file.
+        throw new HttpError('unavailable', 'the recording could not be kept; send it again');
+      case 'kept':
+        res.status(204).end();
+    }
   }
 }

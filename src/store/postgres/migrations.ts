@@ -201,6 +201,37 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    // As SQLite's 17.
+    version: 14,
+    name: 'recordings, voicemails and transcripts',
+    sql: `
+      CREATE TABLE media (
+        id text COLLATE "C" PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('call', 'voicemail', 'transcript')),
+        conversation_uuid text COLLATE "C" NOT NULL,
+        recording_id text,
+        url text NOT NULL,
+        size_bytes bigint,
+        started_at timestamptz,
+        ended_at timestamptz,
+        received_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'stored', 'failed')),
+        attempts integer NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        lease_owner text,
+        lease_until timestamptz,
+        file_key text,
+        stored_bytes bigint,
+        content_type text,
+        last_error text
+      );
+      CREATE INDEX media_by_conversation ON media (conversation_uuid);
+      CREATE INDEX media_due ON media (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX media_by_received ON media (received_at);
+    `,
+  },
+  {
     // As SQLite's 19, with the event types as an array.
     version: 16,
     name: 'webhook subscriptions and outbox',
@@ -310,6 +341,19 @@ export const postgresMigrations: Migration[] = [
       ALTER TABLE report_buckets ADD COLUMN destination_key text COLLATE "C" NOT NULL,
         DROP CONSTRAINT report_buckets_pkey,
         ADD PRIMARY KEY (width, slot, campaign_key, number_key, destination_key);
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // As SQLite's 32.
+    version: 29,
+    name: 'voicemails and recorded calls in the reports',
+    sql: `
+      ALTER TABLE calls ADD COLUMN recorded boolean NOT NULL DEFAULT false,
+        ADD COLUMN voicemail boolean NOT NULL DEFAULT false;
+      UPDATE calls SET recorded = true WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'call');
+      UPDATE calls SET voicemail = true WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'voicemail');
+      ALTER TABLE report_buckets ADD COLUMN voicemails bigint NOT NULL DEFAULT 0, ADD COLUMN recorded bigint NOT NULL DEFAULT 0;
       UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
     `,
   },

@@ -13,7 +13,8 @@ import {
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import { withLifecycle, type BucketDeltas, type HistoriedCall } from '../../domain/report-figures.js';
+import { withLifecycle, withRecording, type BucketDeltas, type HistoriedCall } from '../../domain/report-figures.js';
+import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import {
   callRowToCall, eventRowToEvent, historiedCallRowToCall, HISTORIED_CALL_COLUMNS, numberRowToTrackingNumber,
@@ -21,8 +22,10 @@ import {
 } from '../sql-rows.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
+import { PostgresMediaStore } from './postgres-media-store.js';
 import { fanOutSql, outboxParameters, PostgresWebhooks } from './postgres-webhooks.js';
-import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
@@ -195,6 +198,14 @@ const SET_PREVIOUS = `
 const LOCK_HISTORIED_CALLS = `
   SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ANY($1::text[]) ORDER BY uuid FOR UPDATE`;
 
+const LOCK_CALLS_OF_CONVERSATION = `
+  SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE conversation_uuid = $1 ORDER BY uuid LIMIT $2 FOR UPDATE`;
+const CALLS_OF_CONVERSATION = 'SELECT uuid FROM calls WHERE conversation_uuid = $1 LIMIT $2';
+// Outbox rows of events about calls already stored: every event's call is "changed".
+const WRITE_OUTBOX = `WITH changed AS (SELECT DISTINCT unnest($3::text[]) AS uuid) ${fanOutSql(1, 'changed')}`;
+const MARK_RECORDED = 'UPDATE calls SET recorded = true WHERE uuid = ANY($1::text[])';
+const MARK_VOICEMAIL = 'UPDATE calls SET voicemail = true WHERE uuid = ANY($1::text[])';
+
 // Which of these calls have events stored: run after the calls are committed (see recordCalls).
 const CALLS_WITH_EVENTS = `
   SELECT c.uuid, c.conversation_uuid FROM unnest($1::text[], $2::text[]) AS c (uuid, conversation_uuid)
@@ -265,6 +276,7 @@ const UPDATE_LIFECYCLES_WITH_OUTBOX = `WITH changed AS (${UPDATE_LIFECYCLES} RET
 export class PostgresStore implements CallStore {
   readonly kind = 'postgres';
   readonly dni: PostgresDniStore;
+  readonly media: PostgresMediaStore;
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
   readonly #webhooks: PostgresWebhooks;
@@ -277,6 +289,10 @@ export class PostgresStore implements CallStore {
     this.team = new PostgresTeam(pool);
     this.#excess = new ExcessLog(logger);
     this.dni = new PostgresDniStore(pool, (work) => this.#transaction(work));
+    this.media = new PostgresMediaStore(
+      pool, (work) => this.#transaction(work), (client, conversationUuid, kind) => this.#markRecording(client, conversationUuid, kind),
+      (client, record) => this.#announceStored(client, record),
+    );
     this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
     this.#webhooks = new PostgresWebhooks(pool);
   }
@@ -302,6 +318,36 @@ export class PostgresStore implements CallStore {
       client.release(error instanceof Error ? error : true);
       throw error;
     }
+  }
+
+  /** Marks the conversation's stored calls recorded or voicemail, with their bucket changes, in `client`'s transaction. */
+  async #markRecording(client: pg.PoolClient, conversationUuid: string, kind: RecordingKind): Promise<void> {
+    const deltas = await startDeltas(client);
+    const { rows } = await client.query<HistoriedCallRow & { uuid: string }>({
+      name: 'lock-calls-of-conversation', text: LOCK_CALLS_OF_CONVERSATION, values: [conversationUuid, MAX_CALLS_PER_CONVERSATION],
+    });
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const before = historiedCallRowToCall(row);
+      deltas.change(before, withRecording(before, kind));
+    }
+    await client.query({
+      name: kind === 'call' ? 'mark-recorded' : 'mark-voicemail',
+      text: kind === 'call' ? MARK_RECORDED : MARK_VOICEMAIL,
+      values: [rows.map((row) => row.uuid)],
+    });
+    await applyDeltas(client, deltas);
+  }
+
+  /** A recording or voicemail now stored: its outgoing webhook events, in `client`'s transaction. */
+  async #announceStored(client: pg.PoolClient, record: MediaRecord): Promise<void> {
+    if (!this.#webhooks.open) return;
+    const { rows } = await client.query<{ uuid: string }>({
+      name: 'calls-of-conversation', text: CALLS_OF_CONVERSATION, values: [record.conversationUuid, MAX_CALLS_PER_CONVERSATION],
+    });
+    const events = eventsOfStoredRecording(record, rows.map((row) => row.uuid));
+    if (events.length === 0) return;
+    await client.query({ name: 'write-outbox', text: WRITE_OUTBOX, values: outboxParameters(events) });
   }
 
   /**

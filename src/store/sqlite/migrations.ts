@@ -346,6 +346,39 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    // Recordings, voicemails and transcripts (domain/recordings.ts): each row is both the job the
+    // webhook stored and, once fetched, the file's place in the media storage. A claim leases a
+    // row to one instance (lease_owner, lease_until) so two never download the same file.
+    version: 17,
+    name: 'recordings, voicemails and transcripts',
+    sql: `
+      CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('call', 'voicemail', 'transcript')),
+        conversation_uuid TEXT NOT NULL,
+        recording_id TEXT,
+        url TEXT NOT NULL,
+        size_bytes INTEGER,
+        started_at INTEGER,
+        ended_at INTEGER,
+        received_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'stored', 'failed')),
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        file_key TEXT,
+        stored_bytes INTEGER,
+        content_type TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX media_by_conversation ON media (conversation_uuid);
+      CREATE INDEX media_due ON media (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX media_by_received ON media (received_at);
+    `,
+  },
+  {
     // Outgoing webhooks (src/webhooks/): subscriptions, and the outbox of deliveries, one row per
     // event and subscription, written in the transaction of the call change that causes it.
     // next_attempt_at is both when a pending delivery is due and, while a worker holds it, when
@@ -479,6 +512,22 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX report_buckets_by_number ON report_buckets (number_key, slot) WHERE width = 1;
       CREATE INDEX report_buckets_by_campaign ON report_buckets (campaign_key, slot) WHERE width = 1;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
+    // Voicemails and recorded calls become report figures: each call says whether a recording
+    // (media kind 'call') or a voicemail arrived for its conversation, set from the recordings
+    // kept so far; emptying the threshold makes the store rebuild the buckets from the calls.
+    version: 32,
+    name: 'voicemails and recorded calls in the reports',
+    sql: `
+      ALTER TABLE calls ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN voicemail INTEGER NOT NULL DEFAULT 0;
+      UPDATE calls SET recorded = 1 WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'call');
+      UPDATE calls SET voicemail = 1 WHERE conversation_uuid IN (SELECT conversation_uuid FROM media WHERE kind = 'voicemail');
+      ALTER TABLE report_buckets ADD COLUMN voicemails INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE report_buckets ADD COLUMN recorded INTEGER NOT NULL DEFAULT 0;
       UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
     `,
   },

@@ -10,7 +10,8 @@ import {
 } from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import { withLifecycle, type BucketDeltas } from '../../domain/report-figures.js';
+import { withLifecycle, withRecording, type BucketDeltas } from '../../domain/report-figures.js';
+import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
@@ -21,11 +22,13 @@ import {
 import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteDniStore } from './sqlite-dni-store.js';
+import { SqliteMediaStore } from './sqlite-media-store.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { SqliteTeam } from './sqlite-team.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
-import { eventsOfCallChange, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import { eventsOfCallChange, eventsOfStoredRecording, type OutboxEvent } from '../../webhooks/webhook-events.js';
+import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
@@ -91,6 +94,7 @@ const ERASURE_CHECKPOINT_TRIES = 50;
 export class SqliteStore implements CallStore {
   readonly kind = 'sqlite';
   readonly dni: SqliteDniStore;
+  readonly media: SqliteMediaStore;
   readonly #db: Database.Database;
   readonly #statements;
   readonly #insertCalls: (calls: readonly InboundCall[]) => void;
@@ -110,6 +114,9 @@ export class SqliteStore implements CallStore {
     this.#checkpointer = checkpointer;
     this.#excess = new ExcessLog(logger);
     this.dni = new SqliteDniStore(db);
+    this.media = new SqliteMediaStore(
+      db, (conversationUuid, kind) => this.#markRecording(conversationUuid, kind), (record) => this.#announceStored(record),
+    );
     this.#buckets = new SqliteBucketWriter(db);
     this.#webhooks = new SqliteWebhooks(db);
     this.reports = new SqliteReports(db, this.#buckets);
@@ -153,6 +160,12 @@ export class SqliteStore implements CallStore {
       eventExists: db.prepare<[legUuid: string, status: string, occurredAt: number], number>(
         'SELECT 1 FROM call_events WHERE leg_uuid = ? AND status = ? AND occurred_at = ?').pluck(),
       historiedCall: db.prepare<[uuid: string], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ?`),
+      historiedCallsOfConversation: db.prepare<[conversationUuid: string], HistoriedCallRow & { uuid: string }>(`
+        SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE conversation_uuid = ? LIMIT ${MAX_CALLS_PER_CONVERSATION}`),
+      callUuidsOfConversation: db.prepare<[conversationUuid: string], string>(`
+        SELECT uuid FROM calls WHERE conversation_uuid = ? LIMIT ${MAX_CALLS_PER_CONVERSATION}`).pluck(),
+      markRecorded: db.prepare<[uuid: string]>('UPDATE calls SET recorded = 1 WHERE uuid = ?'),
+      markVoicemail: db.prepare<[uuid: string]>('UPDATE calls SET voicemail = 1 WHERE uuid = ?'),
       updateLifecycle: db.prepare(`
         UPDATE calls SET outcome = @outcome, answered_at = @answeredAt, ended_at = @endedAt,
           duration_seconds = @durationSeconds, inbound_status = @inboundStatus, forwarded_status = @forwardedStatus,
@@ -183,7 +196,7 @@ export class SqliteStore implements CallStore {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
         startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
-        prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
+        prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null, recorded: false, voicemail: false,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
       const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
@@ -210,7 +223,8 @@ export class SqliteStore implements CallStore {
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null }));
+        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
+        recorded: false, voicemail: false }));
       return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
@@ -278,6 +292,27 @@ export class SqliteStore implements CallStore {
       attempts: JSON.stringify(lifecycle.attempts),
       answeredBy: lifecycle.answeredBy,
     });
+  }
+
+  /**
+   * Marks the conversation's stored calls recorded or voicemail, with their bucket changes, inside
+   * the media store's transaction that keeps the recording's job.
+   */
+  #markRecording(conversationUuid: string, kind: RecordingKind): void {
+    const deltas = this.#buckets.deltas();
+    const mark = kind === 'call' ? this.#statements.markRecorded : this.#statements.markVoicemail;
+    for (const row of this.#statements.historiedCallsOfConversation.all(conversationUuid)) {
+      const before = historiedCallRowToCall(row);
+      deltas.change(before, withRecording(before, kind));
+      mark.run(row.uuid);
+    }
+    this.#buckets.apply(deltas);
+  }
+
+  /** A recording or voicemail now stored: its outgoing webhook events, in the media store's transaction. */
+  #announceStored(record: MediaRecord): void {
+    if (!this.#webhooks.open) return;
+    this.#webhooks.writeOutbox(eventsOfStoredRecording(record, this.#statements.callUuidsOfConversation.all(record.conversationUuid)));
   }
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
