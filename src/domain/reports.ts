@@ -224,6 +224,54 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
 
 const NO_RETURNING: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
 
+/** The callers between two calls at an instant, per sense: the "between calls" figures of every call before it. */
+function callersBetweenCalls(sums: readonly BucketSum[]): ReturningCallers {
+  const byCampaign = new Map<string | null, number>();
+  const result: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
+  for (const sum of sums) {
+    result.any += sum.figures.betweenCalls;
+    byCampaign.set(sum.campaign, (byCampaign.get(sum.campaign) ?? 0) + sum.figures.betweenCallsInCampaign);
+    result.byNumber.push({ campaign: sum.campaign, trackingNumber: sum.trackingNumber, callers: sum.figures.betweenCallsOnNumber });
+  }
+  result.byCampaign = [...byCampaign].map(([campaign, callers]) => ({ campaign, callers }));
+  return result;
+}
+
+/** `from` less `taken`, per campaign and per number. */
+function lessCallers(from: ReturningCallers, taken: ReturningCallers): ReturningCallers {
+  const campaignId = (r: { campaign: string | null }) => JSON.stringify([r.campaign]);
+  const numberId = (r: { campaign: string | null; trackingNumber: string | null }) => JSON.stringify([r.campaign, r.trackingNumber]);
+  const takenByCampaign = new Map(taken.byCampaign.map((r) => [campaignId(r), r.callers]));
+  const takenByNumber = new Map(taken.byNumber.map((r) => [numberId(r), r.callers]));
+  return {
+    any: from.any - taken.any,
+    byCampaign: from.byCampaign.map((r) => ({ ...r, callers: r.callers - (takenByCampaign.get(campaignId(r)) ?? 0) })),
+    byNumber: from.byNumber.map((r) => ({ ...r, callers: r.callers - (takenByNumber.get(numberId(r)) ?? 0) })),
+  };
+}
+
+const callsIn = async (store: ReportStore, range: TimeRange) =>
+  (await sumRange(store, range, 0, [])).reduce((calls, sum) => calls + sum.figures.calls, 0);
+
+/**
+ * The callers in the range who called before it, per sense (each one's first call in the range
+ * has its previous call before the range). They are the callers between two calls at the range's
+ * start, read from the buckets before it, less those whose next call comes after the range: the
+ * calls after the range whose previous call came before it. When the range holds fewer calls
+ * than come after it, its own calls are counted instead.
+ */
+async function returningCallers(store: ReportStore, range: TimeRange, span: TimeRange): Promise<ReturningCallers> {
+  if (span.since >= range.since) return NO_RETURNING;
+  const before = { since: span.since, until: range.since };
+  const after = { since: range.until, until: span.until };
+  const between = () => sumRange(store, before, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
+  if (range.until >= span.until) return between();
+  const [callsInRange, callsAfter] = await Promise.all([callsIn(store, range), callsIn(store, after)]);
+  if (callsInRange <= callsAfter) return store.returningCallers(range, range.since);
+  const [atStart, callingAfter] = await Promise.all([between(), store.returningCallers(after, range.since)]);
+  return lessCallers(atStart, callingAfter);
+}
+
 /** The sums added up per key, with the tracking numbers whose calls they hold. */
 function sumsBy(sums: readonly BucketSum[], keyOf: (sum: BucketSum) => string | null) {
   const groups = new Map<string | null, { figures: Figures; numbers: (string | null)[] }>();
@@ -283,11 +331,9 @@ export async function buildCampaignReport<G extends ReportGrouping>(
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
   const span = await store.callSpan();
-  // No call before the range: nobody in it can have called before.
-  const anyBefore = span !== null && span.since < range.since;
   const [sums, returning] = await Promise.all([
     sumRange(store, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']),
-    anyBefore ? store.returningCallers(range) : NO_RETURNING,
+    span === null ? NO_RETURNING : returningCallers(store, range, span),
   ]);
   const live = sums.filter((sum) => sum.figures.calls > 0);
   const totals = emptyFigures();
