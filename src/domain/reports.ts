@@ -144,12 +144,12 @@ function coverSlots(fromSlot: number, toSlot: number, fits: (width: number) => b
 /**
  * The buckets' figures over a range, per the dimensions asked and (with `grouping`) local time
  * group: whole buckets summed by the store, the partial slots at either end from their calls.
+ * `span` is the store's callSpan().
  */
 async function sumRange(
-  store: ReportStore, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
+  store: ReportStore, span: TimeRange | null, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
   grouping?: { zone: string; slotsPerGroup: number; groupsPerCycle: number | null },
 ): Promise<BucketSum[]> {
-  const span = await store.callSpan();
   if (span === null) return [];
   const since = range.since.getTime();
   const until = range.until.getTime();
@@ -170,11 +170,11 @@ async function sumRange(
   toSlot = Math.min(toSlot, slotOf(span.until.getTime() - 1) + 1);
 
   const spans = grouping ? offsetSpans(grouping.zone, fromSlot, toSlot) : [{ fromSlot, toSlot, offsetSlots: 0 }];
-  const queries: BucketSumQuery[] = spans.flatMap((span) => {
-    const time = grouping && { offsetSlots: span.offsetSlots, slotsPerGroup: grouping.slotsPerGroup, groupsPerCycle: grouping.groupsPerCycle };
+  const queries: BucketSumQuery[] = spans.flatMap((offsetSpan) => {
+    const time = grouping && { offsetSlots: offsetSpan.offsetSlots, slotsPerGroup: grouping.slotsPerGroup, groupsPerCycle: grouping.groupsPerCycle };
     // A bucket fits when it lies inside one time group: group bounds fall on its width.
     const fits = (width: number) => !time || (time.slotsPerGroup % width === 0 && time.offsetSlots % width === 0);
-    return coverSlots(span.fromSlot, span.toSlot, fits).map((piece) => ({ ...piece, dimensions, ...(time && { time }) }));
+    return coverSlots(offsetSpan.fromSlot, offsetSpan.toSlot, fits).map((piece) => ({ ...piece, dimensions, ...(time && { time }) }));
   });
   const [sums, edgeCalls] = await Promise.all([
     Promise.all(queries.map((query) => store.sumBuckets(query))),
@@ -250,23 +250,21 @@ function lessCallers(from: ReturningCallers, taken: ReturningCallers): Returning
   };
 }
 
-const callsIn = async (store: ReportStore, range: TimeRange) =>
-  (await sumRange(store, range, 0, [])).reduce((calls, sum) => calls + sum.figures.calls, 0);
+const totalCalls = (sums: readonly BucketSum[]) => sums.reduce((calls, sum) => calls + sum.figures.calls, 0);
 
 /**
  * The callers in the range who called before it, per sense (each one's first call in the range
  * has its previous call before the range). They are the callers between two calls at the range's
  * start, read from the buckets before it, less those whose next call comes after the range: the
  * calls after the range whose previous call came before it. When the range holds fewer calls
- * than come after it, its own calls are counted instead.
+ * (`sums` are its figures) than come after it, its own calls are counted instead.
  */
-async function returningCallers(store: ReportStore, range: TimeRange, span: TimeRange): Promise<ReturningCallers> {
+async function returningCallers(store: ReportStore, span: TimeRange, range: TimeRange, sums: Promise<BucketSum[]>): Promise<ReturningCallers> {
   if (span.since >= range.since) return NO_RETURNING;
-  const before = { since: span.since, until: range.since };
   const after = { since: range.until, until: span.until };
-  const between = () => sumRange(store, before, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
+  const between = () => sumRange(store, span, { since: span.since, until: range.since }, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
   if (range.until >= span.until) return between();
-  const [callsInRange, callsAfter] = await Promise.all([callsIn(store, range), callsIn(store, after)]);
+  const [callsInRange, callsAfter] = await Promise.all([sums.then(totalCalls), sumRange(store, span, after, 0, []).then(totalCalls)]);
   if (callsInRange <= callsAfter) return store.returningCallers(range, range.since);
   const [atStart, callingAfter] = await Promise.all([between(), store.returningCallers(after, range.since)]);
   return lessCallers(atStart, callingAfter);
@@ -331,10 +329,8 @@ export async function buildCampaignReport<G extends ReportGrouping>(
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
   const span = await store.callSpan();
-  const [sums, returning] = await Promise.all([
-    sumRange(store, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']),
-    span === null ? NO_RETURNING : returningCallers(store, range, span),
-  ]);
+  const summed = sumRange(store, span, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']);
+  const [sums, returning] = await Promise.all([summed, span === null ? NO_RETURNING : returningCallers(store, span, range, summed)]);
   const live = sums.filter((sum) => sum.figures.calls > 0);
   const totals = emptyFigures();
   for (const sum of live) addFigures(totals, sum.figures);
@@ -349,7 +345,7 @@ export async function buildCampaignReport<G extends ReportGrouping>(
 }
 
 export async function buildDailyReport(store: ReportStore, range: TimeRange, timezone: string): Promise<DailyReport> {
-  const sums = await sumRange(store, range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
+  const sums = await sumRange(store, await store.callSpan(), range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
   const days = new Map<string, DailyCounts>();
   for (const sum of sums) {
     if (sum.figures.calls === 0) continue;
@@ -366,7 +362,7 @@ export async function buildDailyReport(store: ReportStore, range: TimeRange, tim
 }
 
 export async function buildHourOfWeekReport(store: ReportStore, range: TimeRange, timezone: string): Promise<HourOfWeekReport> {
-  const sums = await sumRange(store, range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
+  const sums = await sumRange(store, await store.callSpan(), range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
   const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   for (const sum of sums) {
     const hourOfWeek = sum.time!;
