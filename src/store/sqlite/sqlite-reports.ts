@@ -209,15 +209,16 @@ export class SqliteReports implements ReportStore {
       callsInRange: db.prepare<{ since: number; until: number }, HistoriedCallRow>(`
         SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= @since AND started_at < @until`),
       allCalls: db.prepare<[], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls`),
-      // Two subqueries: SQLite answers a lone min() or max() from the end of calls_by_time, but
-      // scans the table for both in one SELECT.
+      // One subquery per bound: SQLite answers a lone min() or max() from the end of an index
+      // (calls_by_time, the buckets' primary key) but scans the whole table for both in one SELECT.
       // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
       // width 1, span every slot that had calls). SQLite's min() and max() of NULL are NULL.
       span: db.prepare<{ slotMs: number }, { earliest: number | null; latest: number | null }>(`
         SELECT min(coalesce(c.earliest, b.earliest), coalesce(b.earliest, c.earliest)) AS earliest,
           max(coalesce(c.latest, b.latest), coalesce(b.latest, c.latest)) AS latest
-        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
-          (SELECT min(slot) * @slotMs AS earliest, (max(slot) + 1) * @slotMs - 1 AS latest FROM report_buckets WHERE width = 1) AS b`),
+        FROM (SELECT (SELECT min(started_at) FROM calls) AS earliest, (SELECT max(started_at) FROM calls) AS latest) AS c,
+          (SELECT (SELECT min(slot) FROM report_buckets WHERE width = 1) * @slotMs AS earliest,
+            ((SELECT max(slot) FROM report_buckets WHERE width = 1) + 1) * @slotMs - 1 AS latest) AS b`),
     };
     // Every bucket again from the calls, through the same contributions as the writes.
     this.#rebuild = db.transaction((seconds: number) => {
