@@ -264,7 +264,9 @@ async function returningCallers(store: ReportStore, span: TimeRange, range: Time
   const after = { since: range.until, until: span.until };
   const between = () => sumRange(store, span, { since: span.since, until: range.since }, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
   if (range.until >= span.until) return between();
-  const [callsInRange, callsAfter] = await Promise.all([sums.then(totalCalls), sumRange(store, span, after, 0, []).then(totalCalls)]);
+  // Only to choose: the whole slots after the range, without reading the calls of a partial one.
+  const wholeSlotsAfter = { since: new Date(Math.ceil(range.until.getTime() / SLOT_MS) * SLOT_MS), until: span.until };
+  const [callsInRange, callsAfter] = await Promise.all([sums.then(totalCalls), sumRange(store, span, wholeSlotsAfter, 0, []).then(totalCalls)]);
   if (callsInRange <= callsAfter) return store.returningCallers(range, range.since);
   const [atStart, callingAfter] = await Promise.all([between(), store.returningCallers(after, range.since)]);
   return lessCallers(atStart, callingAfter);
