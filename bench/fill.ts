@@ -1,5 +1,6 @@
 // Fills a store with a realistic, reproducible history of calls through its bulk path
-// (`importCalls`), for the report benchmark; keeps the filled SQLite file between runs.
+// (`importCalls`), for the report benchmark; keeps the filled SQLite file, and the data directory
+// of a filled PostgreSQL, between runs.
 //
 // Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
 
@@ -8,10 +9,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import type { CallOutcome, CallRecord } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
+import { consoleLogger } from '../src/logger.js';
+import { openStore } from '../src/store/open-store.js';
+import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { startKeptPostgres, type Postgres } from './postgres.js';
 
 /** Bump when the generated data changes: cached files of another version are filled again. */
 export const FILL_VERSION = 2;
@@ -242,6 +247,54 @@ export async function filledSqliteDatabase(cacheDir: string, calls: number, now 
   renameSync(partial, path);
   writeFileSync(planPath, JSON.stringify(plan));
   return { path, fillSeconds: (performance.now() - started) / 1000, plan };
+}
+
+export interface FilledPostgres {
+  /** A server on the kept data directory, holding the calls in its call_tracker_bench database. */
+  server: Postgres;
+  /** Seconds spent filling; null when the kept directory was used. */
+  fillSeconds: number | null;
+  plan: FillPlan;
+}
+
+/**
+ * A PostgreSQL server on a data directory filled with `calls` calls, kept between runs like the
+ * SQLite files (a fill of ten million calls takes hours): filled through importCalls when no
+ * directory of this fill version, size and schema exists, and kept only once it is complete.
+ */
+export async function filledPostgresServer(cacheDir: string, calls: number, now = new Date()): Promise<FilledPostgres | { unavailable: string }> {
+  const schema = createHash('sha256').update(JSON.stringify(postgresMigrations)).digest('hex').slice(0, 10);
+  const prefix = `pg-reports-v${FILL_VERSION}-${calls}-`;
+  const dir = join(cacheDir, `${prefix}${schema}`);
+  const planPath = `${dir}.json`;
+  if (existsSync(dir) && existsSync(planPath)) {
+    const saved = JSON.parse(readFileSync(planPath, 'utf8')) as Omit<FillPlan, 'endAt'> & { endAt: string };
+    const server = await startKeptPostgres(dir);
+    return 'unavailable' in server ? server : { server, fillSeconds: null, plan: { ...saved, endAt: new Date(saved.endAt) } };
+  }
+
+  mkdirSync(cacheDir, { recursive: true });
+  for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { recursive: true, force: true });
+  const plan = reportPlan(calls, now);
+  const partial = `${dir}.partial`;
+  const filling = await startKeptPostgres(partial);
+  if ('unavailable' in filling) return filling;
+  const started = performance.now();
+  try {
+    const store = await openStore({ kind: 'postgres', url: filling.url }, consoleLogger);
+    try {
+      await fillStore(store, plan);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await filling.stop();
+  }
+  const fillSeconds = (performance.now() - started) / 1000;
+  renameSync(partial, dir);
+  writeFileSync(planPath, JSON.stringify(plan));
+  const server = await startKeptPostgres(dir);
+  return 'unavailable' in server ? server : { server, fillSeconds, plan };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

@@ -1,9 +1,9 @@
-// A throwaway PostgreSQL server for the benchmark: initdb into a temporary directory, listen on a
-// free loopback port, removed again afterwards. Run as the `postgres` user when we are root,
-// because PostgreSQL refuses to run as root.
+// PostgreSQL servers for the benchmark: a throwaway one (initdb into a temporary directory, removed
+// again afterwards) or one on a data directory kept between runs; each listens on a free loopback
+// port. Run as the `postgres` user when we are root, because PostgreSQL refuses to run as root.
 
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes.js';
@@ -69,13 +69,31 @@ function findServerBinaries(): string | null {
 
 /** Starts a private PostgreSQL; returns the reason instead when this machine has none. */
 export async function startThrowawayPostgres(): Promise<Postgres | { unavailable: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'call-tracker-bench-pg-'));
+  return startPostgres(dir, join(dir, 'data'), () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * Starts PostgreSQL on a data directory that outlives the run (initdb makes it when it is not
+ * there yet): a filled database is kept between runs, as bench/fill.ts keeps SQLite files.
+ */
+export async function startKeptPostgres(data: string): Promise<Postgres | { unavailable: string }> {
+  const sockets = mkdtempSync(join(tmpdir(), 'call-tracker-bench-pg-'));
+  return startPostgres(sockets, data, () => rmSync(sockets, { recursive: true, force: true }));
+}
+
+/** Runs PostgreSQL on `data` with its socket and log in `dir`; `cleanup` runs when it stops or fails to start. */
+async function startPostgres(dir: string, data: string, cleanup: () => void): Promise<Postgres | { unavailable: string }> {
   const bin = findServerBinaries();
-  if (bin === null) return { unavailable: 'no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)' };
+  const unavailable = (reason: string) => {
+    cleanup();
+    return { unavailable: reason };
+  };
+  if (bin === null) return unavailable('no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)');
   const asRoot = process.getuid?.() === 0;
   const account = asRoot ? lookupUid('postgres') : null;
-  if (asRoot && account === null) return { unavailable: 'running as root and there is no postgres user to run PostgreSQL as' };
+  if (asRoot && account === null) return unavailable('running as root and there is no postgres user to run PostgreSQL as');
 
-  const dir = mkdtempSync(join(tmpdir(), 'call-tracker-bench-pg-'));
   if (account) chownSync(dir, account.uid, account.gid);
   const run = (command: string, args: string[]) => {
     const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
@@ -84,17 +102,20 @@ export async function startThrowawayPostgres(): Promise<Postgres | { unavailable
     return result.stdout;
   };
 
-  const data = join(dir, 'data');
   const port = await freePort();
   try {
-    run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    const fresh = !existsSync(join(data, 'PG_VERSION'));
+    if (fresh) {
+      mkdirSync(data, { recursive: true });
+      if (account) chownSync(data, account.uid, account.gid);
+      run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    }
     // Production settings otherwise: fsync and synchronous_commit stay on.
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c max_connections=200`;
     run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
-    run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'call_tracker_bench']);
+    if (fresh) run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'call_tracker_bench']);
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    return { unavailable: `could not start a throwaway PostgreSQL: ${error instanceof Error ? error.message : String(error)}` };
+    return unavailable(`could not start a PostgreSQL: ${error instanceof Error ? error.message : String(error)}`);
   }
   const version = run(join(bin, 'pg_ctl'), ['--version']).trim();
   return {
@@ -105,7 +126,7 @@ export async function startThrowawayPostgres(): Promise<Postgres | { unavailable
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        cleanup();
       }
     },
   };

@@ -15,7 +15,9 @@ import pg from 'pg';
 import { consoleLogger } from '../src/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import { measureEventCost } from './event-cost.js';
-import { CAMPAIGNS, FILL_TRACKING_NUMBERS, fillStore, filledSqliteDatabase, reportPlan, type FillPlan } from './fill.js';
+import {
+  CAMPAIGNS, FILL_TRACKING_NUMBERS, fillStore, filledPostgresServer, filledSqliteDatabase, reportPlan, type FillPlan,
+} from './fill.js';
 import { answerWebhookPaths, driveLoad, percentile, summariseRounds, type LoadResult, type LoadSummary } from './load.js';
 import { startThrowawayPostgres, type Postgres } from './postgres.js';
 import {
@@ -421,8 +423,34 @@ async function timeSqliteReports(entrypoints: Entrypoints, work: string, notes: 
   }
 }
 
-/** Fills a database of its own on the PostgreSQL server through store.importCalls, then times the same requests. */
+/**
+ * Times the same requests on PostgreSQL: on a server of its own whose filled data directory is
+ * kept in bench/.cache, or, when BENCH_DATABASE_URL names a server, in a database of its own
+ * there, filled for this run.
+ */
 async function timePostgresReports(entrypoints: Entrypoints, work: string, postgres: Postgres, notes: string[]): Promise<ReportSet | string> {
+  if (process.env.BENCH_DATABASE_URL) return timeReportsOnGivenPostgres(entrypoints, work, postgres, notes);
+  const filled = await filledPostgresServer(join(PROJECT_ROOT, 'bench', '.cache'), settings.reportCalls);
+  if ('unavailable' in filled) return filled.unavailable;
+  try {
+    const fill = filled.fillSeconds === null
+      ? 'from the kept data directory of an earlier fill in bench/.cache'
+      : `filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
+    say(`  ${formatNumber(settings.reportCalls)} calls ${fill}`);
+    notes.push(`PostgreSQL report data: ${formatNumber(settings.reportCalls)} calls ${fill}.`);
+    const server = await startTracker(entrypoints, work, 'ours-pg-reports', filled.server.url);
+    try {
+      return { store: 'PostgreSQL', calls: settings.reportCalls, timings: await timeEndpoints(server, filled.plan) };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await filled.server.stop();
+  }
+}
+
+/** Fills a database of its own on the given server through store.importCalls, then times the requests. */
+async function timeReportsOnGivenPostgres(entrypoints: Entrypoints, work: string, postgres: Postgres, notes: string[]): Promise<ReportSet | string> {
   const name = `call_tracker_bench_reports_${process.pid}`;
   const url = new URL(postgres.url);
   url.pathname = `/${name}`;
@@ -670,7 +698,8 @@ function renderMarkdown(run: {
     `- Reports: ${formatNumber(settings.reportCalls)} calls, 20 campaigns (+1% on an unassigned number), 90 days, ~70% answered with`,
     '  log-normal talk time (median 150 s), unanswered/busy/timeout/cancelled/failed misses, the last 10 minutes in progress,',
     '  ~30% repeat callers, 4% withheld; filled through `store.importCalls` (`bench/fill.ts`), the bulk path `npm run import`',
-    `  writes through; on PostgreSQL into a database of its own. One untimed request, then the median of up to ${settings.reportRepeats}`,
+    `  writes through; on PostgreSQL on a server of its own (both fills are kept in bench/.cache and filled once). One untimed`,
+    `  request, then the median of up to ${settings.reportRepeats}`,
     `  sequential requests with the admin token. The report target is judged at ${formatNumber(TARGET_REPORT_CALLS)} calls only`,
     `  (\`npm run bench -- --calls ${TARGET_REPORT_CALLS}\`).`,
     `- Memory: RSS after a full GC, read inside the server by \`bench/memory-probe.ts\`, after ${formatNumber(settings.memoryWarmupCalls)} warm-up`,

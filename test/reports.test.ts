@@ -305,6 +305,8 @@ const RANGES: [string, number, number][] = [
   ['all time', Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)],
   ['whole days', WINDOW_START + DAY_MS, WINDOW_START + 4 * DAY_MS],
   ['odd edges', WINDOW_START + 2 * DAY_MS + 3 * HOUR_MS + 17 * 60_000 + 5123, WINDOW_START + 7 * DAY_MS + 11 * HOUR_MS + 59 * 60_000 + 1],
+  // More calls in the range than after it: its returning callers are read from the buckets before it.
+  ['most of the history, odd edges', WINDOW_START + DAY_MS + 7 * 60_000 + 31, WINDOW_START + (WINDOW_DAYS - 2) * DAY_MS + 5 * HOUR_MS + 999],
   ['starting on a call and ending on another', at(40), at(300)],
   ['within one hour', WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 60_000, WINDOW_START + 3 * DAY_MS + 14 * HOUR_MS + 59 * 60_000],
   ['after the reassignment', REASSIGNED_AT, WINDOW_START + WINDOW_DAYS * DAY_MS],

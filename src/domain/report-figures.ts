@@ -28,7 +28,8 @@ export const BUCKET_WIDTHS = [1, 4, 96] as const;
 /**
  * A call as the reports see it: its bucket's dimensions, its outcome, and when its caller last
  * called before it (in the (startedAt, uuid) order every store uses) to any number, to its
- * campaign, and to its tracking number while in that campaign. Null: never before, or withheld.
+ * campaign, and to its tracking number while in that campaign (null: never before, or withheld),
+ * and whether the caller calls again after it, in each of those three senses.
  */
 export interface HistoriedCall {
   startedAt: number;
@@ -42,6 +43,9 @@ export interface HistoriedCall {
   prevAnyAt: number | null;
   prevCampaignAt: number | null;
   prevNumberAt: number | null;
+  hasNextAny: boolean;
+  hasNextCampaign: boolean;
+  hasNextNumber: boolean;
   /** Whether the conversation was recorded (a recording webhook of kind call arrived for it). */
   recorded: boolean;
   /** Whether the caller left a voicemail (a recording webhook of kind voicemail arrived for it). */
@@ -57,6 +61,15 @@ export function withRecording(call: HistoriedCall, kind: RecordingKind): Histori
   return kind === 'call' ? { ...call, recorded: true } : { ...call, voicemail: true };
 }
 
+/** The fields that link a call to its caller's calls before and after it. */
+export const HISTORY_FIELDS = ['prevAnyAt', 'prevCampaignAt', 'prevNumberAt', 'hasNextAny', 'hasNextCampaign', 'hasNextNumber'] as const;
+export type CallHistory = Pick<HistoriedCall, (typeof HISTORY_FIELDS)[number]>;
+
+/** A call's history before the store has looked it up: no call before it, none after. */
+export const NO_HISTORY: CallHistory = {
+  prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null, hasNextAny: false, hasNextCampaign: false, hasNextNumber: false,
+};
+
 /** The call as the reports see it once its lifecycle is `lifecycle`. */
 export function withLifecycle(
   call: HistoriedCall, lifecycle: Pick<CallLifecycle, 'outcome' | 'durationSeconds' | 'answeredBy'>,
@@ -68,6 +81,7 @@ export function withLifecycle(
 export const FIGURES = [
   'calls', 'answered', 'missed', 'blocked', 'talkSeconds', 'qualified', 'firstTime', 'newToCampaign', 'newToNumber',
   'voicemails', 'recorded',
+  'betweenCalls', 'betweenCallsInCampaign', 'betweenCallsOnNumber',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 export type Figures = Record<Figure, number>;
@@ -94,11 +108,17 @@ export function isQualifiedCall(call: Pick<HistoriedCall, 'outcome' | 'durationS
  * this much talk time are qualified. The "new" figures count calls whose caller had not called
  * before (anywhere, in the campaign, on the number): a range's distinct callers are those, plus
  * the callers whose previous call came before the range.
+ *
+ * The "between calls" figures count +1 for a call its caller follows with another and −1 for a
+ * call that follows one (in each sense): summed over the calls before an instant, they give the
+ * callers who called before it and call again at or after it. Those who call again before the
+ * range ends are the range's returning callers (see reports.ts).
  */
 export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number): Figures {
   const answered = call.outcome === 'answered';
   const talkSeconds = answered ? call.durationSeconds ?? 0 : 0;
   const known = call.caller !== null;
+  const between = (hasNext: boolean, prevAt: number | null) => (hasNext ? 1 : 0) - (prevAt === null ? 0 : 1);
   return {
     calls: 1,
     answered: answered ? 1 : 0,
@@ -112,6 +132,9 @@ export function contributionOf(call: HistoriedCall, qualifiedCallSeconds: number
     // A voicemail is left only once every destination failed, so these calls are missed ones too.
     voicemails: call.voicemail ? 1 : 0,
     recorded: call.recorded ? 1 : 0,
+    betweenCalls: between(call.hasNextAny, call.prevAnyAt),
+    betweenCallsInCampaign: between(call.hasNextCampaign, call.prevCampaignAt),
+    betweenCallsOnNumber: between(call.hasNextNumber, call.prevNumberAt),
   };
 }
 

@@ -144,12 +144,12 @@ function coverSlots(fromSlot: number, toSlot: number, fits: (width: number) => b
 /**
  * The buckets' figures over a range, per the dimensions asked and (with `grouping`) local time
  * group: whole buckets summed by the store, the partial slots at either end from their calls.
+ * `span` is the store's callSpan().
  */
 async function sumRange(
-  store: ReportStore, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
+  store: ReportStore, span: TimeRange | null, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
   grouping?: { zone: string; slotsPerGroup: number; groupsPerCycle: number | null },
 ): Promise<BucketSum[]> {
-  const span = await store.callSpan();
   if (span === null) return [];
   const since = range.since.getTime();
   const until = range.until.getTime();
@@ -170,11 +170,11 @@ async function sumRange(
   toSlot = Math.min(toSlot, slotOf(span.until.getTime() - 1) + 1);
 
   const spans = grouping ? offsetSpans(grouping.zone, fromSlot, toSlot) : [{ fromSlot, toSlot, offsetSlots: 0 }];
-  const queries: BucketSumQuery[] = spans.flatMap((span) => {
-    const time = grouping && { offsetSlots: span.offsetSlots, slotsPerGroup: grouping.slotsPerGroup, groupsPerCycle: grouping.groupsPerCycle };
+  const queries: BucketSumQuery[] = spans.flatMap((offsetSpan) => {
+    const time = grouping && { offsetSlots: offsetSpan.offsetSlots, slotsPerGroup: grouping.slotsPerGroup, groupsPerCycle: grouping.groupsPerCycle };
     // A bucket fits when it lies inside one time group: group bounds fall on its width.
     const fits = (width: number) => !time || (time.slotsPerGroup % width === 0 && time.offsetSlots % width === 0);
-    return coverSlots(span.fromSlot, span.toSlot, fits).map((piece) => ({ ...piece, dimensions, ...(time && { time }) }));
+    return coverSlots(offsetSpan.fromSlot, offsetSpan.toSlot, fits).map((piece) => ({ ...piece, dimensions, ...(time && { time }) }));
   });
   const [sums, edgeCalls] = await Promise.all([
     Promise.all(queries.map((query) => store.sumBuckets(query))),
@@ -223,6 +223,54 @@ function toReportRow(campaign: string | null, trackingNumbers: Iterable<string |
 }
 
 const NO_RETURNING: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
+
+/** The callers between two calls at an instant, per sense: the "between calls" figures of every call before it. */
+function callersBetweenCalls(sums: readonly BucketSum[]): ReturningCallers {
+  const byCampaign = new Map<string | null, number>();
+  const result: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
+  for (const sum of sums) {
+    result.any += sum.figures.betweenCalls;
+    byCampaign.set(sum.campaign, (byCampaign.get(sum.campaign) ?? 0) + sum.figures.betweenCallsInCampaign);
+    result.byNumber.push({ campaign: sum.campaign, trackingNumber: sum.trackingNumber, callers: sum.figures.betweenCallsOnNumber });
+  }
+  result.byCampaign = [...byCampaign].map(([campaign, callers]) => ({ campaign, callers }));
+  return result;
+}
+
+/** `from` less `taken`, per campaign and per number. */
+function lessCallers(from: ReturningCallers, taken: ReturningCallers): ReturningCallers {
+  const campaignId = (r: { campaign: string | null }) => JSON.stringify([r.campaign]);
+  const numberId = (r: { campaign: string | null; trackingNumber: string | null }) => JSON.stringify([r.campaign, r.trackingNumber]);
+  const takenByCampaign = new Map(taken.byCampaign.map((r) => [campaignId(r), r.callers]));
+  const takenByNumber = new Map(taken.byNumber.map((r) => [numberId(r), r.callers]));
+  return {
+    any: from.any - taken.any,
+    byCampaign: from.byCampaign.map((r) => ({ ...r, callers: r.callers - (takenByCampaign.get(campaignId(r)) ?? 0) })),
+    byNumber: from.byNumber.map((r) => ({ ...r, callers: r.callers - (takenByNumber.get(numberId(r)) ?? 0) })),
+  };
+}
+
+const totalCalls = (sums: readonly BucketSum[]) => sums.reduce((calls, sum) => calls + sum.figures.calls, 0);
+
+/**
+ * The callers in the range who called before it, per sense (each one's first call in the range
+ * has its previous call before the range). They are the callers between two calls at the range's
+ * start, read from the buckets before it, less those whose next call comes after the range: the
+ * calls after the range whose previous call came before it. When the range holds fewer calls
+ * (`sums` are its figures) than come after it, its own calls are counted instead.
+ */
+async function returningCallers(store: ReportStore, span: TimeRange, range: TimeRange, sums: Promise<BucketSum[]>): Promise<ReturningCallers> {
+  if (span.since >= range.since) return NO_RETURNING;
+  const after = { since: range.until, until: span.until };
+  const between = () => sumRange(store, span, { since: span.since, until: range.since }, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
+  if (range.until >= span.until) return between();
+  // Only to choose: the whole slots after the range, without reading the calls of a partial one.
+  const wholeSlotsAfter = { since: new Date(Math.ceil(range.until.getTime() / SLOT_MS) * SLOT_MS), until: span.until };
+  const [callsInRange, callsAfter] = await Promise.all([sums.then(totalCalls), sumRange(store, span, wholeSlotsAfter, 0, []).then(totalCalls)]);
+  if (callsInRange <= callsAfter) return store.returningCallers(range, range.since);
+  const [atStart, callingAfter] = await Promise.all([between(), store.returningCallers(after, range.since)]);
+  return lessCallers(atStart, callingAfter);
+}
 
 /** The sums added up per key, with the tracking numbers whose calls they hold. */
 function sumsBy(sums: readonly BucketSum[], keyOf: (sum: BucketSum) => string | null) {
@@ -283,12 +331,8 @@ export async function buildCampaignReport<G extends ReportGrouping>(
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
   const span = await store.callSpan();
-  // No call before the range: nobody in it can have called before.
-  const anyBefore = span !== null && span.since < range.since;
-  const [sums, returning] = await Promise.all([
-    sumRange(store, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']),
-    anyBefore ? store.returningCallers(range) : NO_RETURNING,
-  ]);
+  const summed = sumRange(store, span, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']);
+  const [sums, returning] = await Promise.all([summed, span === null ? NO_RETURNING : returningCallers(store, span, range, summed)]);
   const live = sums.filter((sum) => sum.figures.calls > 0);
   const totals = emptyFigures();
   for (const sum of live) addFigures(totals, sum.figures);
@@ -303,7 +347,7 @@ export async function buildCampaignReport<G extends ReportGrouping>(
 }
 
 export async function buildDailyReport(store: ReportStore, range: TimeRange, timezone: string): Promise<DailyReport> {
-  const sums = await sumRange(store, range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
+  const sums = await sumRange(store, await store.callSpan(), range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
   const days = new Map<string, DailyCounts>();
   for (const sum of sums) {
     if (sum.figures.calls === 0) continue;
@@ -320,7 +364,7 @@ export async function buildDailyReport(store: ReportStore, range: TimeRange, tim
 }
 
 export async function buildHourOfWeekReport(store: ReportStore, range: TimeRange, timezone: string): Promise<HourOfWeekReport> {
-  const sums = await sumRange(store, range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
+  const sums = await sumRange(store, await store.callSpan(), range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
   const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   for (const sum of sums) {
     const hourOfWeek = sum.time!;

@@ -69,18 +69,18 @@ export function bucketSumRowToSum(row: BucketSumRow): BucketSum {
 }
 
 /**
- * Calls in the range whose caller called before it, per campaign and number. prev_any_at is the
- * latest of a call's previous times, so only calls with one can qualify.
+ * Calls in the range whose caller's previous call came before `before`, per campaign and number.
+ * prev_any_at is the latest of a call's previous times, so only calls with one can qualify.
  */
-export function returningCallersSql(since: unknown, until: unknown, param: Param): string {
-  const s = param(since);
+export function returningCallersSql(range: { since: unknown; until: unknown; before: unknown }, param: Param): string {
+  const before = param(range.before);
   return `
     SELECT campaign, tracking_number,
-      count(*) FILTER (WHERE prev_any_at < ${s}) AS any_callers,
-      count(*) FILTER (WHERE prev_campaign_at < ${s}) AS campaign_callers,
-      count(*) FILTER (WHERE prev_number_at < ${s}) AS number_callers
+      count(*) FILTER (WHERE prev_any_at < ${before}) AS any_callers,
+      count(*) FILTER (WHERE prev_campaign_at < ${before}) AS campaign_callers,
+      count(*) FILTER (WHERE prev_number_at < ${before}) AS number_callers
     FROM calls
-    WHERE started_at >= ${s} AND started_at < ${param(until)} AND prev_any_at IS NOT NULL
+    WHERE started_at >= ${param(range.since)} AND started_at < ${param(range.until)} AND prev_any_at IS NOT NULL
     GROUP BY campaign, tracking_number`;
 }
 

@@ -2,7 +2,7 @@
 // (report-figures.ts) when a report asks, with each call's history worked out from all calls.
 
 import type { CallRecord } from '../domain/calls.js';
-import { addFigures, contributionOf, emptyFigures, slotOf, type HistoriedCall } from '../domain/report-figures.js';
+import { addFigures, contributionOf, emptyFigures, NO_HISTORY, slotOf, type HistoriedCall } from '../domain/report-figures.js';
 import {
   timeGroupOf, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
 } from './report-store.js';
@@ -17,26 +17,30 @@ export class MemoryReports implements ReportStore {
     private readonly recordingsOf: (call: CallRecord) => Pick<HistoriedCall, 'recorded' | 'voicemail'>,
   ) {}
 
-  /** Every call with when its caller called before, oldest first. */
+  /** Every call with when its caller called before and whether they call again, oldest first. */
   #history(): HistoriedCall[] {
     const calls = [...this.allCalls()].sort((a, b) => compareNewestFirst(b, a));
-    const last = new Map<string, number>();
-    const previous = (key: string, startedAt: number) => {
-      const at = last.get(key) ?? null;
-      last.set(key, startedAt);
-      return at;
+    const latest = new Map<string, HistoriedCall>();
+    /** The caller's latest call so far under `key`, now followed in `sense`; its start. */
+    const previous = (key: string, sense: 'hasNextAny' | 'hasNextCampaign' | 'hasNextNumber', call: HistoriedCall) => {
+      const before = latest.get(key);
+      latest.set(key, call);
+      if (!before) return null;
+      before[sense] = true;
+      return before.startedAt;
     };
-    return calls.map((call) => {
-      const startedAt = call.startedAt.getTime();
-      const known = call.caller !== null;
-      return {
-        startedAt, campaign: call.campaign, trackingNumber: call.trackingNumber, caller: call.caller,
-        outcome: call.outcome, durationSeconds: call.durationSeconds, answeredBy: call.answeredBy ?? null,
-        prevAnyAt: known ? previous(JSON.stringify([call.caller]), startedAt) : null,
-        prevCampaignAt: known ? previous(JSON.stringify([call.caller, call.campaign]), startedAt) : null,
-        prevNumberAt: known ? previous(JSON.stringify([call.caller, call.campaign, call.trackingNumber]), startedAt) : null,
-        ...this.recordingsOf(call),
+    return calls.map((record) => {
+      const call: HistoriedCall = {
+        startedAt: record.startedAt.getTime(), campaign: record.campaign, trackingNumber: record.trackingNumber, caller: record.caller,
+        outcome: record.outcome, durationSeconds: record.durationSeconds, answeredBy: record.answeredBy ?? null, ...NO_HISTORY,
+        ...this.recordingsOf(record),
       };
+      if (record.caller !== null) {
+        call.prevAnyAt = previous(JSON.stringify([record.caller]), 'hasNextAny', call);
+        call.prevCampaignAt = previous(JSON.stringify([record.caller, record.campaign]), 'hasNextCampaign', call);
+        call.prevNumberAt = previous(JSON.stringify([record.caller, record.campaign, record.trackingNumber]), 'hasNextNumber', call);
+      }
+      return call;
     });
   }
 
@@ -66,9 +70,9 @@ export class MemoryReports implements ReportStore {
     return this.#history().filter((call) => call.startedAt >= range.since.getTime() && call.startedAt < range.until.getTime());
   }
 
-  async returningCallers(range: TimeRange): Promise<ReturningCallers> {
-    const since = range.since.getTime();
-    const returned = (at: number | null) => at !== null && at < since;
+  async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
+    const before = previousBefore.getTime();
+    const returned = (at: number | null) => at !== null && at < before;
     const result: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
     const byCampaign = new Map<string, ReturningCallers['byCampaign'][number]>();
     const byNumber = new Map<string, ReturningCallers['byNumber'][number]>();

@@ -1,6 +1,6 @@
 // The narrow interface through which the reports read a store's buckets (see
 // domain/report-figures.ts): sums of whole slots, the calls of the partial slots at a range's
-// edges, and the callers who come back after calling before a range.
+// edges, and the calls of callers who come back after an instant.
 
 import type { Figures, HistoriedCall } from '../domain/report-figures.js';
 
@@ -53,8 +53,8 @@ export interface BucketSum {
 
 /**
  * Calls in a range whose caller's previous call (to any number, to the call's campaign, to its
- * number in that campaign) came before the range: each is the first call in the range of a
- * caller who is not new, and counts them once among the range's distinct callers.
+ * number in that campaign) came before an instant at or before the range's start: each is its
+ * caller's first call since that instant, so each counts one caller.
  */
 export interface ReturningCallers {
   any: number;
@@ -71,7 +71,8 @@ export interface ReportStore {
   sumBuckets(query: BucketSumQuery): Promise<BucketSum[]>;
   /** The calls started in the range, for the partial slots at its edges. */
   callsWithHistory(range: TimeRange): Promise<HistoriedCall[]>;
-  returningCallers(range: TimeRange): Promise<ReturningCallers>;
+  /** Counts the calls started in the range whose caller's previous call came before `previousBefore`. */
+  returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers>;
   /** From the earliest call's start to just after the latest one's; null when there is none. */
   callSpan(): Promise<TimeRange | null>;
 }

@@ -49,12 +49,15 @@ export interface HistoriedCallRow {
   prev_campaign_at: SqlTime | null;
   prev_number_at: SqlTime | null;
   /** 0/1 in SQLite, a boolean in PostgreSQL. */
-  recorded: number | boolean;
-  voicemail: number | boolean;
+  recorded: SqlBoolean;
+  voicemail: SqlBoolean;
+  has_next_any: SqlBoolean;
+  has_next_campaign: SqlBoolean;
+  has_next_number: SqlBoolean;
 }
 
-export const HISTORIED_CALL_COLUMNS =
-  'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, prev_any_at, prev_campaign_at, prev_number_at, recorded, voicemail';
+export const HISTORIED_CALL_COLUMNS = 'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, '
+  + 'prev_any_at, prev_campaign_at, prev_number_at, recorded, voicemail, has_next_any, has_next_campaign, has_next_number';
 
 export interface EventRow {
   leg_uuid: string;
@@ -117,6 +120,9 @@ export function historiedCallRowToCall(row: HistoriedCallRow): HistoriedCall {
     prevNumberAt: toMsOrNull(row.prev_number_at),
     recorded: Boolean(row.recorded),
     voicemail: Boolean(row.voicemail),
+    hasNextAny: Boolean(row.has_next_any),
+    hasNextCampaign: Boolean(row.has_next_campaign),
+    hasNextNumber: Boolean(row.has_next_number),
   };
 }
 

@@ -345,6 +345,28 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    // As SQLite's 27: whether the caller calls again after each call, and the "between calls"
+    // figures made of it; the buckets are rebuilt.
+    version: 24,
+    name: 'callers who call again, in the calls and the report buckets',
+    sql: `
+      ALTER TABLE calls ADD COLUMN has_next_any boolean NOT NULL DEFAULT false,
+        ADD COLUMN has_next_campaign boolean NOT NULL DEFAULT false, ADD COLUMN has_next_number boolean NOT NULL DEFAULT false;
+      UPDATE calls SET has_next_any = true, has_next_campaign = ordered.has_next_campaign, has_next_number = ordered.has_next_number
+      FROM (
+        SELECT uuid,
+          lead(uuid) OVER (PARTITION BY caller ORDER BY started_at, uuid) IS NOT NULL AS has_next_any,
+          lead(uuid) OVER (PARTITION BY caller, campaign ORDER BY started_at, uuid) IS NOT NULL AS has_next_campaign,
+          lead(uuid) OVER (PARTITION BY caller, campaign, tracking_number ORDER BY started_at, uuid) IS NOT NULL AS has_next_number
+        FROM calls WHERE caller IS NOT NULL
+      ) AS ordered
+      WHERE calls.uuid = ordered.uuid AND ordered.has_next_any;
+      ALTER TABLE report_buckets ADD COLUMN between_calls bigint NOT NULL DEFAULT 0,
+        ADD COLUMN between_calls_in_campaign bigint NOT NULL DEFAULT 0, ADD COLUMN between_calls_on_number bigint NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
     // As SQLite's 32.
     version: 29,
     name: 'voicemails and recorded calls in the reports',

@@ -141,9 +141,9 @@ export class PostgresReports implements ReportStore {
     return rows.map(historiedCallRowToCall);
   }
 
-  async returningCallers(range: TimeRange): Promise<ReturningCallers> {
+  async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
     const { param, values } = positionalParams();
-    const text = returningCallersSql(range.since, range.until, param);
+    const text = returningCallersSql({ ...range, before: previousBefore }, param);
     const { rows } = await this.pool.query<ReturningRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
     return returningRowsToCallers(rows);
   }

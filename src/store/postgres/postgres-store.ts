@@ -13,7 +13,9 @@ import {
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import { withLifecycle, withRecording, type BucketDeltas, type HistoriedCall } from '../../domain/report-figures.js';
+import {
+  HISTORY_FIELDS, withLifecycle, withRecording, type BucketDeltas, type CallHistory, type HistoriedCall,
+} from '../../domain/report-figures.js';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import {
@@ -60,10 +62,9 @@ interface CallKey {
 
 interface NeighbourRow {
   uuid: string;
-  started_at: Date;
-  prev_any_at: Date | null;
-  prev_campaign_at: Date | null;
-  prev_number_at: Date | null;
+  prev_any: string | null;
+  prev_campaign: string | null;
+  prev_number: string | null;
   next_any: string | null;
   next_campaign: string | null;
   next_number: string | null;
@@ -173,14 +174,14 @@ const LOCK_CALLERS = 'SELECT count(pg_advisory_xact_lock(key)) FROM unnest($1::b
 // For each new call: its caller's previous call (to any number, in its campaign, on its number
 // in that campaign) and the call right after it in each sense. calls_by_caller answers each.
 const CALL_NEIGHBOURS = `
-  SELECT c.uuid, c.started_at,
-    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
-      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_any_at,
-    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
-      AND p.campaign IS NOT DISTINCT FROM c.campaign ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_campaign_at,
-    (SELECT p.started_at FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+  SELECT c.uuid,
+    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_any,
+    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
+      AND p.campaign IS NOT DISTINCT FROM c.campaign ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_campaign,
+    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
       AND p.campaign IS NOT DISTINCT FROM c.campaign AND p.tracking_number IS NOT DISTINCT FROM c.tracking_number
-      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_number_at,
+      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_number,
     (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
       ORDER BY f.started_at, f.uuid LIMIT 1) AS next_any,
     (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
@@ -190,9 +191,11 @@ const CALL_NEIGHBOURS = `
       ORDER BY f.started_at, f.uuid LIMIT 1) AS next_number
   FROM calls c WHERE c.uuid = ANY($1::text[]) AND c.caller IS NOT NULL`;
 
-const SET_PREVIOUS = `
-  UPDATE calls SET prev_any_at = v.prev_any_at, prev_campaign_at = v.prev_campaign_at, prev_number_at = v.prev_number_at
-  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS v (uuid, prev_any_at, prev_campaign_at, prev_number_at)
+const SET_HISTORY = `
+  UPDATE calls SET prev_any_at = v.prev_any_at, prev_campaign_at = v.prev_campaign_at, prev_number_at = v.prev_number_at,
+    has_next_any = v.has_next_any, has_next_campaign = v.has_next_campaign, has_next_number = v.has_next_number
+  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::boolean[], $6::boolean[], $7::boolean[])
+    AS v (uuid, prev_any_at, prev_campaign_at, prev_number_at, has_next_any, has_next_campaign, has_next_number)
   WHERE calls.uuid = v.uuid`;
 
 const LOCK_HISTORIED_CALLS = `
@@ -419,9 +422,10 @@ export class PostgresStore implements CallStore {
 
   /**
    * Inserts calls (`insert` returns the uuids it stored) and keeps the buckets, in one
-   * transaction holding the callers' locks: each new call gets its previous-call times and adds
-   * its contribution, and a stored call that now follows one of them (an old call stored late)
-   * gets new previous times, its bucket the difference.
+   * transaction holding the callers' locks: each new call gets its links to its caller's calls
+   * before and after it and adds its contribution; a stored call it now follows is marked as
+   * followed, and a stored call that now follows it (it was stored late) gets new previous
+   * times, their buckets the difference.
    */
   async #insertCalls(callers: readonly (string | null)[], insert: (client: pg.PoolClient) => Promise<string[]>): Promise<number> {
     return this.#transaction(async (client) => {
@@ -430,40 +434,47 @@ export class PostgresStore implements CallStore {
       const inserted = await insert(client);
       if (inserted.length === 0) return 0;
       const { rows: neighbours } = await client.query<NeighbourRow>({ name: 'call-neighbours', text: CALL_NEIGHBOURS, values: [inserted] });
+      const linked = neighbours.flatMap((row) => [row.prev_any, row.prev_campaign, row.prev_number, row.next_any, row.next_campaign, row.next_number]);
+      const { rows } = await client.query<HistoriedCallRow & { uuid: string }>({
+        name: 'lock-historied-calls', text: LOCK_HISTORIED_CALLS,
+        values: [[...new Set([...inserted, ...linked.filter((uuid) => uuid !== null)])]],
+      });
+      const stored = new Map(rows.map((row) => [row.uuid, historiedCallRowToCall(row)]));
+      const startOf = (uuid: string | null) => (uuid === null ? null : stored.get(uuid)!.startedAt);
+      // A new call's neighbours are read with the whole batch in, so only stored calls change.
       const isNew = new Set(inserted);
-      type Previous = Partial<Pick<HistoriedCall, 'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt'>>;
-      const previous = new Map<string, Previous>();
-      const follow = (uuid: string | null, sense: keyof Previous, startedAt: Date) => {
-        if (uuid !== null && !isNew.has(uuid)) previous.set(uuid, { ...previous.get(uuid), [sense]: startedAt.getTime() });
+      const changes = new Map<string, Partial<CallHistory>>();
+      const change = (uuid: string | null, history: Partial<CallHistory>) => {
+        if (uuid !== null && !isNew.has(uuid)) changes.set(uuid, { ...changes.get(uuid), ...history });
       };
       for (const row of neighbours) {
-        previous.set(row.uuid, {
-          prevAnyAt: row.prev_any_at?.getTime() ?? null,
-          prevCampaignAt: row.prev_campaign_at?.getTime() ?? null,
-          prevNumberAt: row.prev_number_at?.getTime() ?? null,
+        const startedAt = startOf(row.uuid);
+        changes.set(row.uuid, {
+          prevAnyAt: startOf(row.prev_any), prevCampaignAt: startOf(row.prev_campaign), prevNumberAt: startOf(row.prev_number),
+          hasNextAny: row.next_any !== null, hasNextCampaign: row.next_campaign !== null, hasNextNumber: row.next_number !== null,
         });
-        follow(row.next_any, 'prevAnyAt', row.started_at);
-        follow(row.next_campaign, 'prevCampaignAt', row.started_at);
-        follow(row.next_number, 'prevNumberAt', row.started_at);
+        change(row.prev_any, { hasNextAny: true });
+        change(row.prev_campaign, { hasNextCampaign: true });
+        change(row.prev_number, { hasNextNumber: true });
+        change(row.next_any, { prevAnyAt: startedAt });
+        change(row.next_campaign, { prevCampaignAt: startedAt });
+        change(row.next_number, { prevNumberAt: startedAt });
       }
-      const { rows } = await client.query<HistoriedCallRow & { uuid: string }>({
-        name: 'lock-historied-calls', text: LOCK_HISTORIED_CALLS, values: [[...new Set([...inserted, ...previous.keys()])]],
-      });
       const changed: (HistoriedCall & { uuid: string })[] = [];
-      for (const row of rows) {
-        const before = historiedCallRowToCall(row);
-        const after = { ...before, ...previous.get(row.uuid) };
-        if (isNew.has(row.uuid)) deltas.add(after, 1);
+      for (const [uuid, before] of stored) {
+        const after = { ...before, ...changes.get(uuid) };
+        if (isNew.has(uuid)) deltas.add(after, 1);
         else deltas.change(before, after);
-        if (previous.has(row.uuid)) changed.push({ uuid: row.uuid, ...after });
+        if (HISTORY_FIELDS.some((field) => after[field] !== before[field])) changed.push({ uuid, ...after });
       }
       if (changed.length > 0) {
         const time = (ms: number | null) => (ms === null ? null : new Date(ms));
         await client.query({
-          name: 'set-previous',
-          text: SET_PREVIOUS,
+          name: 'set-history',
+          text: SET_HISTORY,
           values: [changed.map((c) => c.uuid), changed.map((c) => time(c.prevAnyAt)), changed.map((c) => time(c.prevCampaignAt)),
-            changed.map((c) => time(c.prevNumberAt))],
+            changed.map((c) => time(c.prevNumberAt)), changed.map((c) => c.hasNextAny), changed.map((c) => c.hasNextCampaign),
+            changed.map((c) => c.hasNextNumber)],
         });
       }
       await applyDeltas(client, deltas);

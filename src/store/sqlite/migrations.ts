@@ -516,6 +516,32 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    // Whether a call's caller calls again after it (to any number, in its campaign, on its
+    // number in that campaign), and the "between calls" figures made of it, so that a report
+    // finds its returning callers in the buckets (domain/report-figures.ts). Emptying the
+    // threshold makes the store rebuild the buckets from the calls when it opens the database.
+    version: 27,
+    name: 'callers who call again, in the calls and the report buckets',
+    sql: `
+      ALTER TABLE calls ADD COLUMN has_next_any INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN has_next_campaign INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN has_next_number INTEGER NOT NULL DEFAULT 0;
+      UPDATE calls SET has_next_any = 1, has_next_campaign = ordered.has_next_campaign, has_next_number = ordered.has_next_number
+      FROM (
+        SELECT uuid,
+          lead(uuid) OVER (PARTITION BY caller ORDER BY started_at, uuid) IS NOT NULL AS has_next_any,
+          lead(uuid) OVER (PARTITION BY caller, campaign ORDER BY started_at, uuid) IS NOT NULL AS has_next_campaign,
+          lead(uuid) OVER (PARTITION BY caller, campaign, tracking_number ORDER BY started_at, uuid) IS NOT NULL AS has_next_number
+        FROM calls WHERE caller IS NOT NULL
+      ) AS ordered
+      WHERE calls.uuid = ordered.uuid AND ordered.has_next_any;
+      ALTER TABLE report_buckets ADD COLUMN between_calls INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE report_buckets ADD COLUMN between_calls_in_campaign INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE report_buckets ADD COLUMN between_calls_on_number INTEGER NOT NULL DEFAULT 0;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
     // Voicemails and recorded calls become report figures: each call says whether a recording
     // (media kind 'call') or a voicemail arrived for its conversation, set from the recordings
     // kept so far; emptying the threshold makes the store rebuild the buckets from the calls.

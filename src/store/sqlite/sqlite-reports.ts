@@ -3,7 +3,9 @@
 // is report-figures.ts's contributionOf; nothing here says what a figure counts.
 
 import type Database from 'better-sqlite3';
-import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
+import {
+  BucketDeltas, FIGURES, HISTORY_FIELDS, SLOT_MS, type CallHistory, type HistoriedCall,
+} from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, type ReturningRow,
@@ -16,8 +18,10 @@ const INITIAL_QUALIFIED_SECONDS = 60;
 
 /** A call being inserted: its report columns, and its uuid for the (started_at, uuid) order. */
 export type InsertedCall = HistoriedCall & { uuid: string };
+type HistoryChange = Partial<CallHistory>;
 
 type Named = Record<string, unknown>;
+type Neighbour = { uuid: string; startedAt: number };
 
 /** Named parameters (@p0, @p1, …) for the shared SQL of bucket-sql.ts. */
 function namedParams(): { param: (value: unknown) => string; values: Named } {
@@ -43,15 +47,15 @@ export class SqliteBucketWriter {
       qualifiedThreshold: db.prepare<[], number | null>('SELECT qualified_call_seconds FROM report_bucket_settings').pluck(),
       // calls_by_caller answers each with one index search; the caller's previous call is most
       // often in the same campaign and on the same number, so the narrower ones are seldom run.
-      previousCall: db.prepare<Named, { startedAt: number; campaign: string | null; trackingNumber: string | null }>(`
-        SELECT started_at AS startedAt, campaign, tracking_number AS trackingNumber FROM calls WHERE ${previousWhere}
+      previousCall: db.prepare<Named, { uuid: string; startedAt: number; campaign: string | null; trackingNumber: string | null }>(`
+        SELECT uuid, started_at AS startedAt, campaign, tracking_number AS trackingNumber FROM calls WHERE ${previousWhere}
         ORDER BY started_at DESC, uuid DESC LIMIT 1`),
-      previousInCampaign: db.prepare<Named, number>(`
-        SELECT started_at FROM calls WHERE ${previousWhere} AND campaign IS @campaign
-        ORDER BY started_at DESC, uuid DESC LIMIT 1`).pluck(),
-      previousOnNumber: db.prepare<Named, number>(`
-        SELECT started_at FROM calls WHERE ${previousWhere} AND campaign IS @campaign AND tracking_number IS @trackingNumber
-        ORDER BY started_at DESC, uuid DESC LIMIT 1`).pluck(),
+      previousInCampaign: db.prepare<Named, Neighbour>(`
+        SELECT uuid, started_at AS startedAt FROM calls WHERE ${previousWhere} AND campaign IS @campaign
+        ORDER BY started_at DESC, uuid DESC LIMIT 1`),
+      previousOnNumber: db.prepare<Named, Neighbour>(`
+        SELECT uuid, started_at AS startedAt FROM calls WHERE ${previousWhere} AND campaign IS @campaign AND tracking_number IS @trackingNumber
+        ORDER BY started_at DESC, uuid DESC LIMIT 1`),
       // calls_by_time answers this from the end of the index.
       latestStart: db.prepare<[], number | null>('SELECT max(started_at) FROM calls').pluck(),
       // The call right after a call among its caller's calls: to any number, in its campaign,
@@ -64,8 +68,10 @@ export class SqliteBucketWriter {
         SELECT uuid FROM calls WHERE ${nextWhere} AND campaign IS @campaign AND tracking_number IS @trackingNumber
         ORDER BY started_at, uuid LIMIT 1`).pluck(),
       historiedCall: db.prepare<[uuid: string], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ?`),
-      setPrevious: db.prepare<Named>(`
-        UPDATE calls SET prev_any_at = @prevAnyAt, prev_campaign_at = @prevCampaignAt, prev_number_at = @prevNumberAt WHERE uuid = @uuid`),
+      setHistory: db.prepare<Named>(`
+        UPDATE calls SET prev_any_at = @prevAnyAt, prev_campaign_at = @prevCampaignAt, prev_number_at = @prevNumberAt,
+          has_next_any = @hasNextAny, has_next_campaign = @hasNextCampaign, has_next_number = @hasNextNumber
+        WHERE uuid = @uuid`),
       add: db.prepare<unknown[]>(`
         INSERT INTO report_buckets (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].join(', ')})
         VALUES (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].map(() => '?').join(', ')}) ${ADD_ON_CONFLICT}`),
@@ -89,43 +95,56 @@ export class SqliteBucketWriter {
   /**
    * Inserts a batch of calls, inside the caller's transaction: sets each call's previous call
    * times, hands it to `insert` (true when its row was new, false when its uuid was stored
-   * already), adds the new ones to their buckets, and gives the calls that now follow one of
-   * them their new previous times. Returns the new calls.
+   * already), adds the new ones to their buckets, marks their previous calls as followed, and
+   * links the calls that now follow one of them. Returns the new calls.
    */
   insertBatch<T extends InsertedCall>(calls: readonly T[], insert: (call: T) => boolean): T[] {
     const latestBefore = this.#statements.latestStart.get() ?? null;
     const deltas = this.deltas();
     const inserted: T[] = [];
     for (const call of calls) {
-      this.#findPreviousCalls(call);
+      const previous = this.#findPreviousCalls(call);
       if (!insert(call)) continue;
       inserted.push(call);
       deltas.add(call, 1);
+      for (const [uuid, change] of previous) this.#amend(uuid, change, deltas);
     }
     this.#followInserted(inserted, latestBefore, deltas);
     this.apply(deltas);
     return inserted;
   }
 
-  #findPreviousCalls(call: InsertedCall): void {
-    if (call.caller === null) return;
+  /** Sets the call's previous call times; returns what its previous calls learn: that it follows them. */
+  #findPreviousCalls(call: InsertedCall): Map<string, HistoryChange> {
+    const followed = new Map<string, HistoryChange>();
+    if (call.caller === null) return followed;
     const key = { caller: call.caller, startedAt: call.startedAt, uuid: call.uuid, campaign: call.campaign, trackingNumber: call.trackingNumber };
     const previous = this.#statements.previousCall.get(key);
-    if (!previous) return;
-    call.prevAnyAt = previous.startedAt;
+    if (!previous) return followed;
     const sameCampaign = previous.campaign === call.campaign;
-    call.prevCampaignAt = sameCampaign ? previous.startedAt : this.#statements.previousInCampaign.get(key) ?? null;
-    call.prevNumberAt = sameCampaign && previous.trackingNumber === call.trackingNumber
-      ? previous.startedAt
-      : call.prevCampaignAt === null ? null : this.#statements.previousOnNumber.get(key) ?? null;
+    const inCampaign = sameCampaign ? previous : this.#statements.previousInCampaign.get(key);
+    const onNumber = sameCampaign && previous.trackingNumber === call.trackingNumber
+      ? previous
+      : inCampaign === undefined ? undefined : this.#statements.previousOnNumber.get(key);
+    call.prevAnyAt = previous.startedAt;
+    call.prevCampaignAt = inCampaign?.startedAt ?? null;
+    call.prevNumberAt = onNumber?.startedAt ?? null;
+    const follow = (neighbour: Neighbour | undefined, change: HistoryChange) => {
+      if (neighbour) followed.set(neighbour.uuid, { ...followed.get(neighbour.uuid), ...change });
+    };
+    follow(previous, { hasNextAny: true });
+    follow(inCampaign, { hasNextCampaign: true });
+    follow(onNumber, { hasNextNumber: true });
+    return followed;
   }
 
   /**
    * A new call that is not its caller's latest (an import, a late webhook) comes between a later
-   * call and that call's previous one, in each of the three senses. Fixing them after the whole
-   * batch is in gives every call its true previous call, whatever the order within the batch.
-   * Live calls start after everything stored before them, and only the latest of a caller's
-   * calls in the batch can be followed by none: such calls need no search.
+   * call and that call's previous one, in each of the three senses: the later call gets new
+   * previous times, and the new call is followed. Fixing them after the whole batch is in gives
+   * every call its true neighbours, whatever the order within the batch. Live calls start after
+   * everything stored before them, and only the latest of a caller's calls in the batch can be
+   * followed by none: such calls need no search.
    */
   #followInserted(calls: readonly InsertedCall[], latestBefore: number | null, deltas: BucketDeltas): void {
     const latestOfCaller = new Map<string, InsertedCall>();
@@ -146,23 +165,29 @@ export class SqliteBucketWriter {
       const nextOnNumber = sameCampaign && next.trackingNumber === call.trackingNumber
         ? next.uuid
         : nextInCampaign === undefined ? undefined : this.#statements.nextOnNumber.get(key);
-      const followers = new Map<string, Partial<Record<'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt', number>>>();
-      const follow = (uuid: string | undefined, sense: 'prevAnyAt' | 'prevCampaignAt' | 'prevNumberAt') => {
-        if (uuid !== undefined) followers.set(uuid, { ...followers.get(uuid), [sense]: call.startedAt });
+      const changes = new Map<string, HistoryChange>([[call.uuid, {
+        hasNextAny: true, hasNextCampaign: nextInCampaign !== undefined, hasNextNumber: nextOnNumber !== undefined,
+      }]]);
+      const follow = (uuid: string | undefined, change: HistoryChange) => {
+        if (uuid !== undefined) changes.set(uuid, { ...changes.get(uuid), ...change });
       };
-      follow(next.uuid, 'prevAnyAt');
-      follow(nextInCampaign, 'prevCampaignAt');
-      follow(nextOnNumber, 'prevNumberAt');
-      for (const [uuid, previous] of followers) {
-        const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
-        const after = { ...before, ...previous };
-        // A call of the same batch found its previous call when it was inserted.
-        if (after.prevAnyAt === before.prevAnyAt && after.prevCampaignAt === before.prevCampaignAt
-          && after.prevNumberAt === before.prevNumberAt) continue;
-        this.#statements.setPrevious.run({ uuid, prevAnyAt: after.prevAnyAt, prevCampaignAt: after.prevCampaignAt, prevNumberAt: after.prevNumberAt });
-        deltas.change(before, after);
-      }
+      follow(next.uuid, { prevAnyAt: call.startedAt });
+      follow(nextInCampaign, { prevCampaignAt: call.startedAt });
+      follow(nextOnNumber, { prevNumberAt: call.startedAt });
+      for (const [uuid, change] of changes) this.#amend(uuid, change, deltas);
     }
+  }
+
+  /** Changes a stored call's links to its neighbours, and its buckets by the difference. */
+  #amend(uuid: string, change: HistoryChange, deltas: BucketDeltas): void {
+    const before = historiedCallRowToCall(this.#statements.historiedCall.get(uuid)!);
+    const after = { ...before, ...change };
+    if (HISTORY_FIELDS.every((field) => after[field] === before[field])) return;
+    this.#statements.setHistory.run({
+      uuid, prevAnyAt: after.prevAnyAt, prevCampaignAt: after.prevCampaignAt, prevNumberAt: after.prevNumberAt,
+      hasNextAny: Number(after.hasNextAny), hasNextCampaign: Number(after.hasNextCampaign), hasNextNumber: Number(after.hasNextNumber),
+    });
+    deltas.change(before, after);
   }
 }
 
@@ -184,15 +209,16 @@ export class SqliteReports implements ReportStore {
       callsInRange: db.prepare<{ since: number; until: number }, HistoriedCallRow>(`
         SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= @since AND started_at < @until`),
       allCalls: db.prepare<[], HistoriedCallRow>(`SELECT ${HISTORIED_CALL_COLUMNS} FROM calls`),
-      // Two subqueries: SQLite answers a lone min() or max() from the end of calls_by_time, but
-      // scans the table for both in one SELECT.
+      // One subquery per bound: SQLite answers a lone min() or max() from the end of an index
+      // (calls_by_time, the buckets' primary key) but scans the whole table for both in one SELECT.
       // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
       // width 1, span every slot that had calls). SQLite's min() and max() of NULL are NULL.
       span: db.prepare<{ slotMs: number }, { earliest: number | null; latest: number | null }>(`
         SELECT min(coalesce(c.earliest, b.earliest), coalesce(b.earliest, c.earliest)) AS earliest,
           max(coalesce(c.latest, b.latest), coalesce(b.latest, c.latest)) AS latest
-        FROM (SELECT min(started_at) AS earliest, max(started_at) AS latest FROM calls) AS c,
-          (SELECT min(slot) * @slotMs AS earliest, (max(slot) + 1) * @slotMs - 1 AS latest FROM report_buckets WHERE width = 1) AS b`),
+        FROM (SELECT (SELECT min(started_at) FROM calls) AS earliest, (SELECT max(started_at) FROM calls) AS latest) AS c,
+          (SELECT (SELECT min(slot) FROM report_buckets WHERE width = 1) * @slotMs AS earliest,
+            ((SELECT max(slot) FROM report_buckets WHERE width = 1) + 1) * @slotMs - 1 AS latest) AS b`),
     };
     // Every bucket again from the calls, through the same contributions as the writes.
     this.#rebuild = db.transaction((seconds: number) => {
@@ -217,9 +243,9 @@ export class SqliteReports implements ReportStore {
     return this.#statements.callsInRange.all({ since: range.since.getTime(), until: range.until.getTime() }).map(historiedCallRowToCall);
   }
 
-  async returningCallers(range: TimeRange): Promise<ReturningCallers> {
+  async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
     const { param, values } = namedParams();
-    const sql = returningCallersSql(range.since.getTime(), range.until.getTime(), param);
+    const sql = returningCallersSql({ since: range.since.getTime(), until: range.until.getTime(), before: previousBefore.getTime() }, param);
     return returningRowsToCallers(this.#db.prepare<Named, ReturningRow>(sql).all(values));
   }
 

@@ -10,7 +10,7 @@ import {
 } from '../../domain/conversation-limits.js';
 import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
-import { withLifecycle, withRecording, type BucketDeltas } from '../../domain/report-figures.js';
+import { NO_HISTORY, withLifecycle, withRecording, type BucketDeltas } from '../../domain/report-figures.js';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
@@ -196,7 +196,7 @@ export class SqliteStore implements CallStore {
       const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
         uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
         startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
-        prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null, recorded: false, voicemail: false,
+        ...NO_HISTORY, recorded: false, voicemail: false,
         conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
       }));
       const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
@@ -223,8 +223,7 @@ export class SqliteStore implements CallStore {
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
       const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, prevAnyAt: null, prevCampaignAt: null, prevNumberAt: null,
-        recorded: false, voicemail: false }));
+        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, ...NO_HISTORY, recorded: false, voicemail: false }));
       return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
