@@ -13,7 +13,6 @@ import { callToJson, encodeCursor } from './call-json.js';
 import { mediaOfCalls } from './media-json.js';
 import { parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
-import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 
 /** A route with a long block list of its own is the largest body; a few thousand entries fit. */
 const SETTINGS_BODY_LIMIT = '64kb';
@@ -67,9 +66,9 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
 
   router.get('/api/calls', async (req, res) => {
     const page = await store.listCalls(parseCallQuery(req.query, timezone));
-    const [attributions, media] = await Promise.all([attributeCalls(store.dni, page.calls), mediaOfCalls(store.media, page.calls)]);
+    const media = await mediaOfCalls(store.media, page.calls);
     res.json({
-      calls: page.calls.map((call, i) => ({ ...callToJson(call, attributions[i]), ...media.get(call) })),
+      calls: page.calls.map((call) => ({ ...callToJson(call), ...media.get(call) })),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
   });
@@ -79,8 +78,8 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     if (!/^[\w.:-]{1,128}$/.test(uuid)) throw badRequest('not a call uuid');
     const call = await store.findCall(uuid);
     if (!call) throw new HttpError('not_found', `no call ${uuid}`);
-    const [attributions, media] = await Promise.all([attributeCalls(store.dni, [call]), mediaOfCalls(store.media, [call])]);
-    res.json({ ...callToJson(call, attributions[0]), ...media.get(call) });
+    const media = await mediaOfCalls(store.media, [call]);
+    res.json({ ...callToJson(call), ...media.get(call) });
   });
 
   router.get('/api/numbers', (_req, res) => {

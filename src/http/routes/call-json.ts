@@ -24,7 +24,7 @@ export interface CallJson {
   attempts: CallAttempt[];
   /** The destination that answered, or null. */
   answeredBy: string | null;
-  /** The website visit that held the number when the call came in (see call-attribution.ts). */
+  /** The website visit the call is credited to: the one holding the number when the call came in (call-attribution.ts). */
   attribution: AttributionJson | null;
   attributionAmbiguous: boolean;
 }
@@ -38,7 +38,8 @@ function attributionToJson(a: CallAttribution): AttributionJson {
   };
 }
 
-export function callToJson(call: CallRecord, attribution: CallAttribution | null = null): CallJson {
+export function callToJson(call: CallRecord): CallJson {
+  const attribution = call.attribution ?? null;
   return {
     uuid: call.uuid,
     conversationUuid: call.conversationUuid,

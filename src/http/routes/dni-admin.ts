@@ -5,7 +5,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
-import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 import { GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime } from '../../domain/attribution/google-ads.js';
 import { isQualifiedCall } from '../../domain/report-figures.js';
 import { isTimeZone } from '../../domain/time-zone.js';
@@ -89,6 +88,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     const pool = parsePoolBody(parsePoolId(String(req.params.id)), req.body);
     const existed = (await store.dni.listPools()).some((p) => p.id === pool.id);
     if (!(await store.dni.savePool(pool))) throw badRequest('"numbers" includes a number of another pool');
+    await directory.reloadPools();
     // The pool's numbers are tracking numbers of its campaign; their other settings stay.
     for (const number of pool.numbers) {
       const entry = directory.lookup(number);
@@ -101,6 +101,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
   router.delete('/api/pools/:id', async (req, res) => {
     const id = parsePoolId(String(req.params.id));
     if (!(await store.dni.deletePool(id))) throw new HttpError('not_found', 'no such pool');
+    await directory.reloadPools();
     await recordAdminChange(store, res, 'pool.deleted', id);
     res.status(204).end();
   });
@@ -112,7 +113,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     let examined = 0;
     for await (const calls of callPages(store, range, MAX_CALLS_EXAMINED)) {
       examined += calls.length;
-      attributions.push(...(await attributeCalls(store.dni, calls)));
+      attributions.push(...calls.map((call) => call.attribution ?? null));
     }
     res.json({
       since: range.since.toISOString(),
@@ -139,11 +140,9 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     res.write(googleAdsParametersLine(timeZone) + csvLine(GOOGLE_ADS_COLUMNS));
     for await (const calls of callPages(store, range)) {
       if (res.destroyed) break;
-      const qualified = calls.filter((call) => isQualifiedCall(call, config.qualifiedCallSeconds));
-      const attributions = await attributeCalls(store.dni, qualified);
-      const clicked = qualified.flatMap((call, i) => {
-        const gclid = attributions[i]?.gclid;
-        return gclid ? [{ call, gclid }] : [];
+      const clicked = calls.flatMap((call) => {
+        const gclid = call.attribution?.gclid;
+        return gclid && isQualifiedCall(call, config.qualifiedCallSeconds) ? [{ call, gclid }] : [];
       });
       const exported = q.includeExported === 'true' ? new Set<string>() : await store.dni.exportedConversions(clicked.map((c) => c.call.uuid));
       const fresh = clicked.filter((c) => !exported.has(c.call.uuid));
