@@ -1,6 +1,6 @@
-// The admin side of dynamic number insertion: number pools, which sources bring calls and whether
-// the pools are big enough, and qualified ad-click calls as a Google Ads import file. Mounted
-// behind requireAdmin.
+// The admin side of dynamic number insertion: number pools, whether they are big enough, and
+// qualified ad-click calls as a Google Ads import file. Mounted behind requireAdmin. Calls by
+// source are a report (/api/report?groupBy=source).
 
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import type { Config } from '../../config.js';
 import { GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime } from '../../domain/attribution/google-ads.js';
 import { isQualifiedCall } from '../../domain/report-figures.js';
 import { isTimeZone } from '../../domain/time-zone.js';
-import { countBySource, sizePools } from '../../domain/attribution/pool-sizing.js';
+import { sizePools } from '../../domain/attribution/pool-sizing.js';
 import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/pools.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallRecord } from '../../domain/calls.js';
@@ -121,7 +121,6 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
       callsExamined: examined,
       truncated: examined >= MAX_CALLS_EXAMINED,
       pools: sizePools(pools, stats, attributions),
-      sources: countBySource(attributions),
     });
   });
 
