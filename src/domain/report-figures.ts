@@ -162,9 +162,10 @@ export function bucketKeysOf(call: HistoriedCall): BucketKey[] {
   }));
 }
 
-/** One string per bucket key, for maps. */
+/** One string per bucket key, for maps; the website source only for calls credited to a visit, most have none. */
 export const bucketKeyString = (key: BucketKey): string =>
-  JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber, key.destination, key.source, key.medium]);
+  JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber, key.destination])
+  + (key.source === null ? '' : JSON.stringify([key.source, key.medium]));
 
 export interface BucketDelta {
   key: BucketKey;

@@ -339,17 +339,10 @@ function destinationRows(sums: readonly BucketSum[]): DestinationReportRow[] {
 }
 
 function sourceRows(sums: readonly BucketSum[]): SourceReportRow[] {
-  const groups = new Map<string, { source: string | null; medium: string | null; figures: Figures; numbers: (string | null)[] }>();
-  for (const sum of sums) {
-    const id = JSON.stringify([sum.source, sum.medium]);
-    const group = groups.get(id) ?? { source: sum.source, medium: sum.medium, figures: emptyFigures(), numbers: [] };
-    addFigures(group.figures, sum.figures);
-    group.numbers.push(sum.trackingNumber);
-    groups.set(id, group);
-  }
-  return [...groups.values()]
-    .map(({ source, medium, figures, numbers }) => {
-      const { campaign: _, ...row } = toReportRow(null, numbers, figures, 0);
+  return [...sumsBy(sums, (sum) => JSON.stringify([sum.source, sum.medium])).entries()]
+    .map(([pair, group]) => {
+      const [source, medium] = JSON.parse(pair!) as [string | null, string | null];
+      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
       return { source, medium, ...row, uniqueCallers: null };
     })
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.source, b.source) || compareCampaigns(a.medium, b.medium));

@@ -127,7 +127,17 @@ export class SqliteStore implements CallStore {
       insertCall: db.prepare<[
         uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
         campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null,
-        prevCampaignAt: number | null, prevNumberAt: number | null, attribution: string | null,
+        prevCampaignAt: number | null, prevNumberAt: number | null,
+      ]>(`
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
+          prev_any_at, prev_campaign_at, prev_number_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (uuid) DO NOTHING`),
+      // The same for a call credited to a website visit: calls to other numbers bind nothing more.
+      insertCreditedCall: db.prepare<[
+        uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
+        campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null,
+        prevCampaignAt: number | null, prevNumberAt: number | null, attribution: string,
       ]>(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
           prev_any_at, prev_campaign_at, prev_number_at, attribution)
@@ -204,11 +214,15 @@ export class SqliteStore implements CallStore {
           conversationUuid: call.conversationUuid, forwardTo: call.forwardTo, attribution,
         };
       });
-      const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
-        call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
-        call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
-        call.attribution === null ? null : JSON.stringify(call.attribution),
-      ).changes > 0);
+      const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && (call.attribution === null
+        ? this.#statements.insertCall.run(
+          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+          call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
+        )
+        : this.#statements.insertCreditedCall.run(
+          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+          call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt, JSON.stringify(call.attribution),
+        )).changes > 0);
       if (inserted.length === 0) return;
       if (this.#webhooks.open) {
         const stored = new Map(calls.map((call) => [call.uuid, call]));
