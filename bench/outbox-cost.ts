@@ -3,13 +3,9 @@
 // with one that asks for call.started, in alternating rounds; prints µs per call and the ratio.
 // `npx tsx bench/outbox-cost.ts`. Not part of `npm run bench`.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { InboundCall } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { withStorePairs } from './store-pairs.js';
 import { newSubscription } from '../src/webhooks/subscriptions.js';
 
 const ROUNDS = 8;
@@ -51,26 +47,4 @@ async function measure(name: string, without: CallStore, withOutbox: CallStore):
   console.log(`${name}: no subscription ${a.toFixed(1)} µs/call, one subscription ${b.toFixed(1)} µs/call, ratio ${(b / a).toFixed(2)}x`);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'ct-outbox-cost-'));
-try {
-  const stores = [openSqliteStore(join(dir, 'a.db')), openSqliteStore(join(dir, 'b.db'))];
-  await measure('SQLite', stores[0]!, stores[1]!);
-  for (const store of stores) await store.close();
-  const url = process.env.TEST_DATABASE_URL;
-  if (url) {
-    const pg = await import('pg');
-    const admin = new pg.default.Client({ connectionString: url });
-    await admin.connect();
-    const names = [`outbox_cost_a_${process.pid}`, `outbox_cost_b_${process.pid}`];
-    for (const name of names) await admin.query(`CREATE DATABASE ${name}`);
-    const urlOf = (name: string) => Object.assign(new URL(url), { pathname: `/${name}` }).toString();
-    const [a, b] = [await openPostgresStore(urlOf(names[0]!)), await openPostgresStore(urlOf(names[1]!))];
-    await measure('PostgreSQL', a, b);
-    await a.close();
-    await b.close();
-    for (const name of names) await admin.query(`DROP DATABASE ${name}`);
-    await admin.end();
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+await withStorePairs('outbox-cost', measure);

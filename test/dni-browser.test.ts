@@ -230,8 +230,11 @@ describe('the DNI snippet in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'marketing', password: ADMIN_TOKEN } });
     const page = await context.newPage();
     const problems = watchPageProblems(page);
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname + new URL(request.url()).search));
     await page.goto(`${service.url}/dashboard`);
     await page.locator('#dni-sources-table tbody tr').first().waitFor();
+    assert.ok(requested.includes('/api/report?groupBy=source'), 'calls by source come from the report API');
     const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
     assert.deepEqual(await cells('#dni-sources-table tbody tr'), [['google', 'cpc', '1']]);
     const pools = await cells('#dni-pools-table tbody tr');

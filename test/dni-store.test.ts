@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { attributeCalls } from '../src/domain/attribution/call-attribution.js';
+import type { CallAttribution } from '../src/domain/attribution/call-attribution.js';
 import { NumberAssigner, type NumberRequestOutcome } from '../src/domain/attribution/number-assigner.js';
 import { visitSourceFrom, type VisitTags } from '../src/domain/attribution/visit-source.js';
-import type { CallRecord } from '../src/domain/calls.js';
-import { IN_PROGRESS } from '../src/domain/calls.js';
+import type { InboundCall } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -63,11 +62,22 @@ function held(outcome: NumberRequestOutcome) {
   return outcome as Extract<NumberRequestOutcome, { kind: 'held' }>;
 }
 
-function callTo(number: string, atMs: number, uuid: string): CallRecord {
+/** A call to a pool number, as the answer webhook hands it to the store. */
+function callTo(number: string, atMs: number, uuid: string): InboundCall {
   return {
     uuid, conversationUuid: `CON-${uuid}`, trackingNumber: number, caller: '447700900111', campaign: 'Website',
-    forwardTo: BUSINESS, startedAt: new Date(atMs), ...IN_PROGRESS,
+    forwardTo: BUSINESS, startedAt: new Date(atMs), pooled: true,
   };
+}
+
+/** Records the calls, then reads back the visit each was credited to. */
+async function recordAndRead(store: CallStore, calls: InboundCall[]): Promise<(CallAttribution | null)[]> {
+  await store.recordCalls(calls);
+  return Promise.all(calls.map(async (call) => {
+    const stored = await store.findCall(call.uuid);
+    assert.ok(stored, `${call.uuid} stored`);
+    return stored.attribution ?? null;
+  }));
 }
 
 for (const backend of BACKENDS) {
@@ -130,10 +140,12 @@ for (const backend of BACKENDS) {
       // The number that rested longest goes first: all three ended together, so the first given.
       assert.equal(next.number, visits[0]!.number);
 
-      const [during, after, nobody] = await attributeCalls(store.dni, [
+      const [during, after, nobody, unpooled] = await recordAndRead(store, [
         callTo(visits[0]!.number, T0 + 10 * MINUTE, 'call-during'),
         callTo(visits[0]!.number, T0 + 32 * MINUTE, 'call-after'),
         callTo(visits[1]!.number, T0 + 32 * MINUTE, 'call-nobody'),
+        // The answer webhook marks calls to pool numbers; others are not looked up.
+        { ...callTo(visits[0]!.number, T0 + 10 * MINUTE, 'call-not-pooled'), pooled: false },
       ]);
       assert.deepEqual(
         { visitId: during?.visitId, gclid: during?.gclid, source: during?.source, medium: during?.medium, ambiguous: during?.ambiguous },
@@ -142,6 +154,7 @@ for (const backend of BACKENDS) {
       assert.equal(during?.landingPage, 'https://shop.example/landing');
       assert.deepEqual([after?.visitId, after?.source, after?.campaign], [next.visitId, 'newsletter', 'november']);
       assert.equal(nobody, null);
+      assert.equal(unpooled, null);
     });
 
     test('an exhausted pool reuses the least recently active number; calls in the overlap are ambiguous and counted', async () => {
@@ -160,7 +173,7 @@ for (const backend of BACKENDS) {
       // The second visit's heartbeat now finds its number gone: the snippet asks again.
       assert.equal(await assigner.renew(visits[1]!.visitId), null);
 
-      const [overlap, before] = await attributeCalls(store.dni, [
+      const [overlap, before] = await recordAndRead(store, [
         callTo(extra.number, T0 + 7 * MINUTE, 'call-overlap'),
         callTo(extra.number, T0 + 3 * MINUTE, 'call-before'),
       ]);

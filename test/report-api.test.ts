@@ -208,6 +208,33 @@ describe('the report API', () => {
     ]);
   });
 
+  test('groupBy=source and groupBy=medium give rows by website source and medium, calls from no visit in their own', async () => {
+    const startedAt = new Date(Date.UTC(2099, 0, 1, 12));
+    const visit = {
+      visitId: 'v1', poolId: 'website', ambiguous: false, source: 'google', medium: 'cpc', campaign: 'winter', term: null, content: null,
+      gclid: 'Cj0', referrer: null, landingPage: null,
+    };
+    await service.store.importCalls([
+      importedCall({ uuid: 's-1', startedAt, campaign: 'Website', attribution: visit }),
+      importedCall({ uuid: 's-2', startedAt, campaign: 'Website', attribution: { ...visit, visitId: 'v2', source: 'bing' } }),
+      importedCall({ uuid: 's-3', startedAt, campaign: 'Website', trackingNumber: '442071234003' }),
+    ]);
+    const query = 'since=2099-01-01&until=2099-01-02';
+    const bySource = await (await get(`/api/report?${query}&groupBy=source`)).json();
+    assert.deepEqual(bySource.rows.map((r: { source: string | null; medium: string | null; calls: number }) => [r.source, r.medium, r.calls]), [
+      ['bing', 'cpc', 1], ['google', 'cpc', 1], [null, null, 1],
+    ]);
+    const byMedium = await (await get(`/api/report?${query}&groupBy=medium`)).json();
+    assert.deepEqual(byMedium.rows.map((r: { medium: string | null; calls: number }) => [r.medium, r.calls]), [['cpc', 2], [null, 1]]);
+    const res = await get(`/api/report.csv?${query}&groupBy=source`);
+    assert.match(res.headers.get('content-disposition') ?? '', /filename="call-report-by-source-/);
+    const csv = parseCsv(await res.text());
+    assert.deepEqual(csv.map((r) => r.slice(0, 5)), [
+      ['source', 'medium', 'trackingNumbers', 'calls', 'uniqueCallers'],
+      ['bing', 'cpc', '442071234001', '1', ''], ['google', 'cpc', '442071234001', '1', ''], ['', '', '442071234003', '1', ''],
+    ]);
+  });
+
   test('an unknown groupBy is refused with a 400', async () => {
     const res = await get('/api/report?groupBy=caller');
     assert.equal(res.status, 400);

@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { CallAttribution } from '../src/domain/attribution/call-attribution.js';
+import { NumberAssigner } from '../src/domain/attribution/number-assigner.js';
+import { visitSourceFrom, type VisitTags } from '../src/domain/attribution/visit-source.js';
 import type { CallEvent, CallRecord, InboundCall } from '../src/domain/calls.js';
 import { buildCampaignReport, type ReportRow } from '../src/domain/reports.js';
 import type { MediaJob } from '../src/domain/recordings.js';
@@ -22,16 +25,21 @@ const WINDOW_DAYS = 9;
 const SEED = 20261124;
 const CALLS = 420;
 
-/** Every campaign's tracking numbers; 442080000004 moves from Radio to Web halfway through. */
-const NUMBERS = [
+/**
+ * Every campaign's tracking numbers; 442080000004 moves from Radio to Web halfway through; the
+ * pooled ones are a number pool's, shown to website visitors.
+ */
+const NUMBERS: { number: string; campaign: string | null; laterCampaign?: string; pooled?: true }[] = [
   { number: '442080000001', campaign: 'Radio' },
   { number: '442080000002', campaign: 'Radio' },
   { number: '442080000003', campaign: 'Billboard' },
   { number: '442080000004', campaign: 'Radio', laterCampaign: 'Web' },
-  { number: '442080000005', campaign: 'Web' },
-  { number: '442080000006', campaign: '-2+3 promo' },
+  { number: '442080000005', campaign: 'Web', pooled: true },
+  { number: '442080000006', campaign: '-2+3 promo', pooled: true },
   { number: '442080000007', campaign: null },
 ];
+const POOL_NUMBERS = NUMBERS.filter((line) => line.pooled).map((line) => line.number);
+const HOLD_MS = 30 * 60_000;
 const REASSIGNED_AT = WINDOW_START + Math.floor(WINDOW_DAYS / 2) * DAY_MS + 5 * HOUR_MS;
 
 /** The phones calls are forwarded to; each call rings one, chosen by its position. */
@@ -137,6 +145,7 @@ function generateCalls(seed: number): Generated {
     const inbound: InboundCall = {
       uuid: script.uuid, conversationUuid: script.conversationUuid, trackingNumber: line.number, caller, campaign,
       forwardTo: '447700900000', startedAt: new Date(startedAt), ...(outcome === 'blocked' && { blocked: true }),
+      ...(line.pooled && { pooled: true }),
     };
     if (random() < 0.25) {
       generated.imported.push({
@@ -153,19 +162,103 @@ function generateCalls(seed: number): Generated {
   return generated;
 }
 
+/** A website visit's start, or a heartbeat of the visit planned `visit`-th. */
+type VisitStep = { at: number; kind: 'visit'; visit: number; tags: VisitTags } | { at: number; kind: 'heartbeat'; visit: number };
+
+const NO_TAGS: VisitTags = {
+  utmSource: null, utmMedium: null, utmCampaign: null, utmTerm: null, utmContent: null, gclid: null, referrer: null, landingPage: null,
+};
+const LANDING = 'https://shop.example/';
+/** Where visits come from: an ad click, tagged e-mail and social links, a search engine, direct. */
+const VISIT_TAGS: VisitTags[] = [
+  { ...NO_TAGS, gclid: 'Cj0-click', landingPage: LANDING },
+  { ...NO_TAGS, utmSource: 'newsletter', utmMedium: 'email', utmCampaign: 'march', landingPage: LANDING },
+  { ...NO_TAGS, utmSource: 'facebook', utmMedium: 'social', landingPage: LANDING },
+  { ...NO_TAGS, referrer: 'https://www.bing.com/search', landingPage: LANDING },
+  { ...NO_TAGS, landingPage: LANDING },
+];
+
+/**
+ * Website visits over the window, in time order, each at its own millisecond: often alone, at
+ * times in bursts that exhaust the two-number pool; some send heartbeats that extend their hold.
+ */
+function planVisits(seed: number): VisitStep[] {
+  const random = seededRandom(seed);
+  const steps: VisitStep[] = [];
+  let visits = 0;
+  for (let i = 0; i < 260; i++) {
+    const at = WINDOW_START + Math.floor(random() * WINDOW_DAYS * DAY_MS);
+    const burst = random() < 0.2 ? 3 : 1;
+    for (let b = 0; b < burst; b++) {
+      const visit = visits++;
+      steps.push({ at: at + b * 60_000, kind: 'visit', visit, tags: VISIT_TAGS[Math.floor(random() * VISIT_TAGS.length)]! });
+      if (random() < 0.4) steps.push({ at: at + b * 60_000 + 20 * 60_000, kind: 'heartbeat', visit });
+    }
+  }
+  steps.sort((a, b) => a.at - b.at);
+  steps.forEach((step, i) => {
+    step.at += i; // no two steps in one millisecond: holds never tie
+  });
+  return steps;
+}
+
+/** A hold as the assigner reported it: the truth calls are credited from. */
+interface KnownHold {
+  visitId: string;
+  number: string;
+  from: number;
+  until: number;
+  tags: VisitTags;
+}
+
+/** Gives the planned visits their numbers through the store, on a test clock; returns the holds. */
+async function runVisits(store: CallStore, steps: readonly VisitStep[]): Promise<KnownHold[]> {
+  await store.dni.savePool({ id: 'website', campaign: 'Web', replacesNumber: '442080000000', numbers: POOL_NUMBERS, holdSeconds: HOLD_MS / 1000 });
+  const clock = { ms: 0 };
+  const assigner = new NumberAssigner(store.dni, () => new Date(clock.ms));
+  const holds = new Map<number, KnownHold>();
+  for (const step of steps) {
+    clock.ms = step.at;
+    if (step.kind === 'visit') {
+      const outcome = await assigner.numberFor('website', null, visitSourceFrom(step.tags));
+      assert.equal(outcome.kind, 'held');
+      if (outcome.kind !== 'held') continue;
+      holds.set(step.visit, { visitId: outcome.visitId, number: outcome.number, from: step.at, until: outcome.heldUntil.getTime(), tags: step.tags });
+    } else {
+      const hold = holds.get(step.visit)!;
+      const renewed = await assigner.renew(hold.visitId);
+      if (renewed !== null) hold.until = renewed.heldUntil.getTime();
+    }
+  }
+  return [...holds.values()];
+}
+
+/**
+ * The visit a call is credited to, from the holds alone: the latest given of those live on its
+ * number when it came in, ambiguous when there are two or more; none for other numbers.
+ */
+function expectedAttribution(call: TrueCall, holds: readonly KnownHold[]): CallAttribution | null {
+  if (!POOL_NUMBERS.includes(call.trackingNumber)) return null;
+  const live = holds.filter((h) => h.number === call.trackingNumber && h.from <= call.startedAt && call.startedAt < h.until);
+  const latest = live.sort((a, b) => b.from - a.from)[0];
+  if (latest === undefined) return null;
+  return { ...visitSourceFrom(latest.tags), visitId: latest.visitId, poolId: 'website', ambiguous: live.length > 1 };
+}
+
 /**
  * Writes the calls the way production does, in a scrambled order and in batches. A recording
  * comes after its call is stored (Vonage sends it once the call is over), before or after the
  * call's events.
  */
-async function fillStore(store: CallStore, generated: Generated, seed: number): Promise<void> {
+async function fillStore(store: CallStore, generated: Generated, seed: number, attributionOf: (uuid: string) => CallAttribution | null): Promise<void> {
   const random = seededRandom(seed);
   type Write = { kind: 'call'; call: InboundCall } | { kind: 'event'; event: CallEvent } | { kind: 'import'; call: CallRecord }
     | { kind: 'media'; job: MediaJob };
   const writes: Write[] = shuffled<Write>([
     ...generated.inbound.map((call) => ({ kind: 'call' as const, call })),
     ...generated.events.map((event) => ({ kind: 'event' as const, event })),
-    ...generated.imported.map((call) => ({ kind: 'import' as const, call })),
+    // The bulk path stores records as given, their attribution too.
+    ...generated.imported.map((call) => ({ kind: 'import' as const, call: { ...call, attribution: attributionOf(call.uuid) } })),
     ...generated.media.map((job) => ({ kind: 'media' as const, job })),
   ], random);
   const storedConversations = new Set<string | null>();
@@ -295,7 +388,32 @@ function expectedDestinationRows(truth: TrueCall[], since: number, until: number
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
 }
 
+/**
+ * Rows by website source and medium (`by` 'source'), or by medium alone: the calls credited to
+ * no visit in a row of nulls; distinct callers are per campaign and number only.
+ */
+function expectedSourceRows(
+  by: 'source' | 'medium', attributionOf: (call: TrueCall) => CallAttribution | null, since: number, until: number, qualifiedCallSeconds: number,
+) {
+  const { firstCalls } = expectedFirstCalls(truth);
+  const inRange = truth.filter((c) => c.startedAt >= since && c.startedAt < until);
+  const keyOf = (call: TrueCall) => {
+    const attribution = attributionOf(call);
+    return { ...(by === 'source' && { source: attribution?.source ?? null }), medium: attribution?.medium ?? null };
+  };
+  const keys = [...new Set(inRange.map((c) => JSON.stringify(keyOf(c))))];
+  return keys
+    .map((key) => {
+      const { campaign: _, ...row } = expectedRow(null, inRange.filter((c) => JSON.stringify(keyOf(c)) === key), firstCalls, qualifiedCallSeconds);
+      return { ...(JSON.parse(key) as { source?: string | null; medium: string | null }), ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.source ?? null, b.source ?? null) || compareCampaigns(a.medium, b.medium));
+}
+
 const generated = generateCalls(SEED);
+const VISIT_STEPS = planVisits(SEED + 2);
+/** The zones the reports by source are checked in, besides the local days below. */
+const SOURCE_ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'];
 const truth = generated.truth;
 const sortedStarts = [...new Set(truth.map((c) => c.startedAt))].sort((a, b) => a - b);
 const at = (index: number) => sortedStarts[index]!;
@@ -357,9 +475,14 @@ for (const backend of BACKENDS) {
     /** One service per zone, each with TIMEZONE set to it, all over the one store. */
     const services = new Map<string, TestService>();
     let service: TestService;
+    /** Each call's visit, from the holds the assigner gave (calls to other numbers: none). */
+    const attributions = new Map<string, CallAttribution | null>();
+    const attributionOf = (call: TrueCall) => attributions.get(call.uuid) ?? null;
     before(async () => {
       store = await backend.open();
-      await fillStore(store, generated, SEED + 1);
+      const holds = await runVisits(store, VISIT_STEPS);
+      for (const call of truth) attributions.set(call.uuid, expectedAttribution(call, holds));
+      await fillStore(store, generated, SEED + 1, (uuid) => attributions.get(uuid) ?? null);
       for (const zone of ZONES) services.set(zone, await startTestService({ QUALIFIED_CALL_SECONDS: '60', TIMEZONE: zone }, store));
       service = services.get('UTC')!;
     });
@@ -393,6 +516,15 @@ for (const backend of BACKENDS) {
       assert.deepEqual(new Set(reassigned.map((c) => c.campaign)), new Set(['Radio', 'Web']));
       const dstDay = LOCAL_DAYS[0]!;
       assert.ok(truth.some((c) => c.startedAt >= dstDay.from && c.startedAt < dstDay.to), 'calls on the day DST starts in New York');
+      const credited = truth.filter((c) => attributionOf(c) !== null);
+      assert.ok(new Set(credited.map((c) => attributionOf(c)!.source)).size === VISIT_TAGS.length, 'calls from every kind of visit');
+      assert.ok(credited.some((c) => attributionOf(c)!.ambiguous), 'calls while two visits held the number');
+      assert.ok(credited.some((c) => generated.imported.some((i) => i.uuid === c.uuid)), 'credited calls imported');
+      assert.ok(truth.some((c) => POOL_NUMBERS.includes(c.trackingNumber) && attributionOf(c) === null), 'pool calls no visit held');
+    });
+
+    test('every call is credited to the visit the holds say, ambiguous when two held its number', async () => {
+      for (const call of truth) assert.deepEqual((await store.findCall(call.uuid))?.attribution ?? null, attributionOf(call), call.uuid);
     });
 
     for (const [label, since, until] of RANGES) {
@@ -417,6 +549,16 @@ for (const backend of BACKENDS) {
         });
       });
 
+      for (const zone of SOURCE_ZONES) {
+        test(`the reports by website source and by medium match the definitions over a range ${label}, TIMEZONE=${zone}`, async () => {
+          const totals = expectedReport(truth, since, until, 60).totals;
+          for (const by of ['source', 'medium'] as const) {
+            const report = await getIn(zone, '/api/report', since, until, { groupBy: by });
+            assert.deepEqual({ rows: report.rows, totals: report.totals }, { rows: expectedSourceRows(by, attributionOf, since, until, 60), totals });
+          }
+        });
+      }
+
       for (const zone of ZONES) {
         test(`calls per day and the hour-of-week grid match the calls over a range ${label}, TIMEZONE=${zone}`, async () => {
           assert.deepEqual((await getIn(zone, '/api/report/daily', since, until)).days, expectedDaily(truth, since, until, zone));
@@ -427,6 +569,18 @@ for (const backend of BACKENDS) {
       }
     }
 
+    for (const zone of SOURCE_ZONES) {
+      test(`the report by website source counts credited calls in the partial slots at a range's edges, TIMEZONE=${zone}`, async () => {
+        const credited = truth.filter((c) => attributionOf(c) !== null).sort(earlier);
+        const ambiguous = credited.find((c) => attributionOf(c)!.ambiguous)!;
+        const ranges = [[credited[3]!.startedAt, credited[credited.length - 4]!.startedAt + 1], [ambiguous.startedAt, ambiguous.startedAt + 1]];
+        for (const [since, until] of ranges as [number, number][]) {
+          const report = await getIn(zone, '/api/report', since, until, { groupBy: 'source' });
+          assert.deepEqual(report.rows, expectedSourceRows('source', attributionOf, since, until, 60));
+        }
+      });
+    }
+
     for (const day of LOCAL_DAYS) {
       test(`bare dates are local days: ${day.since} to ${day.until} in ${day.zone}, by TIMEZONE and by tz=`, async () => {
         const expected = expectedReport(truth, day.from, day.to, 60);
@@ -434,6 +588,8 @@ for (const backend of BACKENDS) {
           const report = await getIn(zone, '/api/report', day.since, day.until, extra);
           assert.deepEqual([report.since, report.until], [new Date(day.from).toISOString(), new Date(day.to).toISOString()]);
           assert.deepEqual({ rows: report.rows, totals: report.totals }, expected);
+          const bySource = await getIn(zone, '/api/report', day.since, day.until, { ...extra, groupBy: 'source' });
+          assert.deepEqual(bySource.rows, expectedSourceRows('source', attributionOf, day.from, day.to, 60));
           const daily = await getIn(zone, '/api/report/daily', day.since, day.until, extra);
           assert.deepEqual(daily.days, expectedDaily(truth, day.from, day.to, day.zone));
           assert.deepEqual(new Set(daily.days.map((d: { day: string }) => d.day)).size <= (day.to - day.from) / (23 * HOUR_MS), true);

@@ -41,14 +41,16 @@ describe('the spool', () => {
 
   test('hands records back in the order they were spooled, as the same domain values', async () => {
     const spool = await Spool.open(freshPath(), new MemoryLogger(), SPOOL_MAX_BYTES);
-    // A blocked call and a forwarded leg's destination are part of what must come back.
+    // A blocked call, a call to a pool number (credited when replayed) and a forwarded leg's
+    // destination are part of what must come back.
     const blocked: SpooledRecord = { kind: 'call', call: { ...(call(4) as { call: InboundCall }).call, uuid: 'spooled-blocked', blocked: true } };
+    const pooled: SpooledRecord = { kind: 'call', call: { ...(call(5) as { call: InboundCall }).call, uuid: 'spooled-pooled', pooled: true } };
     const forwarded: SpooledRecord = { kind: 'event', event: { ...(event(3) as { event: CallEvent }).event, direction: 'outbound', to: '447700900001' } };
-    const records = [call(1), event(1), event(2), call(2), call(3), blocked, forwarded];
+    const records = [call(1), event(1), event(2), call(2), call(3), blocked, pooled, forwarded];
     await Promise.all(records.map((record) => spool.append(record)));
-    assert.equal(spool.depth, 7);
+    assert.equal(spool.depth, 8);
     const seen: SpooledRecord[] = [];
-    assert.equal(await spool.replay(async (run) => void seen.push(...run)), 7);
+    assert.equal(await spool.replay(async (run) => void seen.push(...run)), 8);
     assert.deepEqual(seen, records);
     assert.equal(spool.depth, 0);
     assert.deepEqual(spool.status(), { depth: 0, oldestAgeSeconds: null, bytes: 0, full: false });

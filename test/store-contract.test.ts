@@ -40,6 +40,7 @@ function completeCall(uuid: string, fields: Partial<CallRecord> = {}): CallRecor
     blocked: false,
     attempts: [{ destination: BUSINESS_PHONE, status: 'completed', answered: true }],
     answeredBy: BUSINESS_PHONE,
+    attribution: null,
     ...fields,
   };
 }
@@ -139,7 +140,7 @@ for (const backend of BACKENDS) {
       await store.recordCalls([call]);
       assert.deepEqual(await store.findCall('fields-1'), {
         ...call, outcome: 'in_progress', answeredAt: null, endedAt: null, durationSeconds: null, inboundStatus: null, forwardedStatus: null,
-        blocked: false, attempts: [], answeredBy: null,
+        blocked: false, attempts: [], answeredBy: null, attribution: null,
       });
       assert.equal(await store.findCall('no-such-call'), null);
     });

@@ -322,6 +322,7 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     const startedAt = new Date();
     await service.store.recordCalls([{
       uuid, conversationUuid: `CON-${uuid}`, trackingNumber: '447700900561', caller: '447700900333', campaign: 'Website', forwardTo: '447700900001', startedAt,
+      pooled: true,
     }]);
     const at = (seconds: number) => new Date(startedAt.getTime() + seconds * 1000);
     const leg = (legUuid: string, status: string, seconds: number, direction: CallEvent['direction'], durationSeconds: number | null = null): CallEvent => ({

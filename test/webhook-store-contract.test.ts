@@ -18,6 +18,8 @@ import type { CallStore } from '../src/store/call-store.js';
 import type { WebhookEventType } from '../src/webhooks/webhook-events.js';
 import { outboxEvent } from '../src/webhooks/webhook-events.js';
 import { newSubscription } from '../src/webhooks/subscriptions.js';
+import { NumberAssigner } from '../src/domain/attribution/number-assigner.js';
+import { visitSourceFrom } from '../src/domain/attribution/visit-source.js';
 import { scriptCall, type FlowName } from './helpers/call-flows.js';
 import { BACKENDS, suiteStores } from './helpers/store-backends.js';
 
@@ -114,6 +116,32 @@ for (const backend of BACKENDS) {
         sizeBytes: 'audio of vm-b'.length, contentType: 'audio/mpeg', audioUrl: '/api/recordings/vm-b/audio',
       });
       assert.ok(claimed.every((d) => !d.body.includes('447700900')), 'no caller number in a recording event');
+    });
+
+    test('a call to a pool number carries the website visit it is credited to in every event body', async () => {
+      const store = await freshStore();
+      await store.saveWebhookSubscription(newSubscription('https://crm.example.com/hooks', ALL_CALL_EVENTS));
+      await store.dni.savePool({ id: 'website', campaign: 'Hooks', replacesNumber: '442079460000', numbers: ['442079460001'], holdSeconds: 1800 });
+      const start = Date.UTC(2026, 10, 2, 9, 30);
+      const assigner = new NumberAssigner(store.dni, () => new Date(start - 5 * 60_000));
+      const visit = await assigner.numberFor('website', null, visitSourceFrom({
+        utmSource: 'newsletter', utmMedium: 'email', utmCampaign: 'november', utmTerm: null, utmContent: null, gclid: 'Cj0-click',
+        referrer: null, landingPage: 'https://shop.example/offer?x=1',
+      }));
+      assert.equal(visit.kind, 'held');
+      const pooled = await recordFlow(store, 'answered', '447700900111', start, { pooled: true });
+      const unpooled = await recordFlow(store, 'answered', '447700900222', start + 60_000);
+
+      const bodies = (await claimAll(store)).map((d) => JSON.parse(d.body) as { type: string; data: { uuid: string; attribution: unknown } });
+      const ofPooled = bodies.filter((b) => b.data.uuid === pooled.uuid);
+      assert.deepEqual(ofPooled.map((b) => b.type).sort(), ['call.completed', 'call.started']);
+      for (const body of ofPooled) {
+        assert.deepEqual(body.data.attribution, {
+          visitId: visit.kind === 'held' && visit.visitId, pool: 'website', source: 'newsletter', medium: 'email', campaign: 'november',
+          term: null, content: null, gclid: 'Cj0-click', referrer: null, landingPage: 'https://shop.example/offer',
+        });
+      }
+      assert.ok(bodies.filter((b) => b.data.uuid === unpooled.uuid).every((b) => b.data.attribution === null));
     });
 
     test('a claim is a lease: nobody else takes the delivery until it lapses, then it comes back with the same id', async () => {

@@ -89,6 +89,7 @@ export class CallTracker {
       startedAt,
     };
     if (decision.kind === 'blocked') call.blocked = true;
+    if (this.directory.isPoolNumber(trackingNumber)) call.pooled = true;
     try {
       await this.recorder.recordCall(call, recordDeadlineMs);
     } catch (error) {

@@ -1,6 +1,8 @@
 // The domain's records: an inbound call to a tracking number, the events Vonage reports about
 // its legs, and the lifecycle derived from them.
 
+import type { CallAttribution } from './attribution/call-attribution.js';
+
 /** `blocked`: the caller was on a block list and never connected; neither answered nor missed. */
 export const CALL_OUTCOMES = ['in_progress', 'answered', 'missed', 'blocked'] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
@@ -21,6 +23,11 @@ export interface InboundCall {
   startedAt: Date;
   /** The caller was on a block list: the call was ended, never connected. Absent: false. */
   blocked?: boolean;
+  /**
+   * The tracking number was one of a number pool's (dynamic number insertion): the store credits
+   * the call to the website visit holding it. Absent: false, and no visit is looked up.
+   */
+  pooled?: boolean;
 }
 
 /** One destination the call rang, from the events of the leg `connect` created for it. */
@@ -47,7 +54,11 @@ export interface CallLifecycle {
   answeredBy?: string | null;
 }
 
-export type CallRecord = InboundCall & CallLifecycle;
+/**
+ * A stored call. `attribution`: the website visit it is credited to (call-attribution.ts),
+ * settled when the call was stored; null (or absent) when none is.
+ */
+export type CallRecord = InboundCall & CallLifecycle & { attribution?: CallAttribution | null };
 
 /** One status report from Vonage's event webhook, about one leg. */
 export interface CallEvent {

@@ -1,5 +1,6 @@
-// The tracking numbers (with their routes) and the global block list, kept in memory so the answer
-// and event webhooks never wait on the database to learn where a call goes. Changes made here
+// The tracking numbers (with their routes), the numbers of the number pools and the global block
+// list, kept in memory so the answer and event webhooks never wait on the database to learn where
+// a call goes, or whether the store must look up the website visit it came from. Changes made here
 // apply at once; changes made by another instance arrive with the next periodic refresh.
 
 import { emptyBlockList, type BlockList } from './block-list.js';
@@ -9,6 +10,7 @@ import type { TrackingNumber } from './tracking-numbers.js';
 
 export class NumberDirectory {
   #entries = new Map<string, TrackingNumber>();
+  #poolNumbers = new Set<string>();
   #blockList: BlockList = emptyBlockList();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
@@ -19,11 +21,17 @@ export class NumberDirectory {
     private readonly logger: Logger,
   ) {}
 
-  /** Loads the numbers and block list; at start-up a store that cannot answer is a reason not to start. */
+  /** Loads the numbers, pools and block list; at start-up a store that cannot answer is a reason not to start. */
   async load(): Promise<void> {
-    const [entries, blockList] = await Promise.all([this.store.listTrackingNumbers(), this.store.getBlockList()]);
+    const [entries, blockList] = await Promise.all([this.store.listTrackingNumbers(), this.store.getBlockList(), this.reloadPools()]);
     this.#entries = new Map(entries.map((entry) => [entry.number, entry]));
     this.#blockList = blockList;
+  }
+
+  /** Re-reads the pools' numbers (also after a pool was saved or deleted here). */
+  async reloadPools(): Promise<void> {
+    const pools = await this.store.dni.listPools();
+    this.#poolNumbers = new Set(pools.flatMap((pool) => pool.numbers));
   }
 
   /** Re-reads the numbers every refreshMs; a failed refresh keeps the last good copy. */
@@ -50,6 +58,11 @@ export class NumberDirectory {
 
   lookup(number: string | null): TrackingNumber | undefined {
     return number === null ? undefined : this.#entries.get(number);
+  }
+
+  /** Whether the number belongs to a number pool: calls to it are credited to website visits. */
+  isPoolNumber(number: string | null): boolean {
+    return number !== null && this.#poolNumbers.has(number);
   }
 
   list(): TrackingNumber[] {

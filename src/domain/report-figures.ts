@@ -1,6 +1,6 @@
 // What each report figure is, defined once: a call's contribution to the report buckets it falls
 // in. Every store keeps buckets (a span of UTC time × campaign × tracking number × the
-// destination that answered, the span 15
+// destination that answered × the website visit's source and medium, the span 15
 // minutes, an hour and a UTC day) by adding contributions as calls arrive and (new − old) when a
 // call changes; reports sum the widest buckets that fit their range, and compute the partial
 // slots at a range's edges from the calls with this same function.
@@ -40,6 +40,9 @@ export interface HistoriedCall {
   durationSeconds: number | null;
   /** The destination that answered; null while (or when) nobody has. */
   answeredBy: string | null;
+  /** The source and medium of the website visit the call is credited to; both null when none is. */
+  source: string | null;
+  medium: string | null;
   prevAnyAt: number | null;
   prevCampaignAt: number | null;
   prevNumberAt: number | null;
@@ -147,17 +150,22 @@ export interface BucketKey {
   campaign: string | null;
   trackingNumber: string | null;
   destination: string | null;
+  source: string | null;
+  medium: string | null;
 }
 
 export function bucketKeysOf(call: HistoriedCall): BucketKey[] {
   const slot = slotOf(call.startedAt);
   return BUCKET_WIDTHS.map((width) => ({
     width, slot: Math.floor(slot / width) * width, campaign: call.campaign, trackingNumber: call.trackingNumber, destination: call.answeredBy,
+    source: call.source, medium: call.medium,
   }));
 }
 
-/** One string per bucket key, for maps. */
-export const bucketKeyString = (key: BucketKey): string => JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber, key.destination]);
+/** One string per bucket key, for maps; the website source only for calls credited to a visit, most have none. */
+export const bucketKeyString = (key: BucketKey): string =>
+  JSON.stringify([key.width, key.slot, key.campaign, key.trackingNumber, key.destination])
+  + (key.source === null ? '' : JSON.stringify([key.source, key.medium]));
 
 export interface BucketDelta {
   key: BucketKey;

@@ -1,6 +1,6 @@
-// The reports users see — campaign or tracking-number rows with totals, calls per local day, the
-// local hour-of-week grid — built from a store's buckets (report-figures.ts says what each
-// figure counts) in the business's time zone.
+// The reports users see — campaign, tracking-number, destination or website-source rows with
+// totals, calls per local day, the local hour-of-week grid — built from a store's buckets
+// (report-figures.ts says what each figure counts) in the business's time zone.
 
 import {
   timeGroupOf, type BucketDimension, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
@@ -11,7 +11,7 @@ import {
 import { DAY_MS, offsetAt, offsetSpans } from './time-zone.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
-export const REPORT_GROUPINGS = ['campaign', 'number', 'destination'] as const;
+export const REPORT_GROUPINGS = ['campaign', 'number', 'destination', 'source', 'medium'] as const;
 export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
 const SLOTS_PER_HOUR = 3_600_000 / SLOT_MS;
@@ -64,11 +64,28 @@ export interface DestinationReportRow extends Omit<ReportRow, 'campaign' | 'uniq
   uniqueCallers: null;
 }
 
+/**
+ * A row of the report by website source: the calls credited to visits with this source and
+ * medium, as a pair ("google" / "cpc" apart from "google" / "organic"), an ambiguous call to the
+ * visit that held its number last (call-attribution.ts). Both null: calls credited to no website
+ * visit (to numbers outside the pools, or that no visit held). Distinct callers as destination rows.
+ */
+export interface SourceReportRow extends Omit<ReportRow, 'campaign' | 'uniqueCallers'> {
+  source: string | null;
+  medium: string | null;
+  uniqueCallers: null;
+}
+
+/** A row of the report by website medium alone (cpc, organic, referral, …); null as in SourceReportRow. */
+export type MediumReportRow = Omit<SourceReportRow, 'source'>;
+
 /** The rows of each grouping. */
 export interface ReportRowOf {
   campaign: ReportRow;
   number: NumberReportRow;
   destination: DestinationReportRow;
+  source: SourceReportRow;
+  medium: MediumReportRow;
 }
 
 export interface CampaignReport<G extends ReportGrouping = ReportGrouping> extends TimeRange {
@@ -77,7 +94,8 @@ export interface CampaignReport<G extends ReportGrouping = ReportGrouping> exten
   qualifiedCallSeconds: number;
   /**
    * Sorted by calls, most first, then by campaign name (the no-campaign row last among equals);
-   * by number, then campaign, when grouped by number; by destination when grouped by destination.
+   * by number, then campaign, when grouped by number; by destination, source (then medium) or
+   * medium when grouped by them, the null row last among equals.
    */
   rows: ReportRowOf[G][];
   totals: ReportRow;
@@ -182,7 +200,7 @@ async function sumRange(
   ]);
   const merged = new Map<string, BucketSum>();
   const addSum = (key: Omit<BucketSum, 'figures'>, figures: Figures) => {
-    const id = JSON.stringify([key.campaign, key.trackingNumber, key.destination, key.time]);
+    const id = JSON.stringify([key.campaign, key.trackingNumber, key.destination, key.source, key.medium, key.time]);
     let sum = merged.get(id);
     if (!sum) {
       sum = { ...key, figures: emptyFigures() };
@@ -197,7 +215,8 @@ async function sumRange(
     const campaign = dimensions.includes('campaign') ? call.campaign : null;
     const trackingNumber = dimensions.includes('trackingNumber') ? call.trackingNumber : null;
     const destination = dimensions.includes('destination') ? call.answeredBy : null;
-    addSum({ campaign, trackingNumber, destination, time }, contributionOf(call, qualifiedCallSeconds));
+    const { source, medium } = dimensions.includes('source') ? call : { source: null, medium: null };
+    addSum({ campaign, trackingNumber, destination, source, medium, time }, contributionOf(call, qualifiedCallSeconds));
   }
   return [...merged.values()];
 }
@@ -319,10 +338,40 @@ function destinationRows(sums: readonly BucketSum[]): DestinationReportRow[] {
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
 }
 
+function sourceRows(sums: readonly BucketSum[]): SourceReportRow[] {
+  return [...sumsBy(sums, (sum) => JSON.stringify([sum.source, sum.medium])).entries()]
+    .map(([pair, group]) => {
+      const [source, medium] = JSON.parse(pair!) as [string | null, string | null];
+      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
+      return { source, medium, ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.source, b.source) || compareCampaigns(a.medium, b.medium));
+}
+
+function mediumRows(sums: readonly BucketSum[]): MediumReportRow[] {
+  return [...sumsBy(sums, (sum) => sum.medium).entries()]
+    .map(([medium, group]) => {
+      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
+      return { medium, ...row, uniqueCallers: null };
+    })
+    .sort((a, b) => b.calls - a.calls || compareCampaigns(a.medium, b.medium));
+}
+
 const ROWS_BY_GROUPING: { [G in ReportGrouping]: (sums: readonly BucketSum[], returning: ReturningCallers) => ReportRowOf[G][] } = {
   campaign: campaignRows,
   number: numberRows,
   destination: destinationRows,
+  source: sourceRows,
+  medium: mediumRows,
+};
+
+/** The bucket dimensions each grouping keeps apart; the tracking numbers always, to list them in rows. */
+const DIMENSIONS_OF: Record<ReportGrouping, readonly BucketDimension[]> = {
+  campaign: ['campaign', 'trackingNumber'],
+  number: ['campaign', 'trackingNumber'],
+  destination: ['trackingNumber', 'destination'],
+  source: ['trackingNumber', 'source'],
+  medium: ['trackingNumber', 'source'],
 };
 
 export async function buildCampaignReport<G extends ReportGrouping>(
@@ -331,7 +380,7 @@ export async function buildCampaignReport<G extends ReportGrouping>(
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
   const span = await store.callSpan();
-  const summed = sumRange(store, span, range, qualifiedCallSeconds, groupBy === 'destination' ? ['trackingNumber', 'destination'] : ['campaign', 'trackingNumber']);
+  const summed = sumRange(store, span, range, qualifiedCallSeconds, DIMENSIONS_OF[groupBy]);
   const [sums, returning] = await Promise.all([summed, span === null ? NO_RETURNING : returningCallers(store, span, range, summed)]);
   const live = sums.filter((sum) => sum.figures.calls > 0);
   const totals = emptyFigures();

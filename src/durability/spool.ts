@@ -63,6 +63,7 @@ const lineSchema = z.discriminatedUnion('kind', [
       forwardTo: z.string(),
       startedAt: date,
       blocked: z.boolean().optional(),
+      pooled: z.boolean().optional(),
     }),
   }),
   z.object({

@@ -16,9 +16,16 @@ export const numberKey = (trackingNumber: string | null): string => trackingNumb
 export const numberOfKey = (key: string): string | null => (key === '' ? null : key);
 export const destinationKey = numberKey;
 export const destinationOfKey = numberOfKey;
+// '' for calls credited to no website visit, else the JSON pair [source, medium].
+export const sourceKey = (source: string | null, medium: string | null): string => (source === null ? '' : JSON.stringify([source, medium]));
+export function sourceOfKey(key: string): { source: string | null; medium: string | null } {
+  if (key === '') return { source: null, medium: null };
+  const [source, medium] = JSON.parse(key) as [string, string];
+  return { source, medium };
+}
 
 /** The key columns of report_buckets, in primary-key order. */
-export const BUCKET_KEY_COLUMNS = ['width', 'slot', 'campaign_key', 'number_key', 'destination_key'] as const;
+export const BUCKET_KEY_COLUMNS = ['width', 'slot', 'campaign_key', 'number_key', 'destination_key', 'source_key'] as const;
 
 /** Adds each column's `excluded` value to the stored one: concurrent deltas add up. */
 export const ADD_ON_CONFLICT = `ON CONFLICT (${BUCKET_KEY_COLUMNS.join(', ')}) DO UPDATE SET
@@ -28,9 +35,13 @@ export const ADD_ON_CONFLICT = `ON CONFLICT (${BUCKET_KEY_COLUMNS.join(', ')}) D
 export type Param = (value: unknown) => string;
 
 type SqlInteger = number | string;
-type BucketSumRow = { campaign_key?: string; number_key?: string; destination_key?: string; time_group?: SqlInteger } & Record<string, SqlInteger>;
+type BucketSumRow = {
+  campaign_key?: string; number_key?: string; destination_key?: string; source_key?: string; time_group?: SqlInteger;
+} & Record<string, SqlInteger>;
 
-const DIMENSION_COLUMNS: Record<BucketDimension, string> = { campaign: 'campaign_key', trackingNumber: 'number_key', destination: 'destination_key' };
+const DIMENSION_COLUMNS: Record<BucketDimension, string> = {
+  campaign: 'campaign_key', trackingNumber: 'number_key', destination: 'destination_key', source: 'source_key',
+};
 
 /** A whole number written into SQL text: bound as a parameter, SQLite takes a JavaScript number as REAL and divides it exactly. */
 function integerLiteral(value: number): string {
@@ -63,6 +74,7 @@ export function bucketSumRowToSum(row: BucketSumRow): BucketSum {
     campaign: row.campaign_key === undefined ? null : campaignOfKey(row.campaign_key),
     trackingNumber: row.number_key === undefined ? null : numberOfKey(row.number_key),
     destination: row.destination_key === undefined ? null : destinationOfKey(row.destination_key),
+    ...sourceOfKey(row.source_key ?? ''),
     time: row.time_group === undefined ? null : Number(row.time_group),
     figures,
   };

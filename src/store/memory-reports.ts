@@ -32,7 +32,8 @@ export class MemoryReports implements ReportStore {
     return calls.map((record) => {
       const call: HistoriedCall = {
         startedAt: record.startedAt.getTime(), campaign: record.campaign, trackingNumber: record.trackingNumber, caller: record.caller,
-        outcome: record.outcome, durationSeconds: record.durationSeconds, answeredBy: record.answeredBy ?? null, ...NO_HISTORY,
+        outcome: record.outcome, durationSeconds: record.durationSeconds, answeredBy: record.answeredBy ?? null,
+        source: record.attribution?.source ?? null, medium: record.attribution?.medium ?? null, ...NO_HISTORY,
         ...this.recordingsOf(record),
       };
       if (record.caller !== null) {
@@ -58,8 +59,9 @@ export class MemoryReports implements ReportStore {
       const campaign = query.dimensions.includes('campaign') ? call.campaign : null;
       const trackingNumber = query.dimensions.includes('trackingNumber') ? call.trackingNumber : null;
       const destination = query.dimensions.includes('destination') ? call.answeredBy : null;
-      const id = JSON.stringify([campaign, trackingNumber, destination, time]);
-      const sum = sums.get(id) ?? { campaign, trackingNumber, destination, time, figures: emptyFigures() };
+      const { source, medium } = query.dimensions.includes('source') ? call : { source: null, medium: null };
+      const id = JSON.stringify([campaign, trackingNumber, destination, source, medium, time]);
+      const sum = sums.get(id) ?? { campaign, trackingNumber, destination, source, medium, time, figures: emptyFigures() };
       addFigures(sum.figures, contributionOf(call, this.#qualifiedCallSeconds));
       sums.set(id, sum);
     }

@@ -12,6 +12,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
+import { creditCalls } from '../domain/attribution/call-attribution.js';
 import { MemoryDniStore } from './memory-dni-store.js';
 import { MemoryMediaStore } from './memory-media-store.js';
 import type { RecordingKind } from '../domain/recording-urls.js';
@@ -58,14 +59,15 @@ export class MemoryStore implements CallStore {
   }
 
   async recordCalls(calls: readonly InboundCall[]): Promise<void> {
-    for (const inbound of calls) {
+    const attributions = await creditCalls(calls, this.dni);
+    for (const [index, { pooled: _, ...inbound }] of calls.entries()) {
       if (this.#callsByUuid.has(inbound.uuid)) continue;
       const conversation = inbound.conversationUuid === null ? [] : this.#callsByConversation.get(inbound.conversationUuid) ?? [];
       if (conversation.length >= MAX_CALLS_PER_CONVERSATION) {
         this.#excess.note({ kind: 'call', legUuid: inbound.uuid, conversationUuid: inbound.conversationUuid });
         continue;
       }
-      const call: CallRecord = { ...inbound, ...IN_PROGRESS, blocked: inbound.blocked ?? false };
+      const call: CallRecord = { ...inbound, ...IN_PROGRESS, blocked: inbound.blocked ?? false, attribution: attributions[index] ?? null };
       if (call.blocked) call.outcome = 'blocked';
       this.#add(call);
       this.#writeOutbox(eventsOfCallChange(null, call));
@@ -81,10 +83,10 @@ export class MemoryStore implements CallStore {
 
   async importCalls(calls: readonly CallRecord[]): Promise<number> {
     let stored = 0;
-    for (const record of calls) {
+    for (const { pooled: _, ...record } of calls) {
       if (this.#callsByUuid.has(record.uuid)) continue;
       stored += 1;
-      this.#add({ attempts: [], answeredBy: null, ...record, blocked: record.outcome === 'blocked' });
+      this.#add({ attempts: [], answeredBy: null, attribution: null, ...record, blocked: record.outcome === 'blocked' });
     }
     return stored;
   }

@@ -38,7 +38,8 @@ export interface BucketSumQuery {
   dimensions: readonly BucketDimension[];
 }
 
-export type BucketDimension = 'campaign' | 'trackingNumber' | 'destination';
+/** `source`: the website visit's source and medium together, as a pair. */
+export type BucketDimension = 'campaign' | 'trackingNumber' | 'destination' | 'source';
 
 export interface BucketSum {
   /** Null also when the query did not keep the dimension apart. */
@@ -46,6 +47,9 @@ export interface BucketSum {
   trackingNumber: string | null;
   /** The destination that answered. */
   destination: string | null;
+  /** The website visit's source and medium; null for calls credited to no visit. */
+  source: string | null;
+  medium: string | null;
   /** The time group, or null when the query had none. */
   time: number | null;
   figures: Figures;

@@ -3,6 +3,7 @@
 // as Dates; PostgreSQL's bigints come as strings, and its jsonb columns parsed where SQLite
 // keeps JSON text.
 
+import type { CallAttribution } from '../domain/attribution/call-attribution.js';
 import type { CallAttempt, CallEvent, CallRecord } from '../domain/calls.js';
 import type { HistoriedCall } from '../domain/report-figures.js';
 import type { RouteSettings } from '../domain/route.js';
@@ -34,6 +35,8 @@ export interface CallRow {
   /** JSON of CallAttempt[]; null for calls stored before routing (SQLite 13, PostgreSQL 10). */
   attempts: SqlJson<CallAttempt[]> | null;
   answered_by: string | null;
+  /** JSON of the CallAttribution settled when the call was stored; null when none. */
+  attribution: SqlJson<CallAttribution> | null;
 }
 
 /** The columns of a call the reports read (see HistoriedCall). */
@@ -45,6 +48,8 @@ export interface HistoriedCallRow {
   outcome: CallRecord['outcome'];
   duration_seconds: SqlInteger | null;
   answered_by: string | null;
+  source: string | null;
+  medium: string | null;
   prev_any_at: SqlTime | null;
   prev_campaign_at: SqlTime | null;
   prev_number_at: SqlTime | null;
@@ -57,6 +62,7 @@ export interface HistoriedCallRow {
 }
 
 export const HISTORIED_CALL_COLUMNS = 'started_at, campaign, tracking_number, caller, outcome, duration_seconds, answered_by, '
+  + "attribution ->> 'source' AS source, attribution ->> 'medium' AS medium, "
   + 'prev_any_at, prev_campaign_at, prev_number_at, recorded, voicemail, has_next_any, has_next_campaign, has_next_number';
 
 export interface EventRow {
@@ -103,6 +109,7 @@ export function callRowToCall(row: CallRow): CallRecord {
     blocked: row.outcome === 'blocked',
     attempts: row.attempts === null ? [] : fromJson(row.attempts),
     answeredBy: row.answered_by,
+    attribution: row.attribution === null ? null : fromJson(row.attribution),
   };
 }
 
@@ -115,6 +122,8 @@ export function historiedCallRowToCall(row: HistoriedCallRow): HistoriedCall {
     outcome: row.outcome,
     durationSeconds: toNumberOrNull(row.duration_seconds),
     answeredBy: row.answered_by,
+    source: row.source,
+    medium: row.medium,
     prevAnyAt: toMsOrNull(row.prev_any_at),
     prevCampaignAt: toMsOrNull(row.prev_campaign_at),
     prevNumberAt: toMsOrNull(row.prev_number_at),

@@ -1,5 +1,6 @@
-// The dashboard's website-attribution panel: calls by traffic source, and whether each number
-// pool is big enough, from /api/attribution (last 30 days). Plain browser JavaScript, as
+// The dashboard's website-attribution panel: calls by traffic source, from the report API
+// (/api/report?groupBy=source), and whether each number pool is big enough, from
+// /api/attribution; both over their default range, the last 30 days. Plain browser JavaScript, as
 // dashboard.js; it runs on its own so that the rest of the page never waits for it.
 'use strict';
 
@@ -37,31 +38,40 @@
     return 'Big enough';
   }
 
+  /** @param {string} path */
+  async function getJson(path) {
+    // On location.origin, as dashboard.js does: a page opened with credentials in its address
+    // cannot fetch() a URL resolved against that address.
+    let res;
+    try {
+      res = await fetch(new URL(path, location.origin).href, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    } catch {
+      throw new Error('No answer from the server (network error).');
+    }
+    if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+    return res.json();
+  }
+
   async function load() {
     let body;
+    let sources;
     try {
-      // On location.origin, as dashboard.js does: a page opened with credentials in its address
-      // cannot fetch() a URL resolved against that address.
-      let res;
-      try {
-        res = await fetch(new URL('/api/attribution', location.origin).href, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-      } catch {
-        throw new Error('No answer from the server (network error).');
-      }
-      if (!res.ok) throw new Error(`The server answered ${res.status}.`);
-      body = await res.json();
+      [body, sources] = await Promise.all([getJson('/api/attribution'), getJson('/api/report?groupBy=source')]);
     } catch (error) {
       setState('failed', error instanceof Error ? error.message : String(error));
       return;
     }
-    if (body.pools.length === 0 && body.sources.length === 0) {
+    /** @type {{ source: string | null, medium: string | null, calls: number }[]} */
+    const rows = sources.rows;
+    if (body.pools.length === 0 && rows.every((row) => row.source === null)) {
       setState('empty', 'No number pools yet: add one with PUT /api/pools/<id> (README, "Website attribution").');
       return;
     }
     fill('dni-pools-table', body.pools.map((/** @type {any} */ p) => [
       p.poolId, p.size, p.peakConcurrentVisits, `${p.ambiguousCalls} of ${p.calls} (${Math.round(p.ambiguousShare * 100)}%)`, advice(p),
     ]), [false, true, true, true, false]);
-    fill('dni-sources-table', body.sources.map((/** @type {any} */ s) => [s.source, s.medium, s.calls]), [false, false, true]);
+    // The report's row of calls credited to no visit (source null) says so in words.
+    fill('dni-sources-table', rows.map((row) => [row.source ?? 'Not from the website', row.medium ?? '', row.calls]), [false, false, true]);
     setState('ready');
   }
 

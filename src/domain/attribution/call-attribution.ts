@@ -1,8 +1,9 @@
 // Credits calls to website visits: a call to a pool number belongs to the visit that held the
-// number when the call came in. Worked out when read, from the holds, so the answer webhook
-// never waits on it and every instance's holds count.
+// number when the call came in. Settled once, when the store records the call (in the batch's
+// transaction, from every instance's holds), and kept on the call: the call list, the reports'
+// source buckets, the webhooks and the Google Ads export all read that one answer.
 
-import type { CallRecord } from '../calls.js';
+import type { InboundCall } from '../calls.js';
 import type { DniStore } from '../../store/dni-store.js';
 import type { HoldWithSource } from './pools.js';
 import type { VisitSource } from './visit-source.js';
@@ -14,9 +15,14 @@ export interface CallAttribution extends VisitSource {
   ambiguous: boolean;
 }
 
+/** A call whose visit is looked up: only calls to a pool number pay for the look-up. */
+export type PooledCall<T extends InboundCall> = T & { trackingNumber: string };
+
+export const isPooledCall = <T extends InboundCall>(call: T): call is PooledCall<T> => call.pooled === true && call.trackingNumber !== null;
+
 /**
- * Of the holds live on the number at the call, the latest given wins: that visitor saw the number
- * last. Two or more make the call ambiguous.
+ * Of the holds live on the number at the call (held_from ≤ started_at < held_until), the latest
+ * given wins: that visitor saw the number last. Two or more make the call ambiguous.
  */
 export function creditCall(holds: readonly HoldWithSource[]): CallAttribution | null {
   let latest: HoldWithSource | null = null;
@@ -29,14 +35,14 @@ export function creditCall(holds: readonly HoldWithSource[]): CallAttribution | 
   return { ...latest.source, visitId: latest.visitId, poolId: latest.poolId, ambiguous: holds.length > 1 };
 }
 
-/** One attribution (or null) per call, in order. */
-export async function attributeCalls(store: DniStore, calls: readonly CallRecord[]): Promise<(CallAttribution | null)[]> {
-  const asked = calls.flatMap((call, index) => (call.trackingNumber === null ? [] : [{ index, number: call.trackingNumber, at: call.startedAt }]));
+/** Each call's attribution, in order: what a store records with a batch of calls. */
+export async function creditCalls(calls: readonly InboundCall[], dni: Pick<DniStore, 'holdsAt'>): Promise<(CallAttribution | null)[]> {
+  const pooled = calls.flatMap((call, index) => (isPooledCall(call) ? [{ index, number: call.trackingNumber, at: call.startedAt }] : []));
   const attributions: (CallAttribution | null)[] = calls.map(() => null);
-  if (asked.length === 0) return attributions;
-  const holds = await store.holdsAt(asked);
-  asked.forEach((entry, position) => {
-    attributions[entry.index] = creditCall(holds[position] ?? []);
+  if (pooled.length === 0) return attributions;
+  const holds = await dni.holdsAt(pooled);
+  pooled.forEach((call, position) => {
+    attributions[call.index] = creditCall(holds[position] ?? []);
   });
   return attributions;
 }

@@ -45,22 +45,3 @@ export function sizePools(
     };
   });
 }
-
-export interface SourceCount {
-  source: string;
-  medium: string;
-  calls: number;
-}
-
-/** Calls per source and medium, most first; calls no visit is credited with are left out. */
-export function countBySource(attributions: readonly (CallAttribution | null)[]): SourceCount[] {
-  const counts = new Map<string, SourceCount>();
-  for (const a of attributions) {
-    if (a === null) continue;
-    const key = JSON.stringify([a.source, a.medium]);
-    const row = counts.get(key) ?? { source: a.source, medium: a.medium, calls: 0 };
-    row.calls += 1;
-    counts.set(key, row);
-  }
-  return [...counts.values()].sort((a, b) => b.calls - a.calls || (a.source < b.source ? -1 : 1));
-}

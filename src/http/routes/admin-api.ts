@@ -17,7 +17,6 @@ import { can } from '../../domain/team.js';
 import { resolveReportRange } from '../../domain/reports.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
-import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 import { happenedBefore } from '../../domain/lifecycle.js';
 
 /** A route with a long block list of its own is the largest body; a few thousand entries fit. */
@@ -80,10 +79,10 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     // Searching by caller would tell a role that may not see callers who called.
     if (query.caller !== undefined && !can(role, 'callers')) throw new HttpError('forbidden', `the ${role} role may not search by caller`);
     const page = await store.listCalls(query);
-    const [attributions, media] = await Promise.all([attributeCalls(store.dni, page.calls), mediaOfCallsFor(role, store.media, page.calls)]);
+    const media = await mediaOfCallsFor(role, store.media, page.calls);
     const caller = callerFor(role);
     res.json({
-      calls: page.calls.map((call, i) => ({ ...callToJson(call, caller, attributions[i]), ...media.get(call) })),
+      calls: page.calls.map((call) => ({ ...callToJson(call, caller), ...media.get(call) })),
       nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
     });
   });
@@ -111,11 +110,9 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
     const call = await store.findCall(uuid);
     if (!call) throw new HttpError('not_found', `no call ${uuid}`);
     const { role } = principalOf(res);
-    const [[attribution], media, events] = await Promise.all([
-      attributeCalls(store.dni, [call]), mediaOfCallsFor(role, store.media, [call]), store.findCallEvents(call),
-    ]);
+    const [media, events] = await Promise.all([mediaOfCallsFor(role, store.media, [call]), store.findCallEvents(call)]);
     res.json({
-      ...callToJson(call, callerFor(role), attribution),
+      ...callToJson(call, callerFor(role)),
       ...media.get(call),
       // Every event of the call's legs as Vonage reported it, in the order it happened.
       events: events.sort(happenedBefore).map((event) => ({

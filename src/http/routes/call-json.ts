@@ -26,7 +26,7 @@ export interface CallJson {
   attempts: CallAttempt[];
   /** The destination that answered, or null. */
   answeredBy: string | null;
-  /** The website visit that held the number when the call came in (see call-attribution.ts). */
+  /** The website visit the call is credited to: the one holding the number when the call came in (call-attribution.ts). */
   attribution: AttributionJson | null;
   attributionAmbiguous: boolean;
 }
@@ -49,7 +49,8 @@ export function callerFor(role: Role): (caller: string | null) => string | null 
 }
 
 /** `showCaller` masks the caller for roles that may not see it. */
-export function callToJson(call: CallRecord, showCaller: (caller: string | null) => string | null, attribution: CallAttribution | null = null): CallJson {
+export function callToJson(call: CallRecord, showCaller: (caller: string | null) => string | null): CallJson {
+  const attribution = call.attribution ?? null;
   return {
     uuid: call.uuid,
     conversationUuid: call.conversationUuid,

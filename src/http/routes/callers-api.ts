@@ -15,7 +15,6 @@ import type { MediaRecord } from '../../domain/recordings.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { MediaFiles } from '../../store/media-files.js';
 import { removeMedia } from '../../store/remove-media.js';
-import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 import { callToJson, fullCaller } from './call-json.js';
 import { mediaOfCalls } from './media-json.js';
 import { parseNumberParam } from './admin-query.js';
@@ -58,12 +57,12 @@ export function callersApiRoutes(store: CallStore, spoolStatus: () => SpoolStatu
     const caller = parseNumberParam('number', String(req.params.number));
     const format = parseExportFormat(req.query);
     const data = await store.findCallerData(caller);
-    const [attributions, media] = await Promise.all([attributeCalls(store.dni, data.calls), mediaOfCalls(store.media, data.calls)]);
+    const media = await mediaOfCalls(store.media, data.calls);
     const body = {
       caller,
       // Each call with the website visit that brought it, when number pools are in use, and its
       // recordings and voicemail.
-      calls: data.calls.map((call, i) => ({ ...callToJson(call, fullCaller, attributions[i]), ...media.get(call) })),
+      calls: data.calls.map((call) => ({ ...callToJson(call, fullCaller), ...media.get(call) })),
       events: data.events.map((event) => ({ ...event, occurredAt: event.occurredAt.toISOString() })),
       webhookDeliveries: data.deliveries.map((delivery) => ({
         eventId: delivery.eventId, subscriptionId: delivery.subscriptionId, type: delivery.type, status: delivery.status,

@@ -1,16 +1,15 @@
-// The admin side of dynamic number insertion: number pools, which sources bring calls and whether
-// the pools are big enough, and qualified ad-click calls as a Google Ads import file. Mounted
-// behind requireSignIn.
+// The admin side of dynamic number insertion: number pools, whether they are big enough, and
+// qualified ad-click calls as a Google Ads import file. Mounted behind requireSignIn. Calls by
+// source are a report (/api/report?groupBy=source).
 
 import { requirePermission } from '../../security/admin-auth.js';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
-import { attributeCalls } from '../../domain/attribution/call-attribution.js';
 import { GOOGLE_ADS_COLUMNS, googleAdsParametersLine, googleAdsTime } from '../../domain/attribution/google-ads.js';
 import { isQualifiedCall } from '../../domain/report-figures.js';
 import { isTimeZone } from '../../domain/time-zone.js';
-import { countBySource, sizePools } from '../../domain/attribution/pool-sizing.js';
+import { sizePools } from '../../domain/attribution/pool-sizing.js';
 import { DEFAULT_HOLD_SECONDS, type NumberPool } from '../../domain/attribution/pools.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
 import type { CallRecord } from '../../domain/calls.js';
@@ -90,6 +89,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     const pool = parsePoolBody(parsePoolId(String(req.params.id)), req.body);
     const existed = (await store.dni.listPools()).some((p) => p.id === pool.id);
     if (!(await store.dni.savePool(pool))) throw badRequest('"numbers" includes a number of another pool');
+    await directory.reloadPools();
     // The pool's numbers are tracking numbers of its campaign; their other settings stay.
     for (const number of pool.numbers) {
       const entry = directory.lookup(number);
@@ -102,6 +102,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
   router.delete('/api/pools/:id', requirePermission('numbers'), async (req, res) => {
     const id = parsePoolId(String(req.params.id));
     if (!(await store.dni.deletePool(id))) throw new HttpError('not_found', 'no such pool');
+    await directory.reloadPools();
     await recordAdminChange(store, res, 'pool.deleted', id);
     res.status(204).end();
   });
@@ -113,7 +114,7 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     let examined = 0;
     for await (const calls of callPages(store, range, MAX_CALLS_EXAMINED)) {
       examined += calls.length;
-      attributions.push(...(await attributeCalls(store.dni, calls)));
+      attributions.push(...calls.map((call) => call.attribution ?? null));
     }
     res.json({
       since: range.since.toISOString(),
@@ -121,7 +122,6 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
       callsExamined: examined,
       truncated: examined >= MAX_CALLS_EXAMINED,
       pools: sizePools(pools, stats, attributions),
-      sources: countBySource(attributions),
     });
   });
 
@@ -140,11 +140,9 @@ export function dniAdminRoutes(store: CallStore, directory: NumberDirectory, con
     res.write(googleAdsParametersLine(timeZone) + csvLine(GOOGLE_ADS_COLUMNS));
     for await (const calls of callPages(store, range)) {
       if (res.destroyed) break;
-      const qualified = calls.filter((call) => isQualifiedCall(call, config.qualifiedCallSeconds));
-      const attributions = await attributeCalls(store.dni, qualified);
-      const clicked = qualified.flatMap((call, i) => {
-        const gclid = attributions[i]?.gclid;
-        return gclid ? [{ call, gclid }] : [];
+      const clicked = calls.flatMap((call) => {
+        const gclid = call.attribution?.gclid;
+        return gclid && isQualifiedCall(call, config.qualifiedCallSeconds) ? [{ call, gclid }] : [];
       });
       const exported = q.includeExported === 'true' ? new Set<string>() : await store.dni.exportedConversions(clicked.map((c) => c.call.uuid));
       const fresh = clicked.filter((c) => !exported.has(c.call.uuid));

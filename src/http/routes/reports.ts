@@ -9,7 +9,7 @@ import { csvLine, type CsvCell } from '../csv.js';
 import { badRequest } from '../http-error.js';
 import {
   buildCampaignReport, buildDailyReport, buildHourOfWeekReport, REPORT_GROUPINGS, resolveReportRange,
-  type DestinationReportRow, type NumberReportRow, type ReportGrouping, type ReportRow,
+  type ReportGrouping, type ReportRowOf,
 } from '../../domain/reports.js';
 import type { CallStore, TimeRange } from '../../store/call-store.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseTime, parseTimeZone } from './admin-query.js';
@@ -20,13 +20,17 @@ const FIGURE_COLUMNS = [
   'calls', 'uniqueCallers', 'firstTimeCallers', 'answered', 'missed', 'blocked',
   'answerRate', 'averageDurationSeconds', 'totalDurationSeconds', 'qualifiedCalls', 'voicemails', 'recordedCalls',
 ] as const;
-const REPORT_COLUMNS: Record<ReportGrouping, readonly string[]> = {
-  campaign: ['campaign', 'trackingNumbers', ...FIGURE_COLUMNS],
-  number: ['trackingNumber', 'campaign', ...FIGURE_COLUMNS],
-  destination: ['answeredBy', 'trackingNumbers', ...FIGURE_COLUMNS],
+/** Each grouping's key columns: their names, and their cells in a row. */
+const KEY_COLUMNS: { [G in ReportGrouping]: { names: readonly string[]; cells: (row: ReportRowOf[G]) => CsvCell[] } } = {
+  campaign: { names: ['campaign', 'trackingNumbers'], cells: (row) => [row.campaign, row.trackingNumbers.join(' ')] },
+  number: { names: ['trackingNumber', 'campaign'], cells: (row) => [row.trackingNumber, row.campaign] },
+  destination: { names: ['answeredBy', 'trackingNumbers'], cells: (row) => [row.answeredBy, row.trackingNumbers.join(' ')] },
+  source: { names: ['source', 'medium', 'trackingNumbers'], cells: (row) => [row.source, row.medium, row.trackingNumbers.join(' ')] },
+  medium: { names: ['medium', 'trackingNumbers'], cells: (row) => [row.medium, row.trackingNumbers.join(' ')] },
 };
 const REPORT_FILE_NAMES: Record<ReportGrouping, string> = {
   campaign: 'call-report', number: 'call-report-by-number', destination: 'call-report-by-destination',
+  source: 'call-report-by-source', medium: 'call-report-by-medium',
 };
 
 function queryValue(query: Record<string, unknown>, name: string): string | undefined {
@@ -66,12 +70,9 @@ const rangeJson = (range: TimeRange) => ({ since: range.since.toISOString(), unt
 /** 2026-11-01T09:30:00.000Z → 20261101T093000Z: safe in a file name on every system. */
 const compactTime = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll(/[-:]/g, '');
 
-function reportRowCells(row: ReportRow | NumberReportRow | DestinationReportRow): CsvCell[] {
-  const keys: CsvCell[] = 'answeredBy' in row
-    ? [row.answeredBy, row.trackingNumbers.join(' ')]
-    : 'trackingNumber' in row ? [row.trackingNumber, row.campaign] : [row.campaign, row.trackingNumbers.join(' ')];
+function reportRowCells<G extends ReportGrouping>(groupBy: G, row: ReportRowOf[G]): CsvCell[] {
   return [
-    ...keys, row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed, row.blocked,
+    ...KEY_COLUMNS[groupBy].cells(row), row.calls, row.uniqueCallers, row.firstTimeCallers, row.answered, row.missed, row.blocked,
     row.answerRate === null ? null : Number(row.answerRate.toFixed(4)),
     row.averageDurationSeconds === null ? null : Number(row.averageDurationSeconds.toFixed(1)),
     row.totalDurationSeconds, row.qualifiedCalls, row.voicemails, row.recordedCalls,
@@ -119,8 +120,8 @@ export function reportRoutes(store: CallStore, config: Readonly<Config>): Router
     const report = await campaignReport(req.query);
     const name = REPORT_FILE_NAMES[report.groupBy];
     startCsv(res, `${name}-${compactTime(report.since)}-${compactTime(report.until)}.csv`);
-    const rows = report.rows.map(reportRowCells);
-    res.send([REPORT_COLUMNS[report.groupBy], ...rows].map(csvLine).join(''));
+    const rows = report.rows.map((row) => reportRowCells(report.groupBy, row));
+    res.send([[...KEY_COLUMNS[report.groupBy].names, ...FIGURE_COLUMNS], ...rows].map(csvLine).join(''));
   });
 
   router.get('/api/report/daily', async (req, res) => {

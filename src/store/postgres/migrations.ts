@@ -345,6 +345,25 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    // As SQLite's 26: calls keep their attribution (jsonb), credited once at open for the calls
+    // stored before; holds found by their end; buckets keyed also by website source, rebuilt.
+    version: 23,
+    name: 'call attribution and report buckets by website source',
+    sql: `
+      ALTER TABLE calls ADD COLUMN attribution jsonb;
+      CREATE TABLE call_attribution_backfill (id integer PRIMARY KEY CHECK (id = 1));
+      INSERT INTO call_attribution_backfill (id) VALUES (1);
+      DROP INDEX dni_holds_by_number;
+      CREATE INDEX dni_holds_by_number ON dni_holds (number, held_until);
+
+      TRUNCATE report_buckets;
+      ALTER TABLE report_buckets ADD COLUMN source_key text COLLATE "C" NOT NULL,
+        DROP CONSTRAINT report_buckets_pkey,
+        ADD PRIMARY KEY (width, slot, campaign_key, number_key, destination_key, source_key);
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
     // As SQLite's 27: whether the caller calls again after each call, and the "between calls"
     // figures made of it; the buckets are rebuilt.
     version: 24,

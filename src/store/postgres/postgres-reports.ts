@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
-  returningCallersSql, returningRowsToCallers, type ReturningRow,
+  returningCallersSql, returningRowsToCallers, sourceKey, type ReturningRow,
 } from '../bucket-sql.js';
 import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
@@ -40,7 +40,8 @@ function positionalParams(): { param: (value: unknown) => string; values: unknow
 
 const ADD_BUCKETS = `
   INSERT INTO report_buckets (${[...BUCKET_KEY_COLUMNS, ...FIGURE_COLUMNS].join(', ')})
-  SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], ${FIGURE_COLUMNS.map((_, i) => `$${i + 6}::bigint[]`).join(', ')})
+  SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+    ${FIGURE_COLUMNS.map((_, i) => `$${i + 7}::bigint[]`).join(', ')})
   ${ADD_ON_CONFLICT}`;
 
 /**
@@ -62,10 +63,10 @@ export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): 
   const rows = deltas.nonZero()
     .map((delta) => ({
       ...delta, campaignKey: campaignKey(delta.key.campaign), numberKey: numberKey(delta.key.trackingNumber),
-      destinationKey: destinationKey(delta.key.destination),
+      destinationKey: destinationKey(delta.key.destination), sourceKey: sourceKey(delta.key.source, delta.key.medium),
     }))
     .sort((a, b) => a.key.width - b.key.width || a.key.slot - b.key.slot || compareText(a.campaignKey, b.campaignKey)
-      || compareText(a.numberKey, b.numberKey) || compareText(a.destinationKey, b.destinationKey));
+      || compareText(a.numberKey, b.numberKey) || compareText(a.destinationKey, b.destinationKey) || compareText(a.sourceKey, b.sourceKey));
   for (let start = 0; start < rows.length; start += WRITE_PAGE) {
     const page = rows.slice(start, start + WRITE_PAGE);
     await client.query(withTimeout({
@@ -73,7 +74,7 @@ export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): 
       text: ADD_BUCKETS,
       values: [
         page.map((r) => r.key.width), page.map((r) => r.key.slot), page.map((r) => r.campaignKey), page.map((r) => r.numberKey),
-        page.map((r) => r.destinationKey),
+        page.map((r) => r.destinationKey), page.map((r) => r.sourceKey),
         ...FIGURES.map((figure) => page.map((r) => r.figures[figure])),
       ],
     }, REPORT_TIMEOUT_MS));

@@ -18,11 +18,13 @@ import {
 } from '../../domain/report-figures.js';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
+import { creditCalls } from '../../domain/attribution/call-attribution.js';
 import {
   callRowToCall, eventRowToEvent, historiedCallRowToCall, HISTORIED_CALL_COLUMNS, numberRowToTrackingNumber,
   type CallRow, type EventRow, type HistoriedCallRow, type NumberRow,
 } from '../sql-rows.js';
 import { migratePostgres } from './migrations.js';
+import { creditStoredCalls } from './credit-stored-calls.js';
 import { PostgresDniStore } from './postgres-dni-store.js';
 import { PostgresMediaStore } from './postgres-media-store.js';
 import { fanOutSql, outboxParameters, PostgresWebhooks } from './postgres-webhooks.js';
@@ -129,6 +131,8 @@ export async function openPostgresStore(url: string, logger: Logger = consoleLog
     await migratePostgres(pool);
     await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => pool.query('SELECT 1')));
     const store = new PostgresStore(pool, logger);
+    // Before the buckets: those rebuilt after an upgrade count the calls' sources.
+    await store.creditStoredCalls();
     await store.reports.buildIfMissing();
     return store;
   } catch (error) {
@@ -148,16 +152,16 @@ export async function openPostgresStore(url: string, logger: Logger = consoleLog
 const insertCallsSql = (outbox: string) => `
   WITH incoming AS (
     SELECT v.*, row_number() OVER (PARTITION BY v.conversation_uuid ORDER BY v.uuid) AS rank_in_conversation
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-      AS v (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::jsonb[])
+      AS v (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome, attribution)
   ), judged AS (
     SELECT i.*, i.conversation_uuid IS NULL OR i.rank_in_conversation + (
-      SELECT count(*) FROM (SELECT 1 FROM calls c WHERE c.conversation_uuid = i.conversation_uuid LIMIT $9::int) AS stored
-    ) <= $9::int AS admitted
+      SELECT count(*) FROM (SELECT 1 FROM calls c WHERE c.conversation_uuid = i.conversation_uuid LIMIT $10::int) AS stored
+    ) <= $10::int AS admitted
     FROM incoming i
   ), inserted AS (
-    INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome)
-    SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome FROM judged WHERE admitted
+    INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome, attribution)
+    SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome, attribution FROM judged WHERE admitted
     ON CONFLICT (uuid) DO NOTHING RETURNING uuid, conversation_uuid
   )${outbox}
   SELECT uuid AS leg_uuid, conversation_uuid, false AS stored FROM judged j
@@ -165,7 +169,7 @@ const insertCallsSql = (outbox: string) => `
   UNION ALL SELECT uuid, conversation_uuid, true FROM inserted`;
 const INSERT_CALLS = insertCallsSql('');
 // The same, with the outbox rows of the calls it inserts (a retried call's are not written again).
-const INSERT_CALLS_WITH_OUTBOX = insertCallsSql(`, outbox AS (${fanOutSql(10, 'inserted')})`);
+const INSERT_CALLS_WITH_OUTBOX = insertCallsSql(`, outbox AS (${fanOutSql(11, 'inserted')})`);
 
 // One transaction at a time writes a caller's calls (their previous-call times depend on each
 // other): keys sorted in JS, so transactions lock them in one order.
@@ -217,9 +221,9 @@ const CALLS_WITH_EVENTS = `
 
 const IMPORT_CALLS = `
   INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
-    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by)
+    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by, attribution)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[])
+    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[], $16::jsonb[])
   ON CONFLICT (uuid) DO NOTHING RETURNING uuid`;
 
 const INSERT_EVENTS = `
@@ -251,7 +255,7 @@ const INSERT_EVENTS = `
 // statement sees the events the first committed. The limits bound the rows of a conversation;
 // LIMIT bounds them too over rows stored before there were limits.
 const LOCK_CALLS_CONCERNED = `
-  SELECT * FROM calls
+  SELECT *, attribution ->> 'source' AS source, attribution ->> 'medium' AS medium FROM calls
   WHERE uuid IN (
     SELECT unnest($1::text[])
     UNION SELECT c.uuid FROM unnest($2::text[]) AS k (conversation_uuid),
@@ -351,6 +355,11 @@ export class PostgresStore implements CallStore {
     const events = eventsOfStoredRecording(record, rows.map((row) => row.uuid));
     if (events.length === 0) return;
     await client.query({ name: 'write-outbox', text: WRITE_OUTBOX, values: outboxParameters(events) });
+  }
+
+  /** After an upgrade, credits the calls stored before calls kept their attribution (credit-stored-calls.ts). */
+  async creditStoredCalls(): Promise<void> {
+    await this.#transaction((client) => creditStoredCalls(client, this.dni));
   }
 
   /**
@@ -493,8 +502,11 @@ export class PostgresStore implements CallStore {
     const uuids = batch.map((c) => c.uuid);
     const conversations = batch.map((c) => c.conversationUuid);
     const refused: RefusedRow[] = [];
+    const attributions = await creditCalls(batch, this.dni);
     const outbox = this.#webhooks.open
-      ? batch.flatMap((c) => eventsOfCallChange(null, { ...c, ...IN_PROGRESS, outcome: c.blocked ? 'blocked' : 'in_progress' }))
+      ? batch.flatMap((c, i) => eventsOfCallChange(null, {
+        ...c, ...IN_PROGRESS, outcome: c.blocked ? 'blocked' : 'in_progress', attribution: attributions[i] ?? null,
+      }))
       : [];
     await this.#insertCalls(batch.map((c) => c.caller), async (client) => {
       const { rows } = await client.query<RefusedRow & { stored: boolean }>({
@@ -504,6 +516,7 @@ export class PostgresStore implements CallStore {
           uuids, conversations, batch.map((c) => c.trackingNumber),
           batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
           batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
+          attributions.map((a) => a && JSON.stringify(a)),
           MAX_CALLS_PER_CONVERSATION,
           ...(outbox.length > 0 ? outboxParameters(outbox) : []),
         ],
@@ -533,6 +546,7 @@ export class PostgresStore implements CallStore {
           batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
           batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
           batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
+          batch.map((c) => (c.attribution ? JSON.stringify(c.attribution) : null)),
         ],
       }, REPORT_TIMEOUT_MS));
       return rows.map((row) => row.uuid);

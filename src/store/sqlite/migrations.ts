@@ -516,6 +516,47 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    // Calls keep the website visit they are credited to (call-attribution.ts) as JSON, settled
+    // when they are stored, and the buckets are keyed also by its source and medium ('' for
+    // none). The row in call_attribution_backfill has the store credit the calls stored before,
+    // once, when it opens the database (in JS: the rule is creditCall's alone), before it
+    // rebuilds the buckets, which emptying the threshold asks for. A call is credited as it is
+    // stored, so the holds live on its number are found by their end: the few not over yet,
+    // rather than every hold the number ever had.
+    version: 26,
+    name: 'call attribution and report buckets by website source',
+    sql: `
+      ALTER TABLE calls ADD COLUMN attribution TEXT;
+      CREATE TABLE call_attribution_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));
+      INSERT INTO call_attribution_backfill (id) VALUES (1);
+      DROP INDEX dni_holds_by_number;
+      CREATE INDEX dni_holds_by_number ON dni_holds (number, held_until);
+
+      DROP TABLE report_buckets;
+      CREATE TABLE report_buckets (
+        width INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        campaign_key TEXT NOT NULL,
+        number_key TEXT NOT NULL,
+        destination_key TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        missed INTEGER NOT NULL,
+        blocked INTEGER NOT NULL,
+        talk_seconds INTEGER NOT NULL,
+        qualified INTEGER NOT NULL,
+        first_time INTEGER NOT NULL,
+        new_to_campaign INTEGER NOT NULL,
+        new_to_number INTEGER NOT NULL,
+        PRIMARY KEY (width, slot, campaign_key, number_key, destination_key, source_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX report_buckets_by_number ON report_buckets (number_key, slot) WHERE width = 1;
+      CREATE INDEX report_buckets_by_campaign ON report_buckets (campaign_key, slot) WHERE width = 1;
+      UPDATE report_bucket_settings SET qualified_call_seconds = NULL;
+    `,
+  },
+  {
     // Whether a call's caller calls again after it (to any number, in its campaign, on its
     // number in that campaign), and the "between calls" figures made of it, so that a report
     // finds its returning callers in the buckets (domain/report-figures.ts). Emptying the

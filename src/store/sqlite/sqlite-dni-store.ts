@@ -192,7 +192,12 @@ export class SqliteDniStore implements DniStore {
   }
 
   async holdsAt(calls: readonly NumberAtTime[]): Promise<HoldWithSource[][]> {
-    return calls.map(({ number, at }) => this.#statements.holdsAt.all(number, at.getTime(), at.getTime()).map(holdSourceRowToHold));
+    return calls.map((call) => this.holdsOn(call));
+  }
+
+  /** holdsAt for one call, synchronously: the store's write transaction credits calls with it. */
+  holdsOn({ number, at }: NumberAtTime): HoldWithSource[] {
+    return this.#statements.holdsAt.all(number, at.getTime(), at.getTime()).map(holdSourceRowToHold);
   }
 
   async holdStats(range: TimeRange): Promise<PoolHoldStats[]> {

@@ -8,7 +8,7 @@ import {
 } from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
-  returningCallersSql, returningRowsToCallers, type ReturningRow,
+  returningCallersSql, returningRowsToCallers, sourceKey, type ReturningRow,
 } from '../bucket-sql.js';
 import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
@@ -87,7 +87,7 @@ export class SqliteBucketWriter {
     for (const { key, figures } of deltas.nonZero()) {
       this.#statements.add.run(
         key.width, key.slot, campaignKey(key.campaign), numberKey(key.trackingNumber), destinationKey(key.destination),
-        ...FIGURES.map((figure) => figures[figure]),
+        sourceKey(key.source, key.medium), ...FIGURES.map((figure) => figures[figure]),
       );
     }
   }

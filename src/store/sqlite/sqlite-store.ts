@@ -12,6 +12,7 @@ import { deriveLifecycle } from '../../domain/lifecycle.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { NO_HISTORY, withLifecycle, withRecording, type BucketDeltas } from '../../domain/report-figures.js';
 import type { RecordingKind } from '../../domain/recording-urls.js';
+import { creditCall, isPooledCall } from '../../domain/attribution/call-attribution.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeOpenFilePrivate } from '../../security/private-files.js';
@@ -23,6 +24,7 @@ import { BACKSTOP_CHECKPOINT_PAGES, Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteDniStore } from './sqlite-dni-store.js';
 import { SqliteMediaStore } from './sqlite-media-store.js';
+import { creditStoredCalls } from './credit-stored-calls.js';
 import { SqliteCallList } from './sqlite-call-list.js';
 import { SqliteTeam } from './sqlite-team.js';
 import { SqliteBucketWriter, SqliteReports, type InsertedCall } from './sqlite-reports.js';
@@ -117,6 +119,8 @@ export class SqliteStore implements CallStore {
     this.media = new SqliteMediaStore(
       db, (conversationUuid, kind) => this.#markRecording(conversationUuid, kind), (record) => this.#announceStored(record),
     );
+    // Before the reports: the buckets rebuilt after an upgrade count the calls' sources.
+    creditStoredCalls(db, this.dni);
     this.#buckets = new SqliteBucketWriter(db);
     this.#webhooks = new SqliteWebhooks(db);
     this.reports = new SqliteReports(db, this.#buckets);
@@ -131,6 +135,16 @@ export class SqliteStore implements CallStore {
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
           prev_any_at, prev_campaign_at, prev_number_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (uuid) DO NOTHING`),
+      // The same for a call credited to a website visit: calls to other numbers bind nothing more.
+      insertCreditedCall: db.prepare<[
+        uuid: string, conversationUuid: string | null, trackingNumber: string | null, caller: string | null,
+        campaign: string | null, forwardTo: string, startedAt: number, outcome: string, prevAnyAt: number | null,
+        prevCampaignAt: number | null, prevNumberAt: number | null, attribution: string,
+      ]>(`
+        INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome,
+          prev_any_at, prev_campaign_at, prev_number_at, attribution)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uuid) DO NOTHING`),
       // Which of a batch's calls ([uuid, conversation uuid] pairs, as JSON) have events already.
       callsWithEvents: db.prepare<[pairs: string], number>(`
@@ -174,10 +188,10 @@ export class SqliteStore implements CallStore {
       importCall: db.prepare(`
         INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
           outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by,
-          prev_any_at, prev_campaign_at, prev_number_at)
+          prev_any_at, prev_campaign_at, prev_number_at, attribution)
         VALUES (@uuid, @conversationUuid, @trackingNumber, @caller, @campaign, @forwardTo, @startedAt,
           @outcome, @answeredAt, @endedAt, @durationSeconds, @inboundStatus, @forwardedStatus, @attempts, @answeredBy,
-          @prevAnyAt, @prevCampaignAt, @prevNumberAt)
+          @prevAnyAt, @prevCampaignAt, @prevNumberAt, @attribution)
         ON CONFLICT (uuid) DO NOTHING`),
       findCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE uuid = ?'),
       listNumbers: db.prepare<[], NumberRow>('SELECT * FROM tracking_numbers ORDER BY number'),
@@ -193,22 +207,33 @@ export class SqliteStore implements CallStore {
         ON CONFLICT (tracking_number) DO UPDATE SET turn = turn + 1 RETURNING turn`).pluck(),
     };
     this.#insertCalls = db.transaction((calls: readonly InboundCall[]) => {
-      const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> => ({
-        uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
-        startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
-        ...NO_HISTORY, recorded: false, voicemail: false,
-        conversationUuid: call.conversationUuid, forwardTo: call.forwardTo,
-      }));
-      const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && this.#statements.insertCall.run(
-        call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
-        call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
-      ).changes > 0);
+      const batch = calls.map((call): InsertedCall & Pick<InboundCall, 'conversationUuid' | 'forwardTo'> & Pick<CallRecord, 'attribution'> => {
+        const attribution = isPooledCall(call) ? creditCall(this.dni.holdsOn({ number: call.trackingNumber, at: call.startedAt })) : null;
+        return {
+          uuid: call.uuid, caller: call.caller, campaign: call.campaign, trackingNumber: call.trackingNumber,
+          startedAt: call.startedAt.getTime(), outcome: call.blocked ? 'blocked' : 'in_progress', durationSeconds: null, answeredBy: null,
+          source: attribution?.source ?? null, medium: attribution?.medium ?? null,
+          ...NO_HISTORY, recorded: false, voicemail: false,
+          conversationUuid: call.conversationUuid, forwardTo: call.forwardTo, attribution,
+        };
+      });
+      const inserted = this.#buckets.insertBatch(batch, (call) => this.#acceptsCall(call) && (call.attribution === null
+        ? this.#statements.insertCall.run(
+          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+          call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt,
+        )
+        : this.#statements.insertCreditedCall.run(
+          call.uuid, call.conversationUuid, call.trackingNumber, call.caller, call.campaign, call.forwardTo,
+          call.startedAt, call.outcome, call.prevAnyAt, call.prevCampaignAt, call.prevNumberAt, JSON.stringify(call.attribution),
+        )).changes > 0);
       if (inserted.length === 0) return;
       if (this.#webhooks.open) {
         const stored = new Map(calls.map((call) => [call.uuid, call]));
         this.#webhooks.writeOutbox(inserted.flatMap((call) => {
           const inbound = stored.get(call.uuid)!;
-          return eventsOfCallChange(null, { ...inbound, ...IN_PROGRESS, outcome: call.outcome as CallRecord['outcome'] });
+          return eventsOfCallChange(null, {
+            ...inbound, ...IN_PROGRESS, outcome: call.outcome as CallRecord['outcome'], attribution: call.attribution,
+          });
         }));
       }
       // Events can arrive before the answer webhook is stored: fold in any that are waiting. One
@@ -222,14 +247,17 @@ export class SqliteStore implements CallStore {
       this.#buckets.apply(deltas);
     });
     this.#importCalls = db.transaction((calls: readonly CallRecord[]) => {
-      const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => (
-        { ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null, ...NO_HISTORY, recorded: false, voicemail: false }));
+      const batch = calls.map((call): Omit<CallRecord, 'startedAt'> & InsertedCall => ({
+        ...call, startedAt: call.startedAt.getTime(), answeredBy: call.answeredBy ?? null,
+        source: call.attribution?.source ?? null, medium: call.attribution?.medium ?? null, ...NO_HISTORY, recorded: false, voicemail: false,
+      }));
       return this.#buckets.insertBatch(batch, (call) => this.#statements.importCall.run({
         ...call,
         answeredAt: call.answeredAt?.getTime() ?? null,
         endedAt: call.endedAt?.getTime() ?? null,
         attempts: JSON.stringify(call.attempts ?? []),
         answeredBy: call.answeredBy ?? null,
+        attribution: call.attribution ? JSON.stringify(call.attribution) : null,
       }).changes > 0).length;
     });
     this.#insertEvents = db.transaction((events: readonly CallEvent[]) => {
