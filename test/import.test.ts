@@ -196,6 +196,17 @@ for (const backend of BACKENDS) {
       assert.deepEqual(dataLines(await exportCalls(target)), unattributed);
     });
 
+    test('a visit without its id is named as a bad record', async () => {
+      const lines = exported.split('\r\n');
+      const visitLine = lines.findIndex((line) => line.includes(',v-hostile,'));
+      lines[visitLine] = lines[visitLine]!.replace(',v-hostile,', ',,');
+      const badPath = join(dir, `bad-visit-${++files}.csv`);
+      writeFileSync(badPath, lines.join('\r\n'));
+      const run = await runImport([badPath, '--database', await backend.fresh()]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, new RegExp(`^line ${visitLine + 1}: "visitId" must be set for a call credited to a visit \\(source, medium, .*\\)$`, 'm'));
+    });
+
     test('importing again skips every call as already stored', async () => {
       const target = await backend.fresh();
       assert.equal((await runImport([csvPath, '--database', target])).code, 0);
