@@ -33,6 +33,7 @@ import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
+import { CoalescedWrites } from './coalesced-writes.js';
 import {
   applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout,
 } from './postgres-reports.js';
@@ -42,6 +43,9 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** Webhook writes and reads; a hung server makes them fail instead of waiting for ever. */
 const QUERY_TIMEOUT_MS = 5000;
 const POOL_SIZE = 10;
+/** Batches of calls one instance writes at once (coalesced-writes.ts), and the most calls one takes. */
+const CALL_WRITES_IN_FLIGHT = 2;
+const MAX_CALLS_PER_WRITE = 500;
 /**
  * Connections kept open even when idle, and opened at start-up: a call after a quiet spell must
  * not pay for a new connection (TLS included) within the answer webhook's deadline.
@@ -293,6 +297,7 @@ export class PostgresStore implements CallStore {
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
   readonly #webhooks: PostgresWebhooks;
+  readonly #callWrites = new CoalescedWrites<InboundCall>((calls) => this.#writeCalls(calls), CALL_WRITES_IN_FLIGHT, MAX_CALLS_PER_WRITE);
   readonly reports: PostgresReports;
   #closed: Promise<void> | null = null;
 
@@ -502,7 +507,11 @@ export class PostgresStore implements CallStore {
    * side commits its rows, and only then looks for the other's: whichever looks second sees the
    * rows of the first, so at least one of them folds the events into the call.
    */
-  async recordCalls(calls: readonly InboundCall[]): Promise<void> {
+  recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    return this.#callWrites.write(calls);
+  }
+
+  async #writeCalls(calls: readonly InboundCall[]): Promise<void> {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
     const uuids = batch.map((c) => c.uuid);
