@@ -502,15 +502,16 @@ export class PostgresStore implements CallStore {
     }, opening);
   }
 
+  /** Written by #writeCalls, at most CALL_WRITES_IN_FLIGHT batches at once. */
+  recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    return this.#callWrites.write(calls);
+  }
+
   /**
    * A call and its events can reach two instances at once, events first or the call first. Each
    * side commits its rows, and only then looks for the other's: whichever looks second sees the
    * rows of the first, so at least one of them folds the events into the call.
    */
-  recordCalls(calls: readonly InboundCall[]): Promise<void> {
-    return this.#callWrites.write(calls);
-  }
-
   async #writeCalls(calls: readonly InboundCall[]): Promise<void> {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
