@@ -1,7 +1,8 @@
 // A/B comparison of builds of the call-tracker under the bench's answer-webhook load, for
 // profiling work: `tsx bench/ab.ts <name>=<build dir> …` starts one server per build (SQLite,
 // access log to a file; a dir named "bare" or "tutorial" runs that baseline instead), warms each
-// up, then drives them in interleaved rounds and prints server CPU per answer and req/s for each.
+// up, then drives them in interleaved rounds and prints server CPU per answer and req/s for each,
+// and beside a dir named "bare" each other's req/s over bare's, median over the rounds as `npm run bench` pairs them.
 // A build dir holds `server.js` as `tsc -p tsconfig.build.json --outDir <dir>` emits it; it must
 // sit inside the project so that node_modules resolve. Not part of `npm run bench`.
 
@@ -23,7 +24,11 @@ const variants = process.argv.slice(2).map((arg) => {
 if (variants.length < 2) throw new Error('usage: tsx bench/ab.ts a=<build dir> b=<build dir> …');
 
 const work = mkdtempSync(join(tmpdir(), 'call-tracker-ab-'));
-const servers: { name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number }[] = [];
+const servers: {
+  name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number;
+  /** req/s of each round, for ratios paired within a round. */
+  roundRates: number[];
+}[] = [];
 const { warnings, ...baselines } = buildBaselines();
 if (warnings) throw new Error(`the baselines do not compile:\n${warnings}`);
 try {
@@ -44,7 +49,7 @@ try {
         ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
-    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0 });
+    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0, roundRates: [] });
   }
   const nextPath = answerWebhookPaths();
   for (const s of servers) await driveLoad({ targets: [s.server.url], connections, durationSeconds: 3, nextPath });
@@ -61,12 +66,20 @@ try {
       s.latencies.push(result.latenciesMs);
       s.seconds += result.seconds;
       s.errors += result.errors + result.non2xx;
+      s.roundRates.push(result.ok / result.seconds);
     }
   }
+  // With a server named "bare": each other server's req/s over bare's, median over the rounds.
+  const bare = servers.find((s) => s.name === 'bare');
+  const pairedRatio = (s: (typeof servers)[number]) => {
+    if (!bare || s === bare) return '';
+    const ratios = Float64Array.from(s.roundRates.map((rate, round) => rate / bare.roundRates[round]!)).sort();
+    return `  paired ${percentile(ratios, 50).toFixed(2)}× bare`;
+  };
   for (const s of servers) {
     const all = Float64Array.from(s.latencies.flatMap((round) => [...round])).sort();
     const p99 = percentile(all, 99);
-    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1)} ms  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores`);
+    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1)} ms  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores${pairedRatio(s)}`);
   }
 } finally {
   for (const s of servers) await s.server.stop();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import type { CallAttribution } from '../src/domain/attribution/call-attribution.js';
 import type { CallRecord } from '../src/domain/calls.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres.js';
 import { startTestService } from './helpers/service.js';
@@ -26,9 +27,16 @@ function call(uuid: string, minutes: number, overrides: Partial<CallRecord> = {}
   };
 }
 
+/** A website visit whose tags a visitor typed: formula-like text, quotes and commas included. */
+const HOSTILE_VISIT: CallAttribution = {
+  source: '@evil', medium: '+cpc', campaign: '=HYPERLINK("http://evil.example")', term: '-1+1', content: "'=1+1",
+  gclid: 'Cj0KCQ-x', referrer: 'https://news.example/a,"b"', landingPage: 'https://shop.example/=offers',
+  visitId: 'v-hostile', poolId: 'pool-1', ambiguous: false,
+};
+
 /**
  * Every kind of cell the export writes: formula-like and quoted text, withheld callers, empty vs
- * null, each outcome, the destinations rung.
+ * null, each outcome, the destinations rung, calls credited to a website visit and calls without.
  */
 const HISTORY: CallRecord[] = [
   call('c-answered', 0),
@@ -57,7 +65,18 @@ const HISTORY: CallRecord[] = [
     answeredBy: '447700900002',
   }),
   call('c-one-attempt', 17, { attempts: [{ destination: null, status: 'completed', answered: true }], answeredBy: null }),
+  call('c-visit-hostile', 18, { attribution: HOSTILE_VISIT }),
+  call('c-visit-direct', 19, {
+    attribution: {
+      source: '(direct)', medium: '(none)', campaign: null, term: null, content: '', gclid: null, referrer: null, landingPage: null,
+      visitId: 'v-direct', poolId: 'pool-2', ambiguous: true,
+    },
+  }),
 ];
+
+/** The visit's columns at the end of the header, empty for a call without a visit. */
+const VISIT_COLUMNS = ',source,medium,utmCampaign,utmTerm,utmContent,gclid,referrer,landingPage,visitId,pool,attributionAmbiguous';
+const NO_VISIT_CELLS = ',,,,,,,,,,,';
 
 interface Run {
   code: number | null;
@@ -145,11 +164,47 @@ for (const backend of BACKENDS) {
       assert.equal(dataLines(exported).length, HISTORY.length);
       assert.ok(exported.includes(',"\'=HYPERLINK(""http://evil.example"")",'), 'the export escapes formula-like text');
       assert.ok(exported.includes(',447700900002,"[{""destination"":""447700900001"",""status"":""busy"",""answered"":false},'), 'the export lists the attempts');
+      assert.ok(exported.split('\r\n')[0]!.endsWith(VISIT_COLUMNS), "the visit's columns end the header");
+      assert.ok(
+        exported.includes(`,'@evil,'+cpc,"'=HYPERLINK(""http://evil.example"")",'-1+1,''=1+1,Cj0KCQ-x,"https://news.example/a,""b""",https://shop.example/=offers,v-hostile,pool-1,false\r\n`),
+        "the export escapes the visitor's formula-like tags",
+      );
+      assert.equal(dataLines(exported).filter((line) => line.endsWith(NO_VISIT_CELLS)).length, HISTORY.length - 2, 'a call without a visit has empty visit cells');
       const target = await backend.fresh();
       const run = await runImport([csvPath, '--database', target]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`read ${HISTORY.length}, imported ${HISTORY.length}, skipped as already stored 0, invalid 0`));
       assert.equal(await exportCalls(target), exported);
+      const service = await startTestService({ DATABASE_URL: target });
+      try {
+        assert.deepEqual((await service.store.findCall('c-visit-hostile'))?.attribution, HOSTILE_VISIT);
+        assert.equal((await service.store.findCall('c-answered'))?.attribution ?? null, null);
+      } finally {
+        await service.stop();
+      }
+    });
+
+    test('a file exported before calls carried their visit still imports, its calls without one', async () => {
+      const [header, ...lines] = exported.split('\r\n').filter(Boolean);
+      const unattributed = lines.filter((line) => line.endsWith(NO_VISIT_CELLS));
+      const oldPath = join(dir, `old-${++files}.csv`);
+      writeFileSync(oldPath, [header!.slice(0, -VISIT_COLUMNS.length), ...unattributed.map((line) => line.slice(0, -NO_VISIT_CELLS.length))].join('\r\n'));
+      const target = await backend.fresh();
+      const run = await runImport([oldPath, '--database', target]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`imported ${unattributed.length}, skipped as already stored 0, invalid 0`));
+      assert.deepEqual(dataLines(await exportCalls(target)), unattributed);
+    });
+
+    test('a visit without its id is named as a bad record', async () => {
+      const lines = exported.split('\r\n');
+      const visitLine = lines.findIndex((line) => line.includes(',v-hostile,'));
+      lines[visitLine] = lines[visitLine]!.replace(',v-hostile,', ',,');
+      const badPath = join(dir, `bad-visit-${++files}.csv`);
+      writeFileSync(badPath, lines.join('\r\n'));
+      const run = await runImport([badPath, '--database', await backend.fresh()]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, new RegExp(`^line ${visitLine + 1}: "visitId" must be set for a call credited to a visit \\(source, medium, .*\\)$`, 'm'));
     });
 
     test('importing again skips every call as already stored', async () => {

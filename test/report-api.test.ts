@@ -263,6 +263,7 @@ describe('the report API', () => {
     assert.deepEqual(header, [
       'startedAt', 'trackingNumber', 'campaign', 'caller', 'outcome', 'durationSeconds', 'answeredAt', 'endedAt',
       'forwardTo', 'inboundStatus', 'forwardedStatus', 'uuid', 'conversationUuid', 'answeredBy', 'attempts',
+      'source', 'medium', 'utmCampaign', 'utmTerm', 'utmContent', 'gclid', 'referrer', 'landingPage', 'visitId', 'pool', 'attributionAmbiguous',
     ]);
     assert.equal(records.length, BULK_CALLS);
     assert.equal(new Set(records.map((r) => r[11])).size, BULK_CALLS);

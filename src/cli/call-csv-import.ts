@@ -5,7 +5,7 @@
 import { parse, CsvError } from 'csv-parse';
 import { createReadStream, statSync } from 'node:fs';
 import type { CallRecord } from '../domain/calls.js';
-import { checkCallCsvHeader, parseCallCsvRecord } from '../http/call-csv.js';
+import { parseCallCsvRecord, readCallCsvHeader } from '../http/call-csv.js';
 import { readCell } from '../http/csv.js';
 import type { CallStore } from '../store/call-store.js';
 
@@ -48,6 +48,8 @@ export class CallCsvError extends Error {
 interface ReadRecord {
   line: number;
   cells: (string | null)[];
+  /** The header's: files from before calls carried their visit have fewer. */
+  columnCount: number;
 }
 
 /** The file's records after the header, each with the line it starts on. */
@@ -61,26 +63,26 @@ async function* readRecords(path: string, onBytes: (bytesRead: number) => void):
     cast: (value, context) => readCell(value, context.quoting),
   }));
   file.on('error', (error) => parser.destroy(error));
-  let header = true;
+  let columnCount: number | null = null;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
       // info.lines is the line the record ends on; a line break inside a quoted cell (which no
       // valid record has) makes it span several.
       const line = info.lines - record.reduce((breaks, cell) => breaks + (cell?.split('\n').length ?? 1) - 1, 0);
       onBytes(file.bytesRead);
-      if (header) {
-        const problem = checkCallCsvHeader(record);
-        if (problem !== null) throw new CallCsvError(`line ${line}: ${problem}`);
-        header = false;
+      if (columnCount === null) {
+        const header = readCallCsvHeader(record);
+        if ('reason' in header) throw new CallCsvError(`line ${line}: ${header.reason}`);
+        columnCount = header.columnCount;
         continue;
       }
-      yield { line, cells: record };
+      yield { line, cells: record, columnCount };
     }
   } catch (error) {
     if (error instanceof CsvError) throw new CallCsvError(error.message);
     throw error;
   }
-  if (header) throw new CallCsvError('the file is empty: it has no header line');
+  if (columnCount === null) throw new CallCsvError('the file is empty: it has no header line');
 }
 
 /** One pass over the file; writes the valid calls when given a store, only checks them otherwise. */
@@ -93,9 +95,9 @@ async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: 
     summary.alreadyStored += batch.length - stored;
     batch = [];
   };
-  for await (const { line, cells } of readRecords(path, onBytes)) {
+  for await (const { line, cells, columnCount } of readRecords(path, onBytes)) {
     summary.read += 1;
-    const parsed = parseCallCsvRecord(cells);
+    const parsed = parseCallCsvRecord(cells, columnCount);
     if ('reason' in parsed) {
       summary.invalid += 1;
       if (summary.problems.length < MAX_LISTED_PROBLEMS) summary.problems.push({ line, reason: parsed.reason });

@@ -44,15 +44,21 @@ const ADD_BUCKETS = `
     ${FIGURE_COLUMNS.map((_, i) => `$${i + 7}::bigint[]`).join(', ')})
   ${ADD_ON_CONFLICT}`;
 
+/** Takes the settings row FOR SHARE (a rebuild at another threshold waits) and reads the threshold. */
+export const BUCKET_THRESHOLD_SQL = 'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR SHARE';
+
+/** An empty set of deltas at the threshold BUCKET_THRESHOLD_SQL read. */
+export function deltasAtThreshold(rows: readonly { seconds: number | null }[]): BucketDeltas {
+  return new BucketDeltas(rows[0]?.seconds ?? INITIAL_QUALIFIED_SECONDS);
+}
+
 /**
- * Starts the buckets' part of a transaction: takes the settings row FOR SHARE and returns an
- * empty set of deltas at the threshold the buckets count at.
+ * Starts the buckets' part of a transaction already begun: takes the settings row FOR SHARE and
+ * returns an empty set of deltas at the threshold the buckets count at.
  */
 export async function startDeltas(client: pg.PoolClient): Promise<BucketDeltas> {
-  const { rows } = await client.query<{ seconds: number | null }>({
-    name: 'bucket-threshold', text: 'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR SHARE',
-  });
-  return new BucketDeltas(rows[0]?.seconds ?? INITIAL_QUALIFIED_SECONDS);
+  const { rows } = await client.query<{ seconds: number | null }>({ name: 'bucket-threshold', text: BUCKET_THRESHOLD_SQL });
+  return deltasAtThreshold(rows);
 }
 
 /**

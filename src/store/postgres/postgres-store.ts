@@ -33,7 +33,10 @@ import type { MediaRecord } from '../../domain/recordings.js';
 import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
-import { applyDeltas, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout } from './postgres-reports.js';
+import { CoalescedWrites } from './coalesced-writes.js';
+import {
+  applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout,
+} from './postgres-reports.js';
 import { PostgresTeam } from './postgres-team.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
@@ -41,6 +44,9 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** Webhook writes and reads; a hung server makes them fail instead of waiting for ever. */
 const QUERY_TIMEOUT_MS = 5000;
 const POOL_SIZE = 10;
+/** Batches of calls one instance writes at once (coalesced-writes.ts), and the most calls one takes. */
+const CALL_WRITES_IN_FLIGHT = 2;
+const MAX_CALLS_PER_WRITE = 500;
 /**
  * Connections kept open even when idle, and opened at start-up: a call after a quiet spell must
  * not pay for a new connection (TLS included) within the answer webhook's deadline.
@@ -171,9 +177,14 @@ const INSERT_CALLS = insertCallsSql('');
 // The same, with the outbox rows of the calls it inserts (a retried call's are not written again).
 const INSERT_CALLS_WITH_OUTBOX = insertCallsSql(`, outbox AS (${fanOutSql(11, 'inserted')})`);
 
+/** Starts a transaction that writes buckets: BEGIN and the threshold (deltasAtThreshold), in one round trip. */
+const BEGIN_WITH_THRESHOLD = `BEGIN; ${BUCKET_THRESHOLD_SQL}`;
+
 // One transaction at a time writes a caller's calls (their previous-call times depend on each
-// other): keys sorted in JS, so transactions lock them in one order.
-const LOCK_CALLERS = 'SELECT count(pg_advisory_xact_lock(key)) FROM unnest($1::bigint[]) WITH ORDINALITY AS k (key, n)';
+// other): keys sorted in JS, so transactions lock them in one order. The keys are integers this
+// module computes, written into the statement so that it goes with BEGIN in one round trip.
+const lockCallersSql = (keys: readonly string[]) =>
+  `SELECT count(pg_advisory_xact_lock(key)) FROM unnest('{${keys.join(',')}}'::bigint[]) AS key`;
 
 // For each new call: its caller's previous call (to any number, in its campaign, on its number
 // in that campaign) and the call right after it in each sense. calls_by_caller answers each.
@@ -287,6 +298,7 @@ export class PostgresStore implements CallStore {
   readonly #pool: pg.Pool;
   readonly #excess: ExcessLog;
   readonly #webhooks: PostgresWebhooks;
+  readonly #callWrites = new CoalescedWrites<InboundCall>((calls) => this.#writeCalls(calls), CALL_WRITES_IN_FLIGHT, MAX_CALLS_PER_WRITE);
   readonly reports: PostgresReports;
   #closed: Promise<void> | null = null;
   readonly team: PostgresTeam;
@@ -305,18 +317,20 @@ export class PostgresStore implements CallStore {
   }
 
   /**
-   * Runs `work` in one transaction on one connection. On any failure the connection is
-   * discarded rather than reused: its transaction may still be open, or a timed-out query may
-   * still be running on a hung server; closing it rolls back.
+   * Runs `work` in one transaction on one connection. `opening` starts it: BEGIN, and maybe more
+   * statements without parameters sent with it in one round trip, whose results `work` gets.
+   * On any failure the connection is discarded rather than reused: its transaction may still be
+   * open, or a timed-out query may still be running on a hung server; closing it rolls back.
    */
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #transaction<T>(work: (client: pg.PoolClient, opened: pg.QueryResult[]) => Promise<T>, opening = 'BEGIN'): Promise<T> {
     const client = await this.#pool.connect();
     // A checked-out connection has no pool listener; its failure surfaces as the query's error.
     const ignore = () => {};
     client.on('error', ignore);
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
+      // Several statements in one query: pg answers with one result each.
+      const opened = [await client.query(opening) as pg.QueryResult | pg.QueryResult[]].flat();
+      const result = await work(client, opened);
       await client.query('COMMIT');
       client.removeListener('error', ignore);
       client.release();
@@ -369,8 +383,8 @@ export class PostgresStore implements CallStore {
    * committed since. It must run after the events that prompted it are committed.
    */
   async #refreshCallsConcerned(legs: readonly string[], conversations: readonly string[]): Promise<void> {
-    await this.#transaction(async (client) => {
-      const deltas = await startDeltas(client);
+    await this.#transaction(async (client, [, threshold]) => {
+      const deltas = deltasAtThreshold(threshold!.rows);
       const { rows: concerned } = await client.query<HistoriedCallRow & CallRow>({
         name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations, MAX_CALLS_PER_CONVERSATION],
       });
@@ -379,7 +393,7 @@ export class PostgresStore implements CallStore {
         stored: callRowToCall(row),
       })), deltas);
       await applyDeltas(client, deltas);
-    });
+    }, BEGIN_WITH_THRESHOLD);
   }
 
   /** Re-derives the lifecycle of each call from every event stored for it; bucket changes go into `deltas`. */
@@ -437,9 +451,9 @@ export class PostgresStore implements CallStore {
    * times, their buckets the difference.
    */
   async #insertCalls(callers: readonly (string | null)[], insert: (client: pg.PoolClient) => Promise<string[]>): Promise<number> {
-    return this.#transaction(async (client) => {
-      const deltas = await startDeltas(client);
-      await client.query({ name: 'lock-callers', text: LOCK_CALLERS, values: [callerLockKeys(callers)] });
+    const opening = `${BEGIN_WITH_THRESHOLD}; ${lockCallersSql(callerLockKeys(callers))}`;
+    return this.#transaction(async (client, [, threshold]) => {
+      const deltas = deltasAtThreshold(threshold!.rows);
       const inserted = await insert(client);
       if (inserted.length === 0) return 0;
       const { rows: neighbours } = await client.query<NeighbourRow>({ name: 'call-neighbours', text: CALL_NEIGHBOURS, values: [inserted] });
@@ -488,7 +502,12 @@ export class PostgresStore implements CallStore {
       }
       await applyDeltas(client, deltas);
       return inserted.length;
-    });
+    }, opening);
+  }
+
+  /** Written by #writeCalls, at most CALL_WRITES_IN_FLIGHT batches at once. */
+  recordCalls(calls: readonly InboundCall[]): Promise<void> {
+    return this.#callWrites.write(calls);
   }
 
   /**
@@ -496,7 +515,7 @@ export class PostgresStore implements CallStore {
    * side commits its rows, and only then looks for the other's: whichever looks second sees the
    * rows of the first, so at least one of them folds the events into the call.
    */
-  async recordCalls(calls: readonly InboundCall[]): Promise<void> {
+  async #writeCalls(calls: readonly InboundCall[]): Promise<void> {
     if (calls.length === 0) return;
     const batch = uniqueByUuid(calls);
     const uuids = batch.map((c) => c.uuid);
