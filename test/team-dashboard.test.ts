@@ -398,7 +398,10 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     await viewer.page.goto(`${service.url}/dashboard/account`);
     await viewer.page.getByLabel('Label').fill('nightly export');
     await viewer.page.getByRole('button', { name: 'Make a token' }).click();
-    const token = await viewer.page.locator('#new-token-value').innerText();
+    // The token is written into the page once the API has answered: wait for it, not for the empty element.
+    const shown = viewer.page.locator('#new-token-value').filter({ hasText: /\S/ });
+    await shown.waitFor();
+    const token = await shown.innerText();
     assert.match(token, /^ctk_[\w-]{43}$/);
     const bearer = { authorization: `Bearer ${token}` };
     assert.equal((await fetch(`${service.url}/api/calls`, { headers: bearer })).status, 200);
