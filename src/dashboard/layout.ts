@@ -4,6 +4,7 @@
 
 import { can, type Permission } from '../domain/team.js';
 import type { Principal } from '../security/admin-auth.js';
+import { renderDocumentHead } from './document-head.js';
 import { escapeHtml } from './html.js';
 
 /** The dashboard's pages, in navigation order, each with the permission it needs. */
@@ -47,22 +48,10 @@ export interface LayoutPage {
 export function renderLayout(page: LayoutPage): string {
   const { principal } = page;
   const data = Object.entries(page.data ?? {}).map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <meta name="color-scheme" content="light">
-  <meta name="csrf-token" content="${escapeHtml(principal.csrfToken ?? '')}">
-  <title>${escapeHtml(page.title)} · call-tracker</title>
-  <link rel="icon" href="/dashboard/assets/icon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
-  <link rel="stylesheet" href="/dashboard/assets/pages.css">
-  <script src="/dashboard/assets/libphonenumber-min.js" defer></script>
-  <script src="/dashboard/assets/common.js" defer></script>
-  <script src="/dashboard/assets/${escapeHtml(page.script)}" defer></script>
-</head>
+  return `${renderDocumentHead({
+    title: page.title, assets: '/dashboard/assets', csrfToken: principal.csrfToken ?? '',
+    scripts: ['libphonenumber-min.js', 'common.js', page.script],
+  })}
 <body>
   <header class="masthead">
     <div class="masthead-inner">

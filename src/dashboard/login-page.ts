@@ -1,5 +1,6 @@
 // The login page: username and password, posted as a plain form (it works without script).
 
+import { renderDocumentHead } from './document-head.js';
 import { escapeHtml } from './html.js';
 
 export interface LoginPage {
@@ -16,18 +17,7 @@ const REFUSALS = {
 
 export function renderLoginPage({ next, refused }: LoginPage): string {
   const failed = refused !== null;
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <meta name="color-scheme" content="light">
-  <title>Sign in · call-tracker</title>
-  <link rel="icon" href="/login/assets/icon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/login/assets/dashboard.css">
-  <link rel="stylesheet" href="/login/assets/pages.css">
-</head>
+  return `${renderDocumentHead({ title: 'Sign in', assets: '/login/assets' })}
 <body class="login-body">
   <main class="login-card">
     <h1>Sign in to call-tracker</h1>

@@ -4,6 +4,7 @@
 
 import { can } from '../domain/team.js';
 import type { Principal } from '../security/admin-auth.js';
+import { renderDocumentHead } from './document-head.js';
 import { escapeHtml } from './html.js';
 import { renderNav } from './layout.js';
 import { RANGE_PRESETS, type DashboardRange } from './range.js';
@@ -59,22 +60,10 @@ export function renderDashboardPage(page: DashboardPage): string {
   ).join('\n          ');
   const attr = (value: string | number) => escapeHtml(String(value));
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <meta name="color-scheme" content="light">
-  <meta name="csrf-token" content="${attr(principal.csrfToken ?? '')}">
-  <title>Calls dashboard · call-tracker</title>
-  <link rel="icon" href="/dashboard/assets/icon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
-  <link rel="stylesheet" href="/dashboard/assets/pages.css">
-  <script src="/dashboard/assets/chart.umd.min.js" defer></script>
-  <script src="/dashboard/assets/dashboard.js" defer></script>
-  <script src="/dashboard/assets/dni-panel.js" defer></script>
-</head>
+  return `${renderDocumentHead({
+    title: 'Calls dashboard', assets: '/dashboard/assets', csrfToken: principal.csrfToken ?? '',
+    scripts: ['chart.umd.min.js', 'dashboard.js', 'dni-panel.js'],
+  })}
 <body>
   <header class="masthead">
     <div class="masthead-inner">
