@@ -292,8 +292,13 @@ async function returningCallers(store: ReportStore, span: TimeRange, range: Time
 }
 
 /** The sums added up per key, with the tracking numbers whose calls they hold. */
+interface SumGroup {
+  figures: Figures;
+  numbers: (string | null)[];
+}
+
 function sumsBy(sums: readonly BucketSum[], keyOf: (sum: BucketSum) => string | null) {
-  const groups = new Map<string | null, { figures: Figures; numbers: (string | null)[] }>();
+  const groups = new Map<string | null, SumGroup>();
   for (const sum of sums) {
     const key = keyOf(sum);
     const group = groups.get(key) ?? { figures: emptyFigures(), numbers: [] };
@@ -329,12 +334,18 @@ function numberRows(sums: readonly BucketSum[], returning: ReturningCallers): Nu
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.trackingNumber, b.trackingNumber) || compareCampaigns(a.campaign, b.campaign));
 }
 
+/**
+ * The figures of a group in a grouping that crosses campaigns and does not count distinct
+ * callers (destination, source, medium): no campaign, and uniqueCallers null.
+ */
+function crossCampaignFigures(group: SumGroup) {
+  const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
+  return { ...row, uniqueCallers: null };
+}
+
 function destinationRows(sums: readonly BucketSum[]): DestinationReportRow[] {
   return [...sumsBy(sums, (sum) => sum.destination).entries()]
-    .map(([answeredBy, group]) => {
-      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
-      return { answeredBy, ...row, uniqueCallers: null };
-    })
+    .map(([answeredBy, group]) => ({ answeredBy, ...crossCampaignFigures(group) }))
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.answeredBy, b.answeredBy));
 }
 
@@ -342,18 +353,14 @@ function sourceRows(sums: readonly BucketSum[]): SourceReportRow[] {
   return [...sumsBy(sums, (sum) => JSON.stringify([sum.source, sum.medium])).entries()]
     .map(([pair, group]) => {
       const [source, medium] = JSON.parse(pair!) as [string | null, string | null];
-      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
-      return { source, medium, ...row, uniqueCallers: null };
+      return { source, medium, ...crossCampaignFigures(group) };
     })
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.source, b.source) || compareCampaigns(a.medium, b.medium));
 }
 
 function mediumRows(sums: readonly BucketSum[]): MediumReportRow[] {
   return [...sumsBy(sums, (sum) => sum.medium).entries()]
-    .map(([medium, group]) => {
-      const { campaign: _, ...row } = toReportRow(null, group.numbers, group.figures, 0);
-      return { medium, ...row, uniqueCallers: null };
-    })
+    .map(([medium, group]) => ({ medium, ...crossCampaignFigures(group) }))
     .sort((a, b) => b.calls - a.calls || compareCampaigns(a.medium, b.medium));
 }
 
