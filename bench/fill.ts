@@ -5,7 +5,7 @@
 // Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CallOutcome, CallRecord } from '../src/domain/calls.js';
 import type { CallStore } from '../src/store/call-store.js';
@@ -212,31 +212,66 @@ export function reportPlan(calls: number, now = new Date()): FillPlan {
 
 export interface FilledDatabase {
   path: string;
-  /** Seconds spent filling; null when the cached file was used. */
-  fillSeconds: number | null;
+  /** Seconds the fill took, when it was made (now or by an earlier run: see `cached`). */
+  fillSeconds: number;
+  /** Whether an earlier run made the fill. */
+  cached: boolean;
   plan: FillPlan;
 }
 
+/** What is kept beside a cached fill: its plan, how long it took, and the schema it was made at. */
+interface FillRecord extends Omit<FillPlan, 'endAt'> {
+  endAt: string;
+  fillSeconds: number;
+  /** One fingerprint per migration applied when the fill was made, in order. */
+  migrations: string[];
+}
+
+type Migrations = readonly { version: number }[];
+
+const migrationFingerprints = (migrations: Migrations): string[] =>
+  migrations.map((migration) => createHash('sha256').update(JSON.stringify(migration)).digest('hex').slice(0, 10));
+
 /**
- * A SQLite file filled with `calls` calls, from the cache when one of this fill version, size
- * and schema exists (its plan, with the instant the history ends, is kept beside it). A file is
- * cached only once it is complete.
+ * The cached fill's record, when there is one the current code can use: made at the schema of
+ * this code or an earlier one, which the store upgrades by the migrations since, as it would a
+ * user's database. Filling ten million calls takes long; an upgrade does not need a new fill.
+ */
+function usableFill(path: string, recordPath: string, migrations: Migrations): FillRecord | null {
+  if (!existsSync(path) || !existsSync(recordPath)) return null;
+  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as Partial<FillRecord>;
+  const current = migrationFingerprints(migrations);
+  const made = record.migrations;
+  if (!made || typeof record.fillSeconds !== 'number' || made.length > current.length) return null;
+  return made.every((fingerprint, i) => fingerprint === current[i]) ? (record as FillRecord) : null;
+}
+
+const planOf = (record: FillRecord): FillPlan => ({ calls: record.calls, days: record.days, seed: record.seed, endAt: new Date(record.endAt) });
+
+function saveFillRecord(recordPath: string, plan: FillPlan, fillSeconds: number, migrations: Migrations): void {
+  const record: FillRecord = { ...plan, endAt: plan.endAt.toISOString(), fillSeconds, migrations: migrationFingerprints(migrations) };
+  writeFileSync(recordPath, JSON.stringify(record));
+}
+
+/**
+ * A SQLite file filled with `calls` calls, from the cache when one of this fill version and size
+ * exists at this schema or an earlier one (its record is kept beside it). A file is cached only
+ * once it is complete.
  */
 export async function filledSqliteDatabase(cacheDir: string, calls: number, now = new Date()): Promise<FilledDatabase> {
-  const schema = createHash('sha256').update(JSON.stringify(sqliteMigrations)).digest('hex').slice(0, 10);
-  const prefix = `reports-v${FILL_VERSION}-${calls}-`;
-  const path = join(cacheDir, `${prefix}${schema}.db`);
-  const planPath = `${path}.json`;
-  if (existsSync(path) && existsSync(planPath)) {
-    const saved = JSON.parse(readFileSync(planPath, 'utf8')) as Omit<FillPlan, 'endAt'> & { endAt: string };
-    return { path, fillSeconds: null, plan: { ...saved, endAt: new Date(saved.endAt) } };
-  }
+  const path = join(cacheDir, `reports-v${FILL_VERSION}-${calls}-calls.db`);
+  const recordPath = `${path}.json`;
+  const cached = usableFill(path, recordPath, sqliteMigrations);
+  if (cached) return { path, fillSeconds: cached.fillSeconds, cached: true, plan: planOf(cached) };
 
   mkdirSync(cacheDir, { recursive: true });
-  for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { force: true });
+  rmSync(recordPath, { force: true });
   const plan = reportPlan(calls, now);
   const partial = `${path}.partial`;
-  for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
+  for (const suffix of ['', '-wal', '-shm']) {
+    rmSync(path + suffix, { force: true });
+    rmSync(partial + suffix, { force: true });
+  }
   const started = performance.now();
   const store = openSqliteStore(partial);
   try {
@@ -244,39 +279,41 @@ export async function filledSqliteDatabase(cacheDir: string, calls: number, now 
   } finally {
     await store.close();
   }
+  const fillSeconds = (performance.now() - started) / 1000;
   renameSync(partial, path);
-  writeFileSync(planPath, JSON.stringify(plan));
-  return { path, fillSeconds: (performance.now() - started) / 1000, plan };
+  saveFillRecord(recordPath, plan, fillSeconds, sqliteMigrations);
+  return { path, fillSeconds, cached: false, plan };
 }
 
 export interface FilledPostgres {
   /** A server on the kept data directory, holding the calls in its call_tracker_bench database. */
   server: Postgres;
-  /** Seconds spent filling; null when the kept directory was used. */
-  fillSeconds: number | null;
+  /** Seconds the fill took, when it was made (now or by an earlier run: see `cached`). */
+  fillSeconds: number;
+  cached: boolean;
   plan: FillPlan;
 }
 
 /**
  * A PostgreSQL server on a data directory filled with `calls` calls, kept between runs like the
- * SQLite files (a fill of ten million calls takes hours): filled through importCalls when no
- * directory of this fill version, size and schema exists, and kept only once it is complete.
+ * SQLite files: filled through importCalls when no directory of this fill version and size exists
+ * at this schema or an earlier one, and kept only once it is complete. The tracker upgrades a
+ * kept directory in place when it opens it.
  */
 export async function filledPostgresServer(cacheDir: string, calls: number, now = new Date()): Promise<FilledPostgres | { unavailable: string }> {
-  const schema = createHash('sha256').update(JSON.stringify(postgresMigrations)).digest('hex').slice(0, 10);
-  const prefix = `pg-reports-v${FILL_VERSION}-${calls}-`;
-  const dir = join(cacheDir, `${prefix}${schema}`);
-  const planPath = `${dir}.json`;
-  if (existsSync(dir) && existsSync(planPath)) {
-    const saved = JSON.parse(readFileSync(planPath, 'utf8')) as Omit<FillPlan, 'endAt'> & { endAt: string };
+  const dir = join(cacheDir, `pg-reports-v${FILL_VERSION}-${calls}-calls`);
+  const recordPath = `${dir}.json`;
+  const cached = usableFill(dir, recordPath, postgresMigrations);
+  if (cached) {
     const server = await startKeptPostgres(dir);
-    return 'unavailable' in server ? server : { server, fillSeconds: null, plan: { ...saved, endAt: new Date(saved.endAt) } };
+    return 'unavailable' in server ? server : { server, fillSeconds: cached.fillSeconds, cached: true, plan: planOf(cached) };
   }
 
   mkdirSync(cacheDir, { recursive: true });
-  for (const stale of readdirSync(cacheDir)) if (stale.startsWith(prefix)) rmSync(join(cacheDir, stale), { recursive: true, force: true });
+  rmSync(recordPath, { force: true });
   const plan = reportPlan(calls, now);
   const partial = `${dir}.partial`;
+  for (const stale of [dir, partial]) rmSync(stale, { recursive: true, force: true });
   const filling = await startKeptPostgres(partial);
   if ('unavailable' in filling) return filling;
   const started = performance.now();
@@ -292,9 +329,9 @@ export async function filledPostgresServer(cacheDir: string, calls: number, now 
   }
   const fillSeconds = (performance.now() - started) / 1000;
   renameSync(partial, dir);
-  writeFileSync(planPath, JSON.stringify(plan));
+  saveFillRecord(recordPath, plan, fillSeconds, postgresMigrations);
   const server = await startKeptPostgres(dir);
-  return 'unavailable' in server ? server : { server, fillSeconds, plan };
+  return 'unavailable' in server ? server : { server, fillSeconds, cached: false, plan };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

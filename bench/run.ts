@@ -407,9 +407,7 @@ async function timeEndpoints(server: ServerProcess, plan: FillPlan): Promise<Rep
 async function timeSqliteReports(entrypoints: Entrypoints, work: string, notes: string[]): Promise<ReportSet> {
   const cacheDir = settings.quick ? join(work, 'cache') : join(PROJECT_ROOT, 'bench', '.cache');
   const filled = await filledSqliteDatabase(cacheDir, settings.reportCalls);
-  const fill = filled.fillSeconds === null
-    ? `from the cached fill ${filled.path.replace(PROJECT_ROOT + '/', '')}`
-    : `filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
+  const fill = `${filled.cached ? `from the cached fill ${filled.path.replace(PROJECT_ROOT + '/', '')}, ` : ''}filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
   say(`  ${formatNumber(settings.reportCalls)} calls ${fill}`);
   notes.push(`SQLite report data: ${formatNumber(settings.reportCalls)} calls ${fill}.`);
   // The server may migrate or write to the file: it works on a copy, the cache stays as filled.
@@ -433,9 +431,7 @@ async function timePostgresReports(entrypoints: Entrypoints, work: string, postg
   const filled = await filledPostgresServer(join(PROJECT_ROOT, 'bench', '.cache'), settings.reportCalls);
   if ('unavailable' in filled) return filled.unavailable;
   try {
-    const fill = filled.fillSeconds === null
-      ? 'from the kept data directory of an earlier fill in bench/.cache'
-      : `filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
+    const fill = `${filled.cached ? 'from the kept data directory of an earlier fill in bench/.cache, ' : ''}filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
     say(`  ${formatNumber(settings.reportCalls)} calls ${fill}`);
     notes.push(`PostgreSQL report data: ${formatNumber(settings.reportCalls)} calls ${fill}.`);
     const server = await startTracker(entrypoints, work, 'ours-pg-reports', filled.server.url);
