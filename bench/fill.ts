@@ -197,12 +197,7 @@ export async function fillStore(store: CallStore, plan: FillPlan, batchSize = 50
   for (const [i, campaign] of CAMPAIGNS.entries()) {
     await store.saveTrackingNumber({ number: FILL_TRACKING_NUMBERS[i]!, campaign, forwardTo: null, whisper: null, route: null });
   }
-  let imported = 0;
-  for (const batch of generateCalls(plan, batchSize)) {
-    await store.importCalls(batch);
-    imported += batch.length;
-  }
-  return imported;
+  return store.importCallBatches(generateCalls(plan, batchSize));
 }
 
 /** The report benchmark's history: `calls` calls over 90 days up to the hour of `now`, whose last calls are still in progress. */

@@ -9,7 +9,7 @@ import { parseCallCsvRecord, readCallCsvHeader } from '../http/call-csv.js';
 import { readCell } from '../http/csv.js';
 import type { CallStore } from '../store/call-store.js';
 
-/** Calls per importCalls: one transaction each, large enough that its overhead is spread thin. */
+/** Calls per batch: one transaction each into a store that has calls, large enough that its overhead is spread thin. */
 const BATCH_SIZE = 2000;
 /** Bad records listed by line; the rest are only counted. */
 const MAX_LISTED_PROBLEMS = 20;
@@ -88,25 +88,32 @@ async function* readRecords(path: string, onBytes: (bytesRead: number) => void):
 /** One pass over the file; writes the valid calls when given a store, only checks them otherwise. */
 async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: number) => void): Promise<ImportSummary> {
   const summary: ImportSummary = { read: 0, imported: 0, alreadyStored: 0, invalid: 0, problems: [], written: store !== null };
-  let batch: CallRecord[] = [];
-  const flush = async (into: CallStore) => {
-    const stored = await into.importCalls(batch);
-    summary.imported += stored;
-    summary.alreadyStored += batch.length - stored;
-    batch = [];
-  };
-  for await (const { line, cells, columnCount } of readRecords(path, onBytes)) {
-    summary.read += 1;
-    const parsed = parseCallCsvRecord(cells, columnCount);
-    if ('reason' in parsed) {
-      summary.invalid += 1;
-      if (summary.problems.length < MAX_LISTED_PROBLEMS) summary.problems.push({ line, reason: parsed.reason });
-    } else if (store !== null) {
+  let valid = 0;
+  async function* validBatches(): AsyncGenerator<CallRecord[]> {
+    let batch: CallRecord[] = [];
+    for await (const { line, cells, columnCount } of readRecords(path, onBytes)) {
+      summary.read += 1;
+      const parsed = parseCallCsvRecord(cells, columnCount);
+      if ('reason' in parsed) {
+        summary.invalid += 1;
+        if (summary.problems.length < MAX_LISTED_PROBLEMS) summary.problems.push({ line, reason: parsed.reason });
+        continue;
+      }
+      valid += 1;
       batch.push(parsed.call);
-      if (batch.length === BATCH_SIZE) await flush(store);
+      if (batch.length === BATCH_SIZE) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length > 0) yield batch;
   }
-  if (store !== null && batch.length > 0) await flush(store);
+  if (store === null) {
+    for await (const _ of validBatches());
+  } else {
+    summary.imported = await store.importCallBatches(validBatches());
+    summary.alreadyStored = valid - summary.imported;
+  }
   return summary;
 }
 

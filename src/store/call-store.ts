@@ -11,6 +11,7 @@ import type { WebhookStore } from './webhook-records.js';
 
 export type { TimeRange } from './report-store.js';
 import type { TeamStore } from './team-store.js';
+import type { CallBatches } from './bulk-load.js';
 
 export interface CallQuery {
   trackingNumber?: string;
@@ -56,6 +57,12 @@ export interface CallStore extends WebhookStore {
    * the number of calls stored (the others were there already).
    */
   importCalls(calls: readonly CallRecord[]): Promise<number>;
+  /**
+   * Imports many batches: into a store that holds no calls, as one bulk load (bulk-load.ts),
+   * which holds the calls for writing until it is done; into one that does, batch by batch as
+   * importCalls. Resolves to the number of calls stored.
+   */
+  importCallBatches(batches: CallBatches): Promise<number>;
   findCall(uuid: string): Promise<CallRecord | null>;
   /** The events of the call's leg and of its conversation (the legs it connected), in no set order. */
   findCallEvents(call: Pick<CallRecord, 'uuid' | 'conversationUuid'>): Promise<CallEvent[]>;

@@ -12,6 +12,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
 import type { CallPage, CallQuery, CallStore } from './call-store.js';
 import { compareNewestFirst, isBeforeCursor } from './call-order.js';
+import { importEachBatch, type CallBatches } from './bulk-load.js';
 import { creditCalls } from '../domain/attribution/call-attribution.js';
 import { MemoryDniStore } from './memory-dni-store.js';
 import { MemoryMediaStore } from './memory-media-store.js';
@@ -89,6 +90,11 @@ export class MemoryStore implements CallStore {
       this.#add({ attempts: [], answeredBy: null, attribution: null, ...record, blocked: record.outcome === 'blocked' });
     }
     return stored;
+  }
+
+  /** Memory has no indexes to build after: batch by batch. */
+  async importCallBatches(batches: CallBatches): Promise<number> {
+    return importEachBatch(this, batches);
   }
 
   async recordEvents(events: readonly CallEvent[]): Promise<void> {

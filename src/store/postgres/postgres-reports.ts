@@ -17,7 +17,7 @@ import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRang
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
 
 /** The threshold buckets are built at when a database is first opened; reports asking another rebuild. */
-const INITIAL_QUALIFIED_SECONDS = 60;
+export const INITIAL_QUALIFIED_SECONDS = 60;
 /** Calls read per statement while rebuilding. */
 const REBUILD_PAGE = 50_000;
 /** Buckets written per statement. */
@@ -89,6 +89,29 @@ export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): 
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Every bucket again from the calls, through the same contributions as the writes, counting
+ * qualified calls at `seconds`; in `client`'s transaction, which holds the settings row FOR UPDATE.
+ */
+export async function rebuildBuckets(client: pg.PoolClient, seconds: number): Promise<void> {
+  await client.query('DELETE FROM report_buckets');
+  const deltas = new BucketDeltas(seconds);
+  let after: { startedAt: Date; uuid: string } | null = null;
+  for (;;) {
+    const page: pg.QueryResult<HistoriedCallRow & { uuid: string; started_at: Date }> = await client.query(withTimeout({
+      text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
+        ${after ? 'WHERE (started_at, uuid) > ($2, $3)' : ''} ORDER BY started_at, uuid LIMIT $1`,
+      values: after ? [REBUILD_PAGE, after.startedAt, after.uuid] : [REBUILD_PAGE],
+    }, REPORT_TIMEOUT_MS));
+    for (const row of page.rows) deltas.add(historiedCallRowToCall(row), 1);
+    const last: (HistoriedCallRow & { uuid: string; started_at: Date }) | undefined = page.rows[page.rows.length - 1];
+    if (!last || page.rows.length < REBUILD_PAGE) break;
+    after = { startedAt: last.started_at, uuid: last.uuid };
+  }
+  await applyDeltas(client, deltas);
+  await client.query('UPDATE report_bucket_settings SET qualified_call_seconds = $1', [seconds]);
+}
+
 export class PostgresReports implements ReportStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -109,28 +132,12 @@ export class PostgresReports implements ReportStore {
     if ((await this.#threshold(this.pool)) !== seconds) await this.#rebuild(seconds, false);
   }
 
-  /** Every bucket again from the calls, through the same contributions as the writes. */
   async #rebuild(seconds: number, onlyIfMissing: boolean): Promise<void> {
     await this.transaction(async (client) => {
       // Another instance may have rebuilt while this one waited for the row.
       const current = await this.#threshold(client, 'FOR UPDATE');
       if (onlyIfMissing ? current !== null : current === seconds) return;
-      await client.query('DELETE FROM report_buckets');
-      const deltas = new BucketDeltas(seconds);
-      let after: { startedAt: Date; uuid: string } | null = null;
-      for (;;) {
-        const page: pg.QueryResult<HistoriedCallRow & { uuid: string; started_at: Date }> = await client.query(withTimeout({
-          text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
-            ${after ? 'WHERE (started_at, uuid) > ($2, $3)' : ''} ORDER BY started_at, uuid LIMIT $1`,
-          values: after ? [REBUILD_PAGE, after.startedAt, after.uuid] : [REBUILD_PAGE],
-        }, REPORT_TIMEOUT_MS));
-        for (const row of page.rows) deltas.add(historiedCallRowToCall(row), 1);
-        const last: (HistoriedCallRow & { uuid: string; started_at: Date }) | undefined = page.rows[page.rows.length - 1];
-        if (!last || page.rows.length < REBUILD_PAGE) break;
-        after = { startedAt: last.started_at, uuid: last.uuid };
-      }
-      await applyDeltas(client, deltas);
-      await client.query('UPDATE report_bucket_settings SET qualified_call_seconds = $1', [seconds]);
+      await rebuildBuckets(client, seconds);
     });
   }
 

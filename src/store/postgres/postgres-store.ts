@@ -35,8 +35,10 @@ import type {
 } from '../webhook-records.js';
 import { CoalescedWrites } from './coalesced-writes.js';
 import {
-  applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, PostgresReports, REPORT_TIMEOUT_MS, startDeltas, withTimeout,
+  applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, INITIAL_QUALIFIED_SECONDS, PostgresReports, REPORT_TIMEOUT_MS, rebuildBuckets,
+  startDeltas, withTimeout,
 } from './postgres-reports.js';
+import { importEachBatch, LOAD_STAGED_CALLS, STAGED_COLUMNS, STAGING_TABLE, type CallBatches } from '../bulk-load.js';
 import { PostgresTeam } from './postgres-team.js';
 
 /** A server that accepts connections but never answers (frozen, overloaded) fails us this fast. */
@@ -230,12 +232,29 @@ const CALLS_WITH_EVENTS = `
   WHERE EXISTS (SELECT 1 FROM call_events WHERE leg_uuid = c.uuid)
     OR EXISTS (SELECT 1 FROM call_events WHERE conversation_uuid = c.conversation_uuid)`;
 
-const IMPORT_CALLS = `
-  INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at,
-    outcome, answered_at, ended_at, duration_seconds, inbound_status, forwarded_status, attempts, answered_by, attribution)
+/** Imported calls as rows of STAGED_COLUMNS, from the arrays of importedCallArrays. */
+const IMPORTED_ROWS = `
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[], $16::jsonb[])
+    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[], $16::jsonb[])`;
+
+const IMPORT_CALLS = `
+  INSERT INTO calls (${STAGED_COLUMNS.join(', ')}) ${IMPORTED_ROWS}
   ON CONFLICT (uuid) DO NOTHING RETURNING uuid`;
+
+/** The calls' values for IMPORTED_ROWS: one array per column of STAGED_COLUMNS. */
+function importedCallArrays(batch: readonly CallRecord[]): unknown[][] {
+  return [
+    batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
+    batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+    batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
+    batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
+    batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
+    batch.map((c) => (c.attribution ? JSON.stringify(c.attribution) : null)),
+  ];
+}
+
+/** A bulk load's statements may each take minutes at millions of calls. */
+const BULK_LOAD_TIMEOUT_MS = 3_600_000;
 
 const INSERT_EVENTS = `
   WITH incoming AS (
@@ -558,18 +577,48 @@ export class PostgresStore implements CallStore {
     const batch = uniqueByUuid(calls);
     return this.#insertCalls(batch.map((c) => c.caller), async (client) => {
       const { rows } = await client.query<{ uuid: string }>(withTimeout({
-        text: IMPORT_CALLS,
-        values: [
-          batch.map((c) => c.uuid), batch.map((c) => c.conversationUuid), batch.map((c) => c.trackingNumber),
-          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
-          batch.map((c) => c.outcome), batch.map((c) => c.answeredAt), batch.map((c) => c.endedAt), batch.map((c) => c.durationSeconds),
-          batch.map((c) => c.inboundStatus), batch.map((c) => c.forwardedStatus),
-          batch.map((c) => JSON.stringify(c.attempts ?? [])), batch.map((c) => c.answeredBy ?? null),
-          batch.map((c) => (c.attribution ? JSON.stringify(c.attribution) : null)),
-        ],
+        text: IMPORT_CALLS, values: importedCallArrays(batch),
       }, REPORT_TIMEOUT_MS));
       return rows.map((row) => row.uuid);
     });
+  }
+
+  /**
+   * The bulk load (bulk-load.ts) locks the calls against writes first, so the store is still
+   * empty when they go in, and dropping their indexes locks them against reads too: other
+   * instances' writes wait until it commits, or spool past their deadline.
+   */
+  async importCallBatches(batches: CallBatches): Promise<number> {
+    const stored = await this.#transaction(async (client) => {
+      await client.query('LOCK TABLE calls IN EXCLUSIVE MODE');
+      const { rows: [settings] } = await client.query<{ seconds: number | null }>(
+        'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR UPDATE');
+      const { rows: [calls] } = await client.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM calls) AS any');
+      if (calls!.any) return null;
+      // Sorts for the windows and the index builds, in memory rather than in many small runs on disk.
+      await client.query("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'");
+      const { rows: indexes } = await client.query<{ name: string; definition: string }>(`
+        SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition
+        FROM pg_index WHERE indrelid = 'calls'::regclass AND NOT indisunique`);
+      for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
+      await client.query(`CREATE TEMP TABLE ${STAGING_TABLE} ON COMMIT DROP AS SELECT ${STAGED_COLUMNS.join(', ')} FROM calls WITH NO DATA`);
+      for await (const batch of batches) {
+        if (batch.length === 0) continue;
+        await client.query(withTimeout({
+          text: `INSERT INTO ${STAGING_TABLE} ${IMPORTED_ROWS}`, values: importedCallArrays(batch),
+        }, REPORT_TIMEOUT_MS));
+      }
+      const bulk = (text: string) => client.query(withTimeout({ text }, BULK_LOAD_TIMEOUT_MS));
+      // A uuid twice in the input: the first is kept, as batch by batch.
+      await bulk(`DELETE FROM ${STAGING_TABLE} AS later USING ${STAGING_TABLE} AS earlier
+        WHERE later.uuid = earlier.uuid AND later.ctid > earlier.ctid`);
+      const { rowCount } = await bulk(LOAD_STAGED_CALLS);
+      for (const index of indexes) await bulk(index.definition);
+      await bulk('ANALYZE calls');
+      await rebuildBuckets(client, settings?.seconds ?? INITIAL_QUALIFIED_SECONDS);
+      return rowCount ?? 0;
+    });
+    return stored ?? importEachBatch(this, batches);
   }
 
   /** Events follow the same order as calls (see recordCalls): committed first, then folded in. */

@@ -235,6 +235,11 @@ export class SqliteReports implements ReportStore {
     if (this.#statements.qualifiedThreshold.get() !== seconds) this.#rebuild(seconds);
   }
 
+  /** Every bucket again from the calls, at the threshold they count at (after a bulk load); in the caller's transaction, if any. */
+  rebuildBuckets(): void {
+    this.#rebuild(this.#statements.qualifiedThreshold.get() ?? INITIAL_QUALIFIED_SECONDS);
+  }
+
   async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
     return this.#db.prepare<[], Parameters<typeof bucketSumRowToSum>[0]>(bucketSumSql(query)).all().map(bucketSumRowToSum);
   }
