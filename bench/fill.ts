@@ -1,5 +1,5 @@
 // Fills a store with a realistic, reproducible history of calls through its bulk path
-// (`importCalls`), for the report benchmark; keeps the filled SQLite file, and the data directory
+// (`importCallBatches`: into an empty store, the bulk load), for the report benchmark; keeps the filled SQLite file, and the data directory
 // of a filled PostgreSQL, between runs.
 //
 // Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
@@ -291,7 +291,7 @@ export interface FilledPostgres {
 
 /**
  * A PostgreSQL server on a data directory filled with `calls` calls, kept between runs like the
- * SQLite files: filled through importCalls when no directory of this fill version and size exists
+ * SQLite files: filled through importCallBatches when no directory of this fill version and size exists
  * at this schema or an earlier one, and kept only once it is complete. The tracker upgrades a
  * kept directory in place when it opens it.
  */

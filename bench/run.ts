@@ -407,7 +407,7 @@ async function timeEndpoints(server: ServerProcess, plan: FillPlan): Promise<Rep
 async function timeSqliteReports(entrypoints: Entrypoints, work: string, notes: string[]): Promise<ReportSet> {
   const cacheDir = settings.quick ? join(work, 'cache') : join(PROJECT_ROOT, 'bench', '.cache');
   const filled = await filledSqliteDatabase(cacheDir, settings.reportCalls);
-  const fill = `${filled.cached ? `from the cached fill ${filled.path.replace(PROJECT_ROOT + '/', '')}, ` : ''}filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
+  const fill = `${filled.cached ? `from the cached fill ${filled.path.replace(PROJECT_ROOT + '/', '')}, ` : ''}filled through store.importCallBatches (a bulk load into an empty store) in ${filled.fillSeconds.toFixed(1)} s`;
   say(`  ${formatNumber(settings.reportCalls)} calls ${fill}`);
   notes.push(`SQLite report data: ${formatNumber(settings.reportCalls)} calls ${fill}.`);
   // The server may migrate or write to the file: it works on a copy, the cache stays as filled.
@@ -431,7 +431,7 @@ async function timePostgresReports(entrypoints: Entrypoints, work: string, postg
   const filled = await filledPostgresServer(join(PROJECT_ROOT, 'bench', '.cache'), settings.reportCalls);
   if ('unavailable' in filled) return filled.unavailable;
   try {
-    const fill = `${filled.cached ? 'from the kept data directory of an earlier fill in bench/.cache, ' : ''}filled through store.importCalls in ${filled.fillSeconds.toFixed(1)} s`;
+    const fill = `${filled.cached ? 'from the kept data directory of an earlier fill in bench/.cache, ' : ''}filled through store.importCallBatches (a bulk load into an empty store) in ${filled.fillSeconds.toFixed(1)} s`;
     say(`  ${formatNumber(settings.reportCalls)} calls ${fill}`);
     notes.push(`PostgreSQL report data: ${formatNumber(settings.reportCalls)} calls ${fill}.`);
     const server = await startTracker(entrypoints, work, 'ours-pg-reports', filled.server.url);
@@ -445,7 +445,7 @@ async function timePostgresReports(entrypoints: Entrypoints, work: string, postg
   }
 }
 
-/** Fills a database of its own on the given server through store.importCalls, then times the requests. */
+/** Fills a database of its own on the given server through store.importCallBatches, then times the requests. */
 async function timeReportsOnGivenPostgres(entrypoints: Entrypoints, work: string, postgres: Postgres, notes: string[]): Promise<ReportSet | string> {
   const name = `call_tracker_bench_reports_${process.pid}`;
   const url = new URL(postgres.url);
@@ -465,8 +465,8 @@ async function timeReportsOnGivenPostgres(entrypoints: Entrypoints, work: string
       await store.close();
     }
     const fillSeconds = (performance.now() - started) / 1000;
-    say(`  ${formatNumber(settings.reportCalls)} calls filled through store.importCalls in ${fillSeconds.toFixed(1)} s`);
-    notes.push(`PostgreSQL report data: ${formatNumber(settings.reportCalls)} calls filled through store.importCalls in ${fillSeconds.toFixed(1)} s.`);
+    say(`  ${formatNumber(settings.reportCalls)} calls filled through store.importCallBatches (a bulk load into an empty store) in ${fillSeconds.toFixed(1)} s`);
+    notes.push(`PostgreSQL report data: ${formatNumber(settings.reportCalls)} calls filled through store.importCallBatches (a bulk load into an empty store) in ${fillSeconds.toFixed(1)} s.`);
     const server = await startTracker(entrypoints, work, 'ours-pg-reports', url.toString());
     try {
       return { store: 'PostgreSQL', calls: settings.reportCalls, timings: await timeEndpoints(server, plan) };
@@ -693,7 +693,7 @@ function renderMarkdown(run: {
     '  over rounds of the ratio within the round; server CPU/req = CPU the server processes used ÷ 2xx answers.',
     `- Reports: ${formatNumber(settings.reportCalls)} calls, 20 campaigns (+1% on an unassigned number), 90 days, ~70% answered with`,
     '  log-normal talk time (median 150 s), unanswered/busy/timeout/cancelled/failed misses, the last 10 minutes in progress,',
-    '  ~30% repeat callers, 4% withheld; filled through `store.importCalls` (`bench/fill.ts`), the bulk path `npm run import`',
+    '  ~30% repeat callers, 4% withheld; filled through `store.importCallBatches` (`bench/fill.ts`), the bulk load `npm run import`',
     `  writes through; on PostgreSQL on a server of its own (both fills are kept in bench/.cache and filled once). One untimed`,
     `  request, then the median of up to ${settings.reportRepeats}`,
     `  sequential requests with the admin token. The report target is judged at ${formatNumber(TARGET_REPORT_CALLS)} calls only`,
