@@ -1,6 +1,6 @@
-// Fills a store with a realistic, reproducible history of calls through its bulk path
-// (`importCallBatches`: into an empty store, the bulk load), for the report benchmark; keeps the filled SQLite file, and the data directory
-// of a filled PostgreSQL, between runs.
+// Fills a store with a realistic, reproducible history of calls through the import's path
+// (`importCallBatches`: into an empty store, the bulk load), for the report benchmark; keeps the
+// filled SQLite file, and the data directory of a filled PostgreSQL, between runs.
 //
 // Also a command: `npx tsx bench/fill.ts <file.db> [calls]` fills a SQLite file to look at.
 
