@@ -431,6 +431,30 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     await owner.page.screenshot({ path: join(ARTIFACTS_DIR, 'team-team-laptop.png'), fullPage: true });
   });
 
+  test('the last owner cannot be demoted, disabled or deleted, in the page or through the API; the ADMIN_TOKEN stays a way in', async () => {
+    const { page } = await signIn('owner');
+    await page.goto(`${service.url}/dashboard/team`);
+    const role = page.getByLabel('Role of olivia');
+    await role.waitFor();
+    await role.selectOption('manager');
+    const banner = page.locator('#page-error');
+    await banner.filter({ hasText: 'this is the last active owner' }).waitFor();
+    // The list is read again: the role shown is the one she still has.
+    await page.locator('#users-list tr[data-user="olivia"] select').filter({ has: page.locator('option[value="owner"]:checked') }).waitFor();
+    assert.equal(await role.inputValue(), 'owner');
+
+    const { users } = await (await adminJson('/api/users', 'GET')).json() as { users: { id: string; username: string }[] };
+    const olivia = users.find((u) => u.username === 'olivia')!;
+    for (const [method, body] of [['PATCH', { disabled: true }], ['PATCH', { role: 'viewer' }], ['DELETE', undefined]] as const) {
+      const refused = await fromPage(page, `/api/users/${olivia.id}`, method, body);
+      assert.equal(refused.status, 409, `${method} ${JSON.stringify(body)}`);
+      assert.equal(JSON.parse(refused.body).error, 'conflict');
+    }
+    assert.equal((await fromPage(page, '/api/me', 'GET')).status, 200, 'still an owner, still signed in');
+    // The ADMIN_TOKEN is not a user: it opens the API whatever the team's owners.
+    assert.equal((await adminJson('/api/users', 'GET')).status, 200);
+  });
+
   test('axe-core finds no serious or critical violation on any page, at laptop and phone widths', async () => {
     const pages = ['/dashboard', '/dashboard/calls', '/dashboard/missed', '/dashboard/numbers', '/dashboard/team', '/dashboard/account'];
     for (const [name, viewport] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {

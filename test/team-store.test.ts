@@ -9,6 +9,8 @@ import type { Credential, UserRecord } from '../src/domain/team.js';
 import { newErasureMarker } from '../src/privacy/erasure.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { BACKENDS } from './helpers/store-backends.js';
+import { postgresSkipReason } from './helpers/postgres.js';
+import { twoPostgresInstances } from './helpers/two-postgres-instances.js';
 
 const BUSINESS_PHONE = '447700900000';
 const HOUR_MS = 3_600_000;
@@ -61,15 +63,40 @@ for (const backend of BACKENDS) {
       const listed = await team.listUsers();
       assert.deepEqual(listed.map((u) => [u.username, u.role, u.disabled]), [['manny', 'manager', false], ['vera', 'viewer', false]]);
       assert.ok(listed.every((u) => !('passwordHash' in u)));
-      assert.equal(await team.updateUser('id-vera', { role: 'manager', disabled: true }), true);
-      assert.equal(await team.updateUser('id-nobody', { role: 'owner' }), false);
+      assert.equal(await team.updateUser('id-vera', { role: 'manager', disabled: true }), 'changed');
+      assert.equal(await team.updateUser('id-nobody', { role: 'owner' }), 'not_found');
       const vera = await team.findUserByUsername('vera');
       assert.deepEqual([vera?.role, vera?.disabled, vera?.passwordHash], ['manager', true, 'hash-of-vera']);
-      assert.equal(await team.updateUser('id-vera', { passwordHash: 'new-hash' }), true);
-      assert.equal((await team.findUserByUsername('vera'))?.passwordHash, 'new-hash');
-      assert.equal(await team.deleteUser('id-vera'), true);
-      assert.equal(await team.deleteUser('id-vera'), false);
+      assert.equal(await team.updateUser('id-vera', { passwordHash: 'new-hash' }), 'changed');
+      const changed = await team.findUserByUsername('vera');
+      assert.deepEqual([changed?.role, changed?.disabled, changed?.passwordHash], ['manager', true, 'new-hash'], 'what a change leaves out stays');
+      assert.equal(await team.deleteUser('id-vera'), 'changed');
+      assert.equal(await team.deleteUser('id-vera'), 'not_found');
       assert.deepEqual((await team.listUsers()).map((u) => u.username), ['manny']);
+    });
+
+    test('the last active owner cannot be demoted, disabled or deleted; one of two can', async () => {
+      const { team } = await freshStore();
+      await team.createUser(user('olivia', 'owner'));
+      await team.createUser(user('manny', 'manager'));
+      for (const change of [{ role: 'manager' as const }, { role: 'viewer' as const }, { disabled: true }, { role: 'viewer' as const, passwordHash: 'new' }]) {
+        assert.equal(await team.updateUser('id-olivia', change), 'last_owner', JSON.stringify(change));
+      }
+      assert.equal(await team.deleteUser('id-olivia'), 'last_owner');
+      const olivia = await team.findUserByUsername('olivia');
+      assert.deepEqual([olivia?.role, olivia?.disabled, olivia?.passwordHash], ['owner', false, 'hash-of-olivia'], 'a refused change changes nothing');
+      assert.equal(await team.updateUser('id-olivia', { passwordHash: 'new-hash', role: 'owner', disabled: false }), 'changed', 'an owner who stays one');
+      assert.equal(await team.updateUser('id-manny', { role: 'viewer' }), 'changed', 'other users are not held back');
+
+      await team.createUser({ ...user('otto', 'owner'), disabled: true });
+      assert.equal(await team.updateUser('id-olivia', { role: 'manager' }), 'last_owner', 'a disabled owner cannot sign in: it does not count');
+      assert.equal(await team.deleteUser('id-otto'), 'changed', 'a disabled owner can go');
+      await team.createUser(user('oscar', 'owner'));
+      assert.equal(await team.updateUser('id-olivia', { disabled: true }), 'changed', 'another owner is left');
+      assert.equal(await team.deleteUser('id-oscar'), 'last_owner');
+      assert.equal(await team.updateUser('id-olivia', { disabled: false }), 'changed');
+      assert.equal(await team.deleteUser('id-oscar'), 'changed');
+      assert.deepEqual((await team.listUsers()).filter((u) => u.role === 'owner').map((u) => u.username), ['olivia']);
     });
 
     test('a session is found until it expires; ending sessions leaves tokens; deleting the user ends both', async () => {
@@ -161,3 +188,25 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('two PostgreSQL instances taking away the last two owners at once', { skip: postgresSkipReason }, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  test('one succeeds and the other is refused: the team keeps an active owner', async () => {
+    const { first, second, holdRows } = await twoPostgresInstances('last-owner', cleanups);
+    await first.team.createUser(user('olivia', 'owner'));
+    await first.team.createUser(user('oscar', 'owner'));
+    // Both changes start while both owners are there, and wait for the owners' rows together.
+    const held = await holdRows("SELECT 1 FROM users WHERE role = 'owner'");
+    const demoted = first.team.updateUser('id-olivia', { role: 'manager' });
+    const deleted = second.team.deleteUser('id-oscar');
+    await held.waitForWaiting('%active_owners%', 2);
+    await held.release();
+    assert.deepEqual([await demoted, await deleted].sort(), ['changed', 'last_owner']);
+    const owners = (await second.team.listUsers()).filter((u) => u.role === 'owner' && !u.disabled);
+    assert.equal(owners.length, 1);
+  });
+});

@@ -32,6 +32,12 @@ export interface User {
   createdAt: Date;
 }
 
+/**
+ * An owner who can sign in. The team keeps at least one while it has one: a change that would
+ * take away the last is refused (the ADMIN_TOKEN still signs in as owner, whatever the team).
+ */
+export const isActiveOwner = (user: Pick<User, 'role' | 'disabled'>): boolean => user.role === 'owner' && !user.disabled;
+
 export interface UserRecord extends User {
   /** See security/passwords.ts for the format. */
   passwordHash: string;

@@ -2,10 +2,10 @@
 // about come from the memory store itself.
 
 import type { CallRecord } from '../domain/calls.js';
-import type { CallBack, Credential, User, UserRecord } from '../domain/team.js';
+import { isActiveOwner, type CallBack, type Credential, type User, type UserRecord } from '../domain/team.js';
 import type { TimeRange } from './call-store.js';
 import { compareNewestFirst } from './call-order.js';
-import type { CallToReturn, TeamStore, UserChanges } from './team-store.js';
+import type { CallToReturn, TeamStore, UserChangeOutcome, UserChanges } from './team-store.js';
 import { ERASED_CALLER_PREFIX } from '../privacy/erasure.js';
 
 const withoutHash = ({ passwordHash: _, ...user }: UserRecord): User => structuredClone(user);
@@ -36,16 +36,29 @@ export class MemoryTeam implements TeamStore {
     return [...this.#users.values()].sort((a, b) => a.username.localeCompare(b.username)).map(withoutHash);
   }
 
-  async updateUser(id: string, changes: UserChanges): Promise<boolean> {
+  async updateUser(id: string, changes: UserChanges): Promise<UserChangeOutcome> {
     const user = this.#users.get(id);
-    if (!user) return false;
-    Object.assign(user, changes);
-    return true;
+    if (!user) return 'not_found';
+    // Only the changes given: an absent one is undefined, and would otherwise overwrite.
+    const changed = { ...user, ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) };
+    if (this.#takesLastOwner(user, changed)) return 'last_owner';
+    this.#users.set(id, changed);
+    return 'changed';
   }
 
-  async deleteUser(id: string): Promise<boolean> {
+  async deleteUser(id: string): Promise<UserChangeOutcome> {
+    const user = this.#users.get(id);
+    if (!user) return 'not_found';
+    if (this.#takesLastOwner(user, null)) return 'last_owner';
     for (const [hash, credential] of this.#credentials) if (credential.userId === id) this.#credentials.delete(hash);
-    return this.#users.delete(id);
+    this.#users.delete(id);
+    return 'changed';
+  }
+
+  /** Whether turning `before` into `after` (null: deleting it) leaves the team without an active owner it had. */
+  #takesLastOwner(before: UserRecord, after: UserRecord | null): boolean {
+    if (!isActiveOwner(before) || (after !== null && isActiveOwner(after))) return false;
+    return ![...this.#users.values()].some((u) => u.id !== before.id && isActiveOwner(u));
   }
 
   async saveCredential(credential: Credential): Promise<void> {

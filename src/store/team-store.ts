@@ -8,6 +8,13 @@ import type { TimeRange } from './call-store.js';
 
 export type UserChanges = Partial<Pick<UserRecord, 'role' | 'disabled' | 'passwordHash'>>;
 
+/**
+ * What became of a change to a user: made; no such user; or refused because it would take away
+ * the team's last active owner (`isActiveOwner`). The store decides in one statement, so two
+ * instances demoting the last two owners at once cannot both succeed.
+ */
+export type UserChangeOutcome = 'changed' | 'not_found' | 'last_owner';
+
 /** A missed call nobody has answered since, with its call-back mark if someone made one. */
 export interface CallToReturn {
   call: CallRecord;
@@ -19,10 +26,9 @@ export interface TeamStore {
   createUser(user: UserRecord): Promise<boolean>;
   findUserByUsername(username: string): Promise<UserRecord | null>;
   listUsers(): Promise<User[]>;
-  /** False when there is no such user. */
-  updateUser(id: string, changes: UserChanges): Promise<boolean>;
-  /** Deletes the user with their credentials; false when there is no such user. */
-  deleteUser(id: string): Promise<boolean>;
+  updateUser(id: string, changes: UserChanges): Promise<UserChangeOutcome>;
+  /** Deletes the user with their credentials. */
+  deleteUser(id: string): Promise<UserChangeOutcome>;
 
   saveCredential(credential: Credential): Promise<void>;
   /** The credential with this hash and its user, if it has not expired at `now`. */

@@ -19,6 +19,8 @@ export interface TwoInstances {
   first: CallStore;
   second: CallStore;
   holdWrites(table: string): Promise<HeldWrites>;
+  /** The rows `select` finds, locked FOR UPDATE until release(): writes to them and their row locks wait. */
+  holdRows(select: string): Promise<HeldWrites>;
 }
 
 /** Everything it opens is closed, and the database dropped, by `cleanups` (run them in reverse). */
@@ -52,5 +54,11 @@ export async function twoPostgresInstances(label: string, cleanups: (() => Promi
     return { waitForWaiting, release: async () => void (await blocker.query('COMMIT')) };
   }
 
-  return { first, second, holdWrites };
+  async function holdRows(select: string): Promise<HeldWrites> {
+    await blocker.query('BEGIN');
+    await blocker.query(`${select} FOR UPDATE`);
+    return { waitForWaiting, release: async () => void (await blocker.query('COMMIT')) };
+  }
+
+  return { first, second, holdWrites, holdRows };
 }

@@ -14,10 +14,11 @@
     try {
       await action();
       state.textContent = done;
-      await load();
     } catch (error) {
+      // Refused (the last owner, say): the message, and the list as it really is again.
       showPageError(error.message);
     }
+    await load();
   }
 
   /** @param {any} user */

@@ -10,7 +10,7 @@ import { principalOf, requirePermission } from '../../security/admin-auth.js';
 import { issueCredential } from '../../security/credentials.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../security/passwords.js';
 import type { CallStore } from '../../store/call-store.js';
-import type { TeamStore } from '../../store/team-store.js';
+import type { TeamStore, UserChangeOutcome } from '../../store/team-store.js';
 import { recordAdminChange } from '../audit.js';
 import { badRequest, HttpError } from '../http-error.js';
 import { describeIssue, printable } from './route-body.js';
@@ -45,6 +45,14 @@ async function assertUserExists(team: TeamStore, id: string): Promise<User> {
   const user = (await team.listUsers()).find((u) => u.id === id);
   if (!user) throw new HttpError('not_found', 'no such user');
   return user;
+}
+
+/** Turns a change the store did not make into the API's answer. */
+function assertChanged(outcome: UserChangeOutcome): void {
+  if (outcome === 'not_found') throw new HttpError('not_found', 'no such user');
+  if (outcome === 'last_owner') {
+    throw new HttpError('conflict', 'this is the last active owner: make another user an owner first (the ADMIN_TOKEN always signs in as owner)');
+  }
 }
 
 export function teamApiRoutes(store: CallStore): Router {
@@ -100,9 +108,9 @@ export function teamApiRoutes(store: CallStore): Router {
     const id = String(req.params.id);
     const body = parseBody(req, userChangesSchema);
     await assertUserExists(team, id);
-    await team.updateUser(id, {
+    assertChanged(await team.updateUser(id, {
       role: body.role, disabled: body.disabled, passwordHash: body.password === undefined ? undefined : await hashPassword(body.password),
-    });
+    }));
     // A user shut out, or given a new password, is signed out everywhere at once.
     if (body.disabled === true || body.password !== undefined) await team.deleteSessions(id);
     await recordAdminChange(store, res, 'user.updated', id, { role: body.role, disabled: body.disabled, passwordChanged: body.password !== undefined });
@@ -111,7 +119,7 @@ export function teamApiRoutes(store: CallStore): Router {
 
   router.delete('/api/users/:id', owner, async (req, res) => {
     const { id, username } = await assertUserExists(team, String(req.params.id));
-    if (!(await team.deleteUser(id))) throw new HttpError('not_found', 'no such user');
+    assertChanged(await team.deleteUser(id));
     await recordAdminChange(store, res, 'user.deleted', id, { username });
     res.status(204).end();
   });

@@ -6,7 +6,7 @@ import type { CallBack, Credential, Role, User, UserRecord } from '../../domain/
 import type { TimeRange } from '../call-store.js';
 import { callRowToCall, type CallRow } from '../sql-rows.js';
 import { ERASED_CALLER_PREFIX } from '../../privacy/erasure.js';
-import type { CallToReturn, TeamStore, UserChanges } from '../team-store.js';
+import type { CallToReturn, TeamStore, UserChangeOutcome, UserChanges } from '../team-store.js';
 
 interface UserRow {
   id: string;
@@ -36,6 +36,28 @@ const credentialRowToCredential = (row: CredentialRow): Credential => ({
   createdAt: row.created_at, expiresAt: row.expires_at,
 });
 
+/**
+ * Runs `change` (an UPDATE or DELETE of the user $1, named `changed`, RETURNING id) only if it keeps
+ * an active owner (domain/team.ts isActiveOwner) on the team: the row was none, is one after the
+ * change (`afterIsActiveOwner`; a deleted row is not), or another row is. The active owners are
+ * locked first (FOR UPDATE, all of them, by count), so of two instances taking away the last two
+ * owners at once the second waits, then sees the first's change and is refused.
+ */
+const guardedUserChange = (change: (keepsAnOwner: string) => string, afterIsActiveOwner?: string) => `
+  WITH active_owners AS MATERIALIZED (SELECT id FROM users WHERE role = 'owner' AND NOT disabled FOR UPDATE),
+  changed AS (${change(`(${[
+    "NOT (role = 'owner' AND NOT disabled)",
+    afterIsActiveOwner,
+    '(SELECT count(*) FROM active_owners WHERE id <> $1) > 0',
+  ].filter(Boolean).join(' OR ')})`)} RETURNING id)
+  SELECT EXISTS (SELECT 1 FROM changed) AS changed, EXISTS (SELECT 1 FROM users WHERE id = $1) AS found`;
+
+const UPDATE_USER = guardedUserChange((keepsAnOwner) => `
+  UPDATE users SET role = coalesce($2, role), disabled = coalesce($3, disabled), password_hash = coalesce($4, password_hash)
+  WHERE id = $1 AND ${keepsAnOwner}`, "(coalesce($2, role) = 'owner' AND NOT coalesce($3, disabled))");
+
+const DELETE_USER = guardedUserChange((keepsAnOwner) => `DELETE FROM users WHERE id = $1 AND ${keepsAnOwner}`);
+
 export class PostgresTeam implements TeamStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -57,16 +79,18 @@ export class PostgresTeam implements TeamStore {
     return rows.map(userRowToUser);
   }
 
-  async updateUser(id: string, changes: UserChanges): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`
-      UPDATE users SET role = coalesce($2, role), disabled = coalesce($3, disabled), password_hash = coalesce($4, password_hash)
-      WHERE id = $1`, [id, changes.role ?? null, changes.disabled ?? null, changes.passwordHash ?? null]);
-    return rowCount === 1;
+  async updateUser(id: string, changes: UserChanges): Promise<UserChangeOutcome> {
+    return this.#changeUser(UPDATE_USER, [id, changes.role ?? null, changes.disabled ?? null, changes.passwordHash ?? null]);
   }
 
-  async deleteUser(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM users WHERE id = $1', [id]);
-    return rowCount === 1;
+  async deleteUser(id: string): Promise<UserChangeOutcome> {
+    return this.#changeUser(DELETE_USER, [id]);
+  }
+
+  async #changeUser(statement: string, parameters: unknown[]): Promise<UserChangeOutcome> {
+    const { rows } = await this.pool.query<{ changed: boolean; found: boolean }>(statement, parameters);
+    const { changed, found } = rows[0]!;
+    return changed ? 'changed' : found ? 'last_owner' : 'not_found';
   }
 
   async saveCredential(credential: Credential): Promise<void> {

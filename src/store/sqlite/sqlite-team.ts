@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { CallBack, Credential, Role, User, UserRecord } from '../../domain/team.js';
 import type { TimeRange } from '../call-store.js';
-import type { CallToReturn, TeamStore, UserChanges } from '../team-store.js';
+import type { CallToReturn, TeamStore, UserChangeOutcome, UserChanges } from '../team-store.js';
 import { callRowToCall, type CallRow } from '../sql-rows.js';
 import { ERASED_CALLER_PREFIX } from '../../privacy/erasure.js';
 
@@ -37,6 +37,17 @@ const credentialRowToCredential = (row: CredentialRow): Credential => ({
 
 type ToReturnRow = CallRow & { marked_at: number | null; marked_by: string | null };
 
+/**
+ * SQL true when changing the row @id keeps an active owner (domain/team.ts isActiveOwner) on the
+ * team: the row was none, is one after the change (`afterIsActiveOwner`; a deleted row is not), or
+ * another row is.
+ */
+const keepsAnOwner = (afterIsActiveOwner?: string) => `(${[
+  "NOT (role = 'owner' AND disabled = 0)",
+  afterIsActiveOwner,
+  "EXISTS (SELECT 1 FROM users other WHERE other.role = 'owner' AND other.disabled = 0 AND other.id <> @id)",
+].filter(Boolean).join(' OR ')})`;
+
 export class SqliteTeam implements TeamStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -57,19 +68,27 @@ export class SqliteTeam implements TeamStore {
     return this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username').all().map(userRowToUser);
   }
 
-  async updateUser(id: string, changes: UserChanges): Promise<boolean> {
-    const { changes: updated } = this.db.prepare(`
+  async updateUser(id: string, changes: UserChanges): Promise<UserChangeOutcome> {
+    return this.#changeUser(id, this.db.prepare(`
       UPDATE users SET role = coalesce(@role, role), disabled = coalesce(@disabled, disabled),
         password_hash = coalesce(@passwordHash, password_hash)
-      WHERE id = @id`).run({
+      WHERE id = @id AND ${keepsAnOwner("(coalesce(@role, role) = 'owner' AND coalesce(@disabled, disabled) = 0)")}`), {
       id, role: changes.role ?? null, passwordHash: changes.passwordHash ?? null,
       disabled: changes.disabled === undefined ? null : Number(changes.disabled),
     });
-    return updated === 1;
   }
 
-  async deleteUser(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
+  async deleteUser(id: string): Promise<UserChangeOutcome> {
+    return this.#changeUser(id, this.db.prepare(`DELETE FROM users WHERE id = @id AND ${keepsAnOwner()}`), { id });
+  }
+
+  /** Runs the guarded change; when it changed nothing, tells a missing user from a refused change. */
+  #changeUser(id: string, change: Database.Statement, parameters: Record<string, unknown>): UserChangeOutcome {
+    // IMMEDIATE: another process's write cannot come between the change and the look that explains it.
+    return this.db.transaction((): UserChangeOutcome => {
+      if (change.run(parameters).changes === 1) return 'changed';
+      return this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(id) === undefined ? 'not_found' : 'last_owner';
+    }).immediate();
   }
 
   async saveCredential(credential: Credential): Promise<void> {
