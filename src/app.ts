@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(liveCallRoutes(store));
   app.use(adminApiRoutes(store, directory, config.timeZone));
   app.use(dniAdminRoutes(store, directory, config));
-  app.use(recordingRoutes(store.media, deps.mediaFiles));
+  app.use(recordingRoutes(store, deps.mediaFiles));
   app.use(webhookApiRoutes({ store, worker: deps.webhookWorker, resolveHost: deps.resolveHost, allowPrivate: config.webhookAllowPrivate }));
   app.use(callersApiRoutes(store, deps.spoolStatus, deps.mediaFiles));
   app.use(auditApiRoutes(store));

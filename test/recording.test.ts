@@ -221,8 +221,9 @@ describe('recording and voicemail', () => {
     assert.ok(service.logger.lines.some((l) => l.message.startsWith('media webhook refused') && l.details?.host === 'evil.example.com'));
   });
 
-  test('deleting a recording removes its file and its row', async () => {
-    const call = await routeCall(service.url, { trackingNumber: RECORDED_NUMBER, caller: '447700900127' });
+  test('deleting a recording removes its file and its row, and is in the audit log without the caller\'s number', async () => {
+    const caller = '447700900127';
+    const call = await routeCall(service.url, { trackingNumber: RECORDED_NUMBER, caller });
     const recordingId = randomUUID();
     const url = media.add(recordingId, { body: audio, contentType: 'audio/wav' });
     assert.equal((await postRecording(recordingWebhook(call.conversationUuid, url, recordingId))).status, 204);
@@ -231,6 +232,13 @@ describe('recording and voicemail', () => {
     assert.deepEqual((await callDetail(call.uuid)).recordings, []);
     assert.ok(!readdirSync(recordingsDir).includes(`${recordingId}.wav`));
     assert.equal((await admin(`/api/recordings/${recordingId}`, { method: 'DELETE' })).status, 404);
+
+    const { entries } = await (await admin('/api/audit')).json() as { entries: { actor: string; action: string; target: string; details: unknown }[] };
+    const deletions = entries.filter((e) => e.action === 'recording.deleted');
+    assert.deepEqual(deletions.map(({ actor, target, details }) => ({ actor, target, details })), [{
+      actor: 'admin-token', target: recordingId, details: { kind: 'call', conversationUuid: call.conversationUuid, withTranscript: false },
+    }], 'once: the second DELETE found nothing');
+    assert.ok(!JSON.stringify(entries).includes(caller.slice(-6)), "the caller's number is not in the audit log");
   });
 
   test('a recording webhook while the database is write-locked is answered from the spool, then stored and downloaded', async () => {

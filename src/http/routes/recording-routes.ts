@@ -1,12 +1,14 @@
 // The admin API's recordings: the audio, streamed with Range support so that a browser's audio
-// player can seek; a transcript as Vonage made it; and deletion (store/remove-media.ts).
+// player can seek; a transcript as Vonage made it; and deletion (store/remove-media.ts), audited.
 
 import { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { recordAdminChange } from '../audit.js';
 import { HttpError } from '../http-error.js';
 import { transcriptIdOf, type MediaRecord } from '../../domain/recordings.js';
 import type { MediaFiles } from '../../store/media-files.js';
 import type { MediaStore } from '../../store/media-store.js';
+import type { CallStore } from '../../store/call-store.js';
 import { removeMedia } from '../../store/remove-media.js';
 import { requirePermission } from '../../security/admin-auth.js';
 
@@ -46,7 +48,8 @@ async function streamFile(req: Request, res: Response, files: MediaFiles, record
   await pipeline(files.read(record.fileKey, range ?? undefined), res);
 }
 
-export function recordingRoutes(store: MediaStore, files: MediaFiles): Router {
+export function recordingRoutes(store: CallStore, files: MediaFiles): Router {
+  const { media } = store;
   const router = Router();
 
   // Callers' voices go with callers' numbers (managers, owners); removing one is the owner's.
@@ -54,22 +57,28 @@ export function recordingRoutes(store: MediaStore, files: MediaFiles): Router {
 
   router.get('/api/recordings/:id/audio', async (req, res) => {
     const id = idParam(req);
-    const record = await storedMedia(store, id, 'recording');
+    const record = await storedMedia(media, id, 'recording');
     if (record.kind === 'transcript') throw new HttpError('not_found', `no recording ${id}`);
     await streamFile(req, res, files, record);
   });
 
   router.get('/api/recordings/:id/transcript', async (req, res) => {
     const id = idParam(req);
-    await streamFile(req, res, files, await storedMedia(store, transcriptIdOf(id), 'transcript of'));
+    await streamFile(req, res, files, await storedMedia(media, transcriptIdOf(id), 'transcript of'));
   });
 
   router.delete('/api/recordings/:id', requirePermission('account'), async (req, res) => {
     const id = idParam(req);
-    const record = await store.findMedia(id);
+    const record = await media.findMedia(id);
     if (!record || record.kind === 'transcript') throw new HttpError('not_found', `no recording ${id}`);
-    const transcript = await store.findMedia(transcriptIdOf(id));
-    await removeMedia(store, files, transcript ? [record, transcript] : [record]);
+    const transcript = await media.findMedia(transcriptIdOf(id));
+    // Nothing removed: another request got there first, and audited it.
+    if (await removeMedia(media, files, transcript ? [record, transcript] : [record]) > 0) {
+      // The call is named by its conversation, as the recording knows it; never by the caller's number.
+      await recordAdminChange(store, res, 'recording.deleted', id, {
+        kind: record.kind, conversationUuid: record.conversationUuid, withTranscript: transcript !== null,
+      });
+    }
     res.status(204).end();
   });
 
