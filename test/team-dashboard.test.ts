@@ -225,7 +225,7 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     const { page } = await signIn('owner');
     const problems = watchPageProblems(page);
     await page.getByLabel('Tracking number', { exact: true }).fill('+44 7700 900555');
-    await page.getByLabel('Campaign').fill('Spring mailer');
+    await page.getByLabel('Campaign', { exact: true }).fill('Spring mailer');
     await page.getByLabel('Forward to').fill('not a phone');
     await page.getByRole('button', { name: 'Save number' }).click();
     // The API's message, beside the field it names.
@@ -252,6 +252,63 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
     assert.equal((await fromPage(viewer.page, '/api/block-list', 'PUT', { numbers: [] })).status, 403);
     const numbers = await (await fetch(`${service.url}/api/numbers`, { headers: service.admin })).json();
     assert.equal(numbers.numbers.find((n: { number: string }) => n.number === '447700900555')?.campaign, 'Spring mailer');
+  });
+
+  test('a manager adds, edits and removes a number pool in the page, the API\'s messages beside the fields; a viewer only sees it', async () => {
+    const { page } = await signIn('manager');
+    const problems = watchPageProblems(page);
+    const form = page.locator('#pool-form');
+    await form.getByLabel('Pool id').fill('Spring Site');
+    await form.getByLabel('Pool campaign').fill('Spring site');
+    await form.getByLabel('Replaces').fill('+44 20 7946 0100');
+    await form.getByLabel('Pool numbers').fill('+44 20 7946 0101\nnot a number');
+    await form.getByRole('button', { name: 'Save pool' }).click();
+    await page.locator('#pool-error-id').filter({ hasText: /^"id" must be lower-case/ }).waitFor();
+    assert.equal(await form.getByLabel('Pool id').getAttribute('aria-invalid'), 'true');
+    await form.getByLabel('Pool id').fill('spring');
+    await form.getByRole('button', { name: 'Save pool' }).click();
+    await page.locator('#pool-error-numbers').filter({ hasText: /^"numbers\.1" must be a phone number/ }).waitFor();
+    assert.equal(await form.getByLabel('Pool id').getAttribute('aria-invalid'), null, 'the earlier message is cleared');
+    assert.equal(await form.getByLabel('Pool numbers').getAttribute('aria-invalid'), 'true');
+    await form.getByLabel('Pool numbers').fill('+44 20 7946 0101\n+44 20 7946 0102');
+    await form.getByLabel('Hold (minutes)').fill('1441');
+    await form.getByRole('button', { name: 'Save pool' }).click();
+    await page.locator('#pool-error-holdMinutes').filter({ hasText: /^"holdMinutes"/ }).waitFor();
+    await form.getByLabel('Hold (minutes)').fill('45');
+    // The refusals above were answered 400, as they should: from here nothing may fail.
+    problems.failedRequests.length = 0;
+    problems.consoleErrors.length = 0;
+    await form.getByRole('button', { name: 'Save pool' }).click();
+
+    const row = page.locator('#pools-list tr[data-pool="spring"]');
+    await row.waitFor();
+    assert.deepEqual(await row.locator('th, td:not(.actions)').allInnerTexts(), ['spring', 'Spring site', '+44 20 7946 0100', '+44 20 7946 0101, +44 20 7946 0102', '45 min']);
+    // Its numbers are tracking numbers of its campaign, listed above without a reload.
+    await page.locator('#numbers-list tr[data-number="442079460102"]').filter({ hasText: 'Spring site' }).waitFor();
+    assert.equal(await form.getByLabel('Pool id').inputValue(), '', 'the form is cleared once saved');
+
+    await page.getByRole('button', { name: 'Edit pool spring' }).click();
+    assert.equal(await form.getByLabel('Pool numbers').inputValue(), '+44 20 7946 0101\n+44 20 7946 0102');
+    assert.equal(await form.getByLabel('Hold (minutes)').inputValue(), '45');
+    await form.getByLabel('Pool numbers').fill('+44 20 7946 0102');
+    await form.getByLabel('Hold (minutes)').fill('60');
+    await form.getByRole('button', { name: 'Save pool' }).click();
+    await row.filter({ hasText: '60 min' }).waitFor();
+    assert.deepEqual(await row.locator('th, td:not(.actions)').allInnerTexts(), ['spring', 'Spring site', '+44 20 7946 0100', '+44 20 7946 0102', '60 min']);
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+
+    const viewer = await signIn('viewer');
+    await viewer.page.locator('#pools-list tr[data-pool="spring"]').waitFor();
+    assert.equal(await viewer.page.locator('#pool-form').count(), 0, 'no form for a viewer');
+    assert.equal(await viewer.page.getByRole('button', { name: /pool spring/ }).count(), 0);
+    assert.equal((await fromPage(viewer.page, '/api/pools/spring', 'PUT', { replaces: '442079460100', numbers: ['442079460103'] })).status, 403);
+    assert.equal((await fromPage(viewer.page, '/api/pools/spring', 'DELETE')).status, 403);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Remove pool spring' }).click();
+    await row.waitFor({ state: 'detached' });
+    const { pools } = await (await adminJson('/api/pools', 'GET')).json() as { pools: { id: string }[] };
+    assert.ok(!pools.some((p) => p.id === 'spring'));
   });
 
   test('a change made with the session cookie but without the CSRF token is refused', async () => {

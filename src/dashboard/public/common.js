@@ -80,7 +80,11 @@ window.dashboard = (() => {
   /** @param {string} outcome */
   const outcomeBadge = (outcome) => el('span', { className: `badge badge-${outcome}`, text: outcome.replace('_', ' ') });
 
-  /** Clears the form's messages, then puts the API's message beside the field it names ("field" …). @param {HTMLFormElement} form @param {unknown} [error] */
+  /**
+   * Clears the form's messages, then puts the API's message beside the field it names ("field" …):
+   * in the field's own error line, the one of its aria-describedby with class field-error.
+   * @param {HTMLFormElement} form @param {unknown} [error]
+   */
   function showFormError(form, error) {
     for (const node of form.querySelectorAll('.field-error')) node.textContent = '';
     for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
@@ -89,11 +93,13 @@ window.dashboard = (() => {
     if (error === undefined) return;
     const message = error instanceof Error ? error.message : String(error);
     const field = /^"([\w]+)/.exec(message)?.[1];
-    const beside = field ? form.querySelector(`#error-${field}`) : null;
-    if (beside) {
+    const input = /** @type {HTMLElement | null} */ (field ? form.querySelector(`[name="${field}"]`) : null);
+    const beside = (input?.getAttribute('aria-describedby') ?? '').split(/\s+/)
+      .map((id) => document.getElementById(id)).find((node) => node?.classList.contains('field-error'));
+    if (input && beside) {
       beside.textContent = message;
-      form.querySelector(`[name="${field}"]`)?.setAttribute('aria-invalid', 'true');
-      /** @type {HTMLElement | null} */ (form.querySelector(`[name="${field}"]`))?.focus();
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
     } else if (formError) {
       formError.textContent = message;
       formError.hidden = false;

@@ -64,7 +64,7 @@
     /** @type {{ source: string | null, medium: string | null, calls: number }[]} */
     const rows = sources.rows;
     if (body.pools.length === 0 && rows.every((row) => row.source === null)) {
-      setState('empty', 'No number pools yet: add one with PUT /api/pools/<id> (README, "Website attribution").');
+      setState('empty', 'No number pools yet: add one on the Numbers page or with PUT /api/pools/<id> (README, "Website attribution").');
       return;
     }
     fill('dni-pools-table', body.pools.map((/** @type {any} */ p) => [

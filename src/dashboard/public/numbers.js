@@ -1,5 +1,6 @@
 // The numbers page: lists the tracking numbers and, for roles that may, saves and removes them
-// through the numbers API (PUT/DELETE /api/numbers/:number); lists the number pools (/api/pools).
+// through the numbers API (PUT/DELETE /api/numbers/:number); lists the number pools and, for the
+// same roles, saves and removes them (PUT/DELETE /api/pools/:id).
 'use strict';
 
 (() => {
@@ -88,6 +89,38 @@
     }
   });
 
+  const poolForm = /** @type {HTMLFormElement | null} */ (document.getElementById('pool-form'));
+
+  /** @param {any} pool */
+  function fillPool(pool) {
+    if (!poolForm) return;
+    const set = (name, value) => { /** @type {HTMLInputElement} */ (poolForm.elements.namedItem(name)).value = value ?? ''; };
+    set('id', pool.id);
+    set('campaign', pool.campaign);
+    set('replaces', phone(pool.replacesNumber));
+    set('holdMinutes', String(pool.holdSeconds / 60));
+    set('numbers', pool.numbers.map(phone).join('\n'));
+    showFormError(poolForm);
+    /** @type {HTMLElement} */ (poolForm.elements.namedItem('campaign')).focus();
+  }
+
+  /** @param {any} pool */
+  function poolActions(pool) {
+    const edit = el('button', { className: 'button button-plain', text: 'Edit', attrs: { type: 'button', 'aria-label': `Edit pool ${pool.id}` } });
+    edit.addEventListener('click', () => fillPool(pool));
+    const remove = el('button', { className: 'button button-plain', text: 'Remove', attrs: { type: 'button', 'aria-label': `Remove pool ${pool.id}` } });
+    remove.addEventListener('click', async () => {
+      if (!confirm(`Remove the pool ${pool.id}? Its numbers stay tracking numbers, but their calls are no longer credited to website visits.`)) return;
+      try {
+        await api(`/api/pools/${encodeURIComponent(pool.id)}`, { method: 'DELETE' });
+        await loadPools();
+      } catch (error) {
+        showPageError(error.message);
+      }
+    });
+    return el('td', { className: 'actions' }, [edit, remove]);
+  }
+
   async function loadPools() {
     const poolsState = /** @type {HTMLElement} */ (document.getElementById('pools-state'));
     try {
@@ -98,12 +131,36 @@
         el('td', { text: phone(pool.replacesNumber) }),
         el('td', { text: pool.numbers.map(phone).join(', ') }),
         el('td', { className: 'num', text: duration(pool.holdSeconds) }),
+        ...(canEditNumbers ? [poolActions(pool)] : []),
       ])));
       poolsState.textContent = pools.length ? '' : 'No number pools.';
     } catch (error) {
       poolsState.textContent = `The pools could not be loaded: ${error.message}`;
     }
   }
+
+  poolForm?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (name) => /** @type {HTMLInputElement} */ (poolForm.elements.namedItem(name)).value.trim();
+    showFormError(poolForm);
+    const id = value('id');
+    if (!id) return showFormError(poolForm, '"id" is needed: the name the website tag uses, e.g. website');
+    const hold = value('holdMinutes');
+    const body = {
+      campaign: value('campaign') || null,
+      replaces: value('replaces'),
+      numbers: value('numbers').split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean),
+      ...(hold === '' ? {} : { holdMinutes: Number(hold) }),
+    };
+    try {
+      await api(`/api/pools/${encodeURIComponent(id)}`, { method: 'PUT', body });
+      poolForm.reset();
+      // Its numbers are tracking numbers of its campaign now: both lists change.
+      await Promise.all([loadPools(), load()]);
+    } catch (error) {
+      showFormError(poolForm, error);
+    }
+  });
 
   load();
   loadPools();
