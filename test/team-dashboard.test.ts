@@ -508,6 +508,9 @@ describe('the dashboard for a team', { timeout: 180_000 }, () => {
       assert.equal(JSON.parse(refused.body).error, 'conflict');
     }
     assert.equal((await fromPage(page, '/api/me', 'GET')).status, 200, 'still an owner, still signed in');
+    await page.getByRole('button', { name: 'Sign out everywhere: manny' }).click();
+    await page.locator('#users-state').filter({ hasText: 'manny is signed out everywhere' }).waitFor();
+    assert.equal(await banner.isHidden(), true, 'the refusal is taken away once something else was done');
     // The ADMIN_TOKEN is not a user: it opens the API whatever the team's owners.
     assert.equal((await adminJson('/api/users', 'GET')).status, 200);
   });

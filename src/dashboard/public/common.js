@@ -113,8 +113,13 @@ window.dashboard = (() => {
     banner.hidden = false;
   }
 
+  /** Takes an earlier message away once what it was about has been done since. */
+  function hidePageError() {
+    /** @type {HTMLElement} */ (document.getElementById('page-error')).hidden = true;
+  }
+
   return {
-    api, phone, time, clock, duration, el, outcomeBadge, showFormError, showPageError, ApiError,
+    api, phone, time, clock, duration, el, outcomeBadge, showFormError, showPageError, hidePageError, ApiError,
     canSeeCallers: main.dataset.canSeeCallers === 'true',
     canEditNumbers: main.dataset.canEditNumbers === 'true',
   };

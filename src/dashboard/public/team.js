@@ -3,7 +3,7 @@
 'use strict';
 
 (() => {
-  const { api, el, showFormError, showPageError } = window.dashboard;
+  const { api, el, showFormError, showPageError, hidePageError } = window.dashboard;
   const tbody = /** @type {HTMLElement} */ (document.querySelector('#users-list tbody'));
   const state = /** @type {HTMLElement} */ (document.getElementById('users-state'));
   const form = /** @type {HTMLFormElement} */ (document.getElementById('user-form'));
@@ -14,6 +14,7 @@
     try {
       await action();
       state.textContent = done;
+      hidePageError();
     } catch (error) {
       // Refused (the last owner, say): the message, and the list as it really is again.
       showPageError(error.message);
