@@ -108,7 +108,9 @@ for (const backend of BACKENDS) {
       await storeRecording(store, files, transcriptIdOf('rec-a'), 'transcript', answered.conversationUuid, at);
       await storeRecording(store, files, 'vm-b', 'voicemail', missed.conversationUuid, at);
 
-      const claimed = await claimAll(store, new Date(at.getTime() + 1000));
+      // Due as of now: each delivery is stamped when its file is stored, which on a busy machine
+      // can be well after `at`.
+      const claimed = await claimAll(store);
       assert.deepEqual(claimed.map((d) => `${d.type} ${d.callUuid}`).sort(), [`recording.ready ${answered.uuid}`, `voicemail.ready ${missed.uuid}`]);
       const body = JSON.parse(claimed.find((d) => d.type === 'voicemail.ready')!.body) as { type: string; data: unknown };
       assert.deepEqual(body.data, {
