@@ -107,6 +107,23 @@ describe('the access log', () => {
     assert.ok(line.includes('"GET /odd\\"path\\\\x" 404 '), `not escaped: ${line}`);
   });
 
+  test('an address a proxy passes on is escaped too, control characters included', async () => {
+    const before = lines().length;
+    const { port } = new URL(service.url);
+    // A trusted proxy (loopback) passes on whatever its client said. 0x9b is a terminal's control
+    // sequence introducer; Node reads a header's bytes as latin1.
+    const request = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 1.2.3.4"\x9b\r\nConnection: close\r\n\r\n';
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(Buffer.from(request, 'latin1')));
+      socket.on('data', () => {});
+      socket.on('end', resolve);
+      socket.on('error', reject);
+    });
+    const [line] = (await waitForLines(before + 1)).slice(before);
+    assert.ok(line, 'no line was logged');
+    assert.ok(line.startsWith('1.2.3.4\\"\\u009b ['), `not escaped: ${line}`);
+  });
+
   test('a request whose client goes away is still logged with its address', async () => {
     const before = lines().length;
     const { port } = new URL(service.url);
