@@ -2,7 +2,8 @@
 // profiling work: `tsx bench/ab.ts <name>=<build dir> …` starts one server per build (SQLite,
 // access log to a file; a dir named "bare" or "tutorial" runs that baseline instead), warms each
 // up, then drives them in interleaved rounds and prints server CPU per answer and req/s for each,
-// and beside a dir named "bare" each other's req/s over bare's, median over the rounds as `npm run bench` pairs them.
+// and beside a dir named "bare" each other's req/s over bare's, median over the rounds as `npm run bench` pairs them,
+// and its CPU per answer over bare's, paired the same way.
 // A build dir holds `server.js` as `tsc -p tsconfig.build.json --outDir <dir>` emits it; it must
 // sit inside the project so that node_modules resolve. Not part of `npm run bench`.
 
@@ -28,6 +29,8 @@ const servers: {
   name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number;
   /** req/s of each round, for ratios paired within a round. */
   roundRates: number[];
+  /** Server CPU per answer of each round, µs, for ratios paired within a round. */
+  roundCpus: number[];
 }[] = [];
 const { warnings, ...baselines } = buildBaselines();
 if (warnings) throw new Error(`the baselines do not compile:\n${warnings}`);
@@ -49,7 +52,7 @@ try {
         ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
-    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0, roundRates: [] });
+    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0, roundRates: [], roundCpus: [] });
   }
   const nextPath = answerWebhookPaths();
   for (const s of servers) await driveLoad({ targets: [s.server.url], connections, durationSeconds: 3, nextPath });
@@ -61,7 +64,9 @@ try {
       const result = await driveLoad({ targets: [s.server.url], connections, durationSeconds: roundSeconds, nextPath });
       const loadCpu = process.cpuUsage(loadCpuBefore);
       s.loadCpu += loadCpu.user + loadCpu.system;
-      s.cpu += (await s.server.cpuMicroseconds()) - before;
+      const cpu = (await s.server.cpuMicroseconds()) - before;
+      s.cpu += cpu;
+      s.roundCpus.push(cpu / result.ok);
       s.ok += result.ok;
       s.latencies.push(result.latenciesMs);
       s.seconds += result.seconds;
@@ -69,12 +74,18 @@ try {
       s.roundRates.push(result.ok / result.seconds);
     }
   }
-  // With a server named "bare": each other server's req/s over bare's, median over the rounds.
+  // With a server named "bare": each other server's req/s over bare's, and its CPU per answer
+  // over bare's (the steadier figure on a busy machine), median and quartiles over the rounds.
   const bare = servers.find((s) => s.name === 'bare');
+  const paired = (ours: number[], bares: number[]) => {
+    const ratios = Float64Array.from(ours.map((value, round) => value / bares[round]!)).sort();
+    return { median: percentile(ratios, 50).toFixed(2), quartiles: `${percentile(ratios, 25).toFixed(2)}–${percentile(ratios, 75).toFixed(2)}` };
+  };
   const pairedRatio = (s: (typeof servers)[number]) => {
     if (!bare || s === bare) return '';
-    const ratios = Float64Array.from(s.roundRates.map((rate, round) => rate / bare.roundRates[round]!)).sort();
-    return `  paired ${percentile(ratios, 50).toFixed(2)}× bare`;
+    const rate = paired(s.roundRates, bare.roundRates);
+    const cpu = paired(s.roundCpus, bare.roundCpus);
+    return `  paired ${rate.median}× bare, CPU per answer ${cpu.median}× bare's (${cpu.quartiles})`;
   };
   for (const s of servers) {
     const all = Float64Array.from(s.latencies.flatMap((round) => [...round])).sort();
