@@ -12,6 +12,8 @@ import type { MediaJob } from '../src/domain/recordings.js';
 import type { CallStore } from '../src/store/call-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { ROLLUP_LOCK_KEY } from '../src/store/postgres/report-rollup.js';
+import pg from 'pg';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { parseEventPayload } from '../src/http/webhook-payloads.js';
 import { scriptCall, seededRandom, shuffled, type FlowName } from './helpers/call-flows.js';
@@ -460,6 +462,20 @@ const BACKENDS: { name: string; skip?: string; open(): Promise<CallStore> }[] = 
     open: async () => {
       const database = await createTestDatabase('reports');
       cleanups.push(database.drop);
+      return openPostgresStore(database.url);
+    },
+  },
+  {
+    // Every call stays pending: a connection of the test's holds the rollup's lock throughout, so
+    // each report reads the buckets (empty) plus what the pending calls would add.
+    name: 'not-yet-counted PostgreSQL',
+    skip: postgresSkipReason,
+    open: async () => {
+      const database = await createTestDatabase('reports_pending');
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      cleanups.push(() => holder.end(), database.drop);
+      await holder.query('SELECT pg_advisory_lock($1)', [ROLLUP_LOCK_KEY]);
       return openPostgresStore(database.url);
     },
   },

@@ -3,7 +3,8 @@
 // (report-figures.ts says what each figure counts) in the business's time zone.
 
 import {
-  timeGroupOf, type BucketDimension, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
+  addCallers, timeGroupOf, type BucketDimension, type BucketSum, type BucketSumQuery, type ReportReader, type ReportStore, type ReturningCallers,
+  type TimeRange,
 } from '../store/report-store.js';
 import {
   addFigures, BUCKET_WIDTHS, contributionOf, emptyFigures, slotOf, SLOT_MS, type Figures,
@@ -165,7 +166,7 @@ function coverSlots(fromSlot: number, toSlot: number, fits: (width: number) => b
  * `span` is the store's callSpan().
  */
 async function sumRange(
-  store: ReportStore, span: TimeRange | null, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
+  store: ReportReader, span: TimeRange | null, range: TimeRange, qualifiedCallSeconds: number, dimensions: readonly BucketDimension[],
   grouping?: { zone: string; slotsPerGroup: number; groupsPerCycle: number | null },
 ): Promise<BucketSum[]> {
   if (span === null) return [];
@@ -256,19 +257,6 @@ function callersBetweenCalls(sums: readonly BucketSum[]): ReturningCallers {
   return result;
 }
 
-/** `from` less `taken`, per campaign and per number. */
-function lessCallers(from: ReturningCallers, taken: ReturningCallers): ReturningCallers {
-  const campaignId = (r: { campaign: string | null }) => JSON.stringify([r.campaign]);
-  const numberId = (r: { campaign: string | null; trackingNumber: string | null }) => JSON.stringify([r.campaign, r.trackingNumber]);
-  const takenByCampaign = new Map(taken.byCampaign.map((r) => [campaignId(r), r.callers]));
-  const takenByNumber = new Map(taken.byNumber.map((r) => [numberId(r), r.callers]));
-  return {
-    any: from.any - taken.any,
-    byCampaign: from.byCampaign.map((r) => ({ ...r, callers: r.callers - (takenByCampaign.get(campaignId(r)) ?? 0) })),
-    byNumber: from.byNumber.map((r) => ({ ...r, callers: r.callers - (takenByNumber.get(numberId(r)) ?? 0) })),
-  };
-}
-
 const totalCalls = (sums: readonly BucketSum[]) => sums.reduce((calls, sum) => calls + sum.figures.calls, 0);
 
 /**
@@ -278,7 +266,7 @@ const totalCalls = (sums: readonly BucketSum[]) => sums.reduce((calls, sum) => c
  * calls after the range whose previous call came before it. When the range holds fewer calls
  * (`sums` are its figures) than come after it, its own calls are counted instead.
  */
-async function returningCallers(store: ReportStore, span: TimeRange, range: TimeRange, sums: Promise<BucketSum[]>): Promise<ReturningCallers> {
+async function returningCallers(store: ReportReader, span: TimeRange, range: TimeRange, sums: Promise<BucketSum[]>): Promise<ReturningCallers> {
   if (span.since >= range.since) return NO_RETURNING;
   const after = { since: range.until, until: span.until };
   const between = () => sumRange(store, span, { since: span.since, until: range.since }, 0, ['campaign', 'trackingNumber']).then(callersBetweenCalls);
@@ -288,7 +276,7 @@ async function returningCallers(store: ReportStore, span: TimeRange, range: Time
   const [callsInRange, callsAfter] = await Promise.all([sums.then(totalCalls), sumRange(store, span, wholeSlotsAfter, 0, []).then(totalCalls)]);
   if (callsInRange <= callsAfter) return store.returningCallers(range, range.since);
   const [atStart, callingAfter] = await Promise.all([between(), store.returningCallers(after, range.since)]);
-  return lessCallers(atStart, callingAfter);
+  return addCallers(atStart, callingAfter, -1);
 }
 
 /** The sums added up per key, with the tracking numbers whose calls they hold. */
@@ -386,9 +374,12 @@ export async function buildCampaignReport<G extends ReportGrouping>(
 ): Promise<CampaignReport<G>> {
   const { qualifiedCallSeconds, groupBy, timezone } = options;
   await store.useQualifiedThreshold(qualifiedCallSeconds);
-  const span = await store.callSpan();
-  const summed = sumRange(store, span, range, qualifiedCallSeconds, DIMENSIONS_OF[groupBy]);
-  const [sums, returning] = await Promise.all([summed, span === null ? NO_RETURNING : returningCallers(store, span, range, summed)]);
+  const { sums, returning } = await store.read(async (reader) => {
+    const span = await reader.callSpan();
+    const summed = sumRange(reader, span, range, qualifiedCallSeconds, DIMENSIONS_OF[groupBy]);
+    const [sums, returning] = await Promise.all([summed, span === null ? NO_RETURNING : returningCallers(reader, span, range, summed)]);
+    return { sums, returning };
+  });
   const live = sums.filter((sum) => sum.figures.calls > 0);
   const totals = emptyFigures();
   for (const sum of live) addFigures(totals, sum.figures);
@@ -403,7 +394,9 @@ export async function buildCampaignReport<G extends ReportGrouping>(
 }
 
 export async function buildDailyReport(store: ReportStore, range: TimeRange, timezone: string): Promise<DailyReport> {
-  const sums = await sumRange(store, await store.callSpan(), range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null });
+  const sums = await store.read(async (reader) => sumRange(
+    reader, await reader.callSpan(), range, 0, ['campaign'], { zone: timezone, slotsPerGroup: 24 * SLOTS_PER_HOUR, groupsPerCycle: null },
+  ));
   const days = new Map<string, DailyCounts>();
   for (const sum of sums) {
     if (sum.figures.calls === 0) continue;
@@ -420,7 +413,9 @@ export async function buildDailyReport(store: ReportStore, range: TimeRange, tim
 }
 
 export async function buildHourOfWeekReport(store: ReportStore, range: TimeRange, timezone: string): Promise<HourOfWeekReport> {
-  const sums = await sumRange(store, await store.callSpan(), range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK });
+  const sums = await store.read(async (reader) => sumRange(
+    reader, await reader.callSpan(), range, 0, [], { zone: timezone, slotsPerGroup: SLOTS_PER_HOUR, groupsPerCycle: HOURS_PER_WEEK },
+  ));
   const counts = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   for (const sum of sums) {
     const hourOfWeek = sum.time!;

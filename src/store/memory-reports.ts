@@ -4,11 +4,12 @@
 import type { CallRecord } from '../domain/calls.js';
 import { addFigures, contributionOf, emptyFigures, NO_HISTORY, slotOf, type HistoriedCall } from '../domain/report-figures.js';
 import {
-  timeGroupOf, type BucketSum, type BucketSumQuery, type ReportStore, type ReturningCallers, type TimeRange,
+  returningCallersAmong, timeGroupOf, type BucketSum, type BucketSumQuery, type ReportReader, type ReportStore, type ReturningCallers,
+  type TimeRange,
 } from './report-store.js';
 import { compareNewestFirst } from './call-order.js';
 
-export class MemoryReports implements ReportStore {
+export class MemoryReports implements ReportStore, ReportReader {
   #qualifiedCallSeconds = 0;
 
   constructor(
@@ -73,27 +74,11 @@ export class MemoryReports implements ReportStore {
   }
 
   async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
-    const before = previousBefore.getTime();
-    const returned = (at: number | null) => at !== null && at < before;
-    const result: ReturningCallers = { any: 0, byCampaign: [], byNumber: [] };
-    const byCampaign = new Map<string, ReturningCallers['byCampaign'][number]>();
-    const byNumber = new Map<string, ReturningCallers['byNumber'][number]>();
-    for (const call of await this.callsWithHistory(range)) {
-      if (returned(call.prevAnyAt)) result.any += 1;
-      if (returned(call.prevCampaignAt)) {
-        const id = JSON.stringify([call.campaign]);
-        const row = byCampaign.get(id) ?? { campaign: call.campaign, callers: 0 };
-        row.callers += 1;
-        byCampaign.set(id, row);
-      }
-      if (returned(call.prevNumberAt)) {
-        const id = JSON.stringify([call.campaign, call.trackingNumber]);
-        const row = byNumber.get(id) ?? { campaign: call.campaign, trackingNumber: call.trackingNumber, callers: 0 };
-        row.callers += 1;
-        byNumber.set(id, row);
-      }
-    }
-    return { any: result.any, byCampaign: [...byCampaign.values()], byNumber: [...byNumber.values()] };
+    return returningCallersAmong(await this.callsWithHistory(range), previousBefore);
+  }
+
+  async read<T>(work: (reader: ReportReader) => Promise<T>): Promise<T> {
+    return work(this);
   }
 
   async callSpan(): Promise<TimeRange | null> {

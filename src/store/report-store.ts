@@ -66,12 +66,8 @@ export interface ReturningCallers {
   byNumber: { campaign: string | null; trackingNumber: string | null; callers: number }[];
 }
 
-export interface ReportStore {
-  /**
-   * Makes the buckets count qualified calls at this talk time (seconds), rebuilding them from
-   * the calls when they count another one (or were never built, after an upgrade).
-   */
-  useQualifiedThreshold(seconds: number): Promise<void>;
+/** The reads a report makes, all from one consistent view of the calls and buckets (ReportStore.read). */
+export interface ReportReader {
   sumBuckets(query: BucketSumQuery): Promise<BucketSum[]>;
   /** The calls started in the range, for the partial slots at its edges. */
   callsWithHistory(range: TimeRange): Promise<HistoriedCall[]>;
@@ -79,4 +75,58 @@ export interface ReportStore {
   returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers>;
   /** From the earliest call's start to just after the latest one's; null when there is none. */
   callSpan(): Promise<TimeRange | null>;
+}
+
+export interface ReportStore {
+  /**
+   * Makes the buckets count qualified calls at this talk time (seconds), rebuilding them from
+   * the calls when they count another one (or were never built, after an upgrade).
+   */
+  useQualifiedThreshold(seconds: number): Promise<void>;
+  /** Runs `work` over one view of the calls and buckets: writes committed meanwhile are all in it or all out. */
+  read<T>(work: (reader: ReportReader) => Promise<T>): Promise<T>;
+}
+
+/** The calls among `calls` whose caller's previous call came before `previousBefore`, as returningCallers counts them. */
+export function returningCallersAmong(calls: Iterable<HistoriedCall>, previousBefore: Date): ReturningCallers {
+  const before = previousBefore.getTime();
+  const returned = (at: number | null) => at !== null && at < before;
+  let any = 0;
+  const byCampaign = new Map<string, ReturningCallers['byCampaign'][number]>();
+  const byNumber = new Map<string, ReturningCallers['byNumber'][number]>();
+  for (const call of calls) {
+    if (returned(call.prevAnyAt)) any += 1;
+    if (returned(call.prevCampaignAt)) {
+      const id = JSON.stringify([call.campaign]);
+      const row = byCampaign.get(id) ?? { campaign: call.campaign, callers: 0 };
+      row.callers += 1;
+      byCampaign.set(id, row);
+    }
+    if (returned(call.prevNumberAt)) {
+      const id = JSON.stringify([call.campaign, call.trackingNumber]);
+      const row = byNumber.get(id) ?? { campaign: call.campaign, trackingNumber: call.trackingNumber, callers: 0 };
+      row.callers += 1;
+      byNumber.set(id, row);
+    }
+  }
+  return { any, byCampaign: [...byCampaign.values()], byNumber: [...byNumber.values()] };
+}
+
+/** `from` with `other` × `sign` added, per campaign and per number. */
+export function addCallers(from: ReturningCallers, other: ReturningCallers, sign: 1 | -1): ReturningCallers {
+  const byCampaign = new Map(from.byCampaign.map((r) => [JSON.stringify([r.campaign]), { ...r }]));
+  const byNumber = new Map(from.byNumber.map((r) => [JSON.stringify([r.campaign, r.trackingNumber]), { ...r }]));
+  for (const r of other.byCampaign) {
+    const id = JSON.stringify([r.campaign]);
+    const row = byCampaign.get(id) ?? { campaign: r.campaign, callers: 0 };
+    row.callers += sign * r.callers;
+    byCampaign.set(id, row);
+  }
+  for (const r of other.byNumber) {
+    const id = JSON.stringify([r.campaign, r.trackingNumber]);
+    const row = byNumber.get(id) ?? { campaign: r.campaign, trackingNumber: r.trackingNumber, callers: 0 };
+    row.callers += sign * r.callers;
+    byNumber.set(id, row);
+  }
+  return { any: from.any + sign * other.any, byCampaign: [...byCampaign.values()], byNumber: [...byNumber.values()] };
 }

@@ -4,8 +4,7 @@
 
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import type { CallStore } from '../../src/store/call-store.js';
-import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { createTestDatabase } from './postgres.js';
 
 /** A table's writes held until release(); reads and row locks go on. */
@@ -16,11 +15,13 @@ export interface HeldWrites {
 }
 
 export interface TwoInstances {
-  first: CallStore;
-  second: CallStore;
+  first: PostgresStore;
+  second: PostgresStore;
   holdWrites(table: string): Promise<HeldWrites>;
   /** The rows `select` finds, locked FOR UPDATE until release(): writes to them and their row locks wait. */
   holdRows(select: string): Promise<HeldWrites>;
+  /** A statement on the test's own connection (between holds, or beside one). */
+  sql<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>;
 }
 
 /** Everything it opens is closed, and the database dropped, by `cleanups` (run them in reverse). */
@@ -60,5 +61,6 @@ export async function twoPostgresInstances(label: string, cleanups: (() => Promi
     return { waitForWaiting, release: async () => void (await blocker.query('COMMIT')) };
   }
 
-  return { first, second, holdWrites, holdRows };
+  const sql = async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => (await blocker.query<Row>(text, values)).rows;
+  return { first, second, holdWrites, holdRows, sql };
 }

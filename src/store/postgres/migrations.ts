@@ -386,6 +386,12 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    // PostgreSQL only: SQLite counts calls as it stores them.
+    version: 26,
+    name: 'calls not yet counted in the report buckets',
+    sql: 'CREATE TABLE report_pending (uuid text COLLATE "C" PRIMARY KEY)',
+  },
+  {
     // As SQLite's 32.
     version: 29,
     name: 'voicemails and recorded calls in the reports',

@@ -1,6 +1,7 @@
 // The PostgreSQL store's report buckets: the delta writes its transactions make, the rebuild
-// when the qualified-call threshold changes, and the reads of the reports. What a call adds to
-// its bucket is report-figures.ts's contributionOf; nothing here says what a figure counts.
+// when the qualified-call threshold changes, and the reads of the reports, which add to the
+// buckets what the calls not yet counted would (report-rollup.ts). What a call adds to its
+// bucket is report-figures.ts's contributionOf; nothing here says what a figure counts.
 //
 // Several instances write at once. Bucket deltas are added in SQL (x = x + excluded.x), so
 // concurrent ones add up; every transaction that adds deltas first takes the settings row FOR
@@ -8,13 +9,17 @@
 // longer count at, and none is lost to a rebuild.
 
 import type pg from 'pg';
-import { BucketDeltas, FIGURES, SLOT_MS, type HistoriedCall } from '../../domain/report-figures.js';
+import { BucketDeltas, FIGURES, SLOT_MS, type BucketDelta, type HistoriedCall } from '../../domain/report-figures.js';
 import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, sourceKey, type ReturningRow,
 } from '../bucket-sql.js';
-import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
+import {
+  addCallers, returningCallersAmong, timeGroupOf, type BucketSum, type BucketSumQuery, type ReportReader, type ReportStore,
+  type ReturningCallers, type TimeRange,
+} from '../report-store.js';
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
+import { linkPending, type LinkedCalls, type Transaction } from './report-rollup.js';
 
 /** The threshold buckets are built at when a database is first opened; reports asking another rebuild. */
 export const INITIAL_QUALIFIED_SECONDS = 60;
@@ -44,8 +49,9 @@ const ADD_BUCKETS = `
     ${FIGURE_COLUMNS.map((_, i) => `$${i + 7}::bigint[]`).join(', ')})
   ${ADD_ON_CONFLICT}`;
 
+const BUCKET_THRESHOLD_READ_SQL = 'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings';
 /** Takes the settings row FOR SHARE (a rebuild at another threshold waits) and reads the threshold. */
-export const BUCKET_THRESHOLD_SQL = 'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR SHARE';
+export const BUCKET_THRESHOLD_SQL = `${BUCKET_THRESHOLD_READ_SQL} FOR SHARE`;
 
 /** An empty set of deltas at the threshold BUCKET_THRESHOLD_SQL read. */
 export function deltasAtThreshold(rows: readonly { seconds: number | null }[]): BucketDeltas {
@@ -90,8 +96,10 @@ export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Every bucket again from the calls, through the same contributions as the writes, counting
- * qualified calls at `seconds`; in `client`'s transaction, which holds the settings row FOR UPDATE.
+ * Every bucket again from the calls counted so far, through the same contributions as the
+ * rollup, counting qualified calls at `seconds`; the pending ones it leaves to the rollup. In
+ * `client`'s transaction, which holds the settings row FOR UPDATE: no rollup, lifecycle or
+ * recording change runs meanwhile, so the counted calls stand still.
  */
 export async function rebuildBuckets(client: pg.PoolClient, seconds: number): Promise<void> {
   await client.query('DELETE FROM report_buckets');
@@ -100,7 +108,8 @@ export async function rebuildBuckets(client: pg.PoolClient, seconds: number): Pr
   for (;;) {
     const page: pg.QueryResult<HistoriedCallRow & { uuid: string; started_at: Date }> = await client.query(withTimeout({
       text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls
-        ${after ? 'WHERE (started_at, uuid) > ($2, $3)' : ''} ORDER BY started_at, uuid LIMIT $1`,
+        WHERE ${after ? '(started_at, uuid) > ($2, $3) AND' : ''} NOT EXISTS (SELECT 1 FROM report_pending p WHERE p.uuid = calls.uuid)
+        ORDER BY started_at, uuid LIMIT $1`,
       values: after ? [REBUILD_PAGE, after.startedAt, after.uuid] : [REBUILD_PAGE],
     }, REPORT_TIMEOUT_MS));
     for (const row of page.rows) deltas.add(historiedCallRowToCall(row), 1);
@@ -115,7 +124,7 @@ export async function rebuildBuckets(client: pg.PoolClient, seconds: number): Pr
 export class PostgresReports implements ReportStore {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    private readonly transaction: Transaction,
   ) {}
 
   async #threshold(db: Queryable, lock = ''): Promise<number | null> {
@@ -141,29 +150,58 @@ export class PostgresReports implements ReportStore {
     });
   }
 
+  /**
+   * One snapshot (REPEATABLE READ) on one connection: the buckets, and what the calls still
+   * pending would add to them, worked out as the rollup does, so a rollup committing meanwhile
+   * neither loses a call nor counts it twice.
+   */
+  async read<T>(work: (reader: ReportReader) => Promise<T>): Promise<T> {
+    return this.transaction(async (client, [, threshold]) => {
+      const pending = await linkPending(client, deltasAtThreshold(threshold!.rows), { limit: null, lock: false });
+      return work(new PostgresReportReader(client, pending));
+    }, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${BUCKET_THRESHOLD_READ_SQL}`);
+  }
+}
+
+/** The reads of one report, in its snapshot: what is stored, with the pending calls counted in. */
+class PostgresReportReader implements ReportReader {
+  readonly #pendingDeltas: BucketDelta[];
+
+  constructor(private readonly client: pg.PoolClient, private readonly pending: LinkedCalls) {
+    this.#pendingDeltas = pending.deltas.nonZero();
+  }
+
   async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
-    const { rows } = await this.pool.query(withTimeout({ text: bucketSumSql(query) }, REPORT_TIMEOUT_MS));
-    return rows.map(bucketSumRowToSum);
+    const { rows } = await this.client.query(withTimeout({ text: bucketSumSql(query) }, REPORT_TIMEOUT_MS));
+    // Sums of the same key are added up by the report (reports.ts sumRange).
+    return [...rows.map(bucketSumRowToSum), ...sumsOfDeltas(this.#pendingDeltas, query)];
   }
 
   async callsWithHistory(range: TimeRange): Promise<HistoriedCall[]> {
-    const { rows } = await this.pool.query<HistoriedCallRow>(withTimeout({
+    const { rows } = await this.client.query<HistoriedCallRow & { uuid: string }>(withTimeout({
       name: 'calls-with-history',
-      text: `SELECT ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= $1 AND started_at < $2`,
+      text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= $1 AND started_at < $2`,
       values: [range.since, range.until],
     }, REPORT_TIMEOUT_MS));
-    return rows.map(historiedCallRowToCall);
+    return rows.map((row) => this.pending.linked.get(row.uuid) ?? historiedCallRowToCall(row));
   }
 
   async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
     const { param, values } = positionalParams();
     const text = returningCallersSql({ ...range, before: previousBefore }, param);
-    const { rows } = await this.pool.query<ReturningRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
-    return returningRowsToCallers(rows);
+    const { rows } = await this.client.query<ReturningRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
+    // The calls the pending ones link to are counted with their links as the rollup will set them.
+    const inRange = (call: HistoriedCall) => call.startedAt >= range.since.getTime() && call.startedAt < range.until.getTime();
+    const stored = [...this.pending.stored.values()].filter(inRange);
+    const linked = [...this.pending.linked.values()].filter(inRange);
+    return addCallers(
+      addCallers(returningRowsToCallers(rows), returningCallersAmong(stored, previousBefore), -1),
+      returningCallersAmong(linked, previousBefore), 1,
+    );
   }
 
   async callSpan(): Promise<TimeRange | null> {
-    const { rows } = await this.pool.query<{ earliest: Date | null; latest: Date | null }>({
+    const { rows } = await this.client.query<{ earliest: Date | null; latest: Date | null }>({
       // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
       // width 1, span every slot that had calls). least() and greatest() skip NULLs.
       name: 'call-span',
@@ -178,4 +216,18 @@ export class PostgresReports implements ReportStore {
     if (!span?.earliest || !span.latest) return null;
     return { since: span.earliest, until: new Date(span.latest.getTime() + 1) };
   }
+}
+
+/** The deltas of the buckets a query reads, keyed as its sums are. */
+function sumsOfDeltas(deltas: readonly BucketDelta[], query: BucketSumQuery): BucketSum[] {
+  return deltas
+    .filter(({ key }) => key.width === query.width && key.slot >= query.fromSlot && key.slot < query.toSlot)
+    .map(({ key, figures }) => ({
+      campaign: query.dimensions.includes('campaign') ? key.campaign : null,
+      trackingNumber: query.dimensions.includes('trackingNumber') ? key.trackingNumber : null,
+      destination: query.dimensions.includes('destination') ? key.destination : null,
+      ...(query.dimensions.includes('source') ? { source: key.source, medium: key.medium } : { source: null, medium: null }),
+      time: query.time ? timeGroupOf(key.slot, query.time) : null,
+      figures,
+    }));
 }

@@ -3,7 +3,6 @@
 // lifecycle is re-derived from its events under a lock on the call's row, so instances sharing
 // the events of one call never lose an update.
 
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { emptyBlockList, type BlockList } from '../../domain/block-list.js';
 import { IN_PROGRESS, type CallEvent, type CallLifecycle, type CallRecord, type InboundCall } from '../../domain/calls.js';
@@ -14,7 +13,7 @@ import { deriveLifecycle } from '../../domain/lifecycle.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import {
-  HISTORY_FIELDS, withLifecycle, withRecording, type BucketDeltas, type CallHistory, type HistoriedCall,
+  withLifecycle, withRecording, type HistoriedCall,
 } from '../../domain/report-figures.js';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { CallPage, CallQuery, CallStore } from '../call-store.js';
@@ -34,6 +33,7 @@ import type {
   AuditEntry, CallerData, ClaimedDelivery, DeliveryResult, WebhookDelivery, WebhookSubscription,
 } from '../webhook-records.js';
 import { CoalescedWrites } from './coalesced-writes.js';
+import { addCountedChanges, ReportRollup, type CallChange } from './report-rollup.js';
 import {
   applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, INITIAL_QUALIFIED_SECONDS, PostgresReports, REPORT_TIMEOUT_MS, rebuildBuckets,
   startDeltas, withTimeout,
@@ -68,23 +68,6 @@ interface CallKey {
   blocked: boolean;
   /** The call as stored, for the outbox's events of its change. */
   stored: CallRecord;
-}
-
-interface NeighbourRow {
-  uuid: string;
-  prev_any: string | null;
-  prev_campaign: string | null;
-  prev_number: string | null;
-  next_any: string | null;
-  next_campaign: string | null;
-  next_number: string | null;
-}
-
-/** Advisory lock keys for the callers (withheld ones need none), sorted: every transaction takes them in one order. */
-function callerLockKeys(callers: readonly (string | null)[]): string[] {
-  const keys = new Set<bigint>();
-  for (const caller of callers) if (caller !== null) keys.add(createHash('sha256').update(caller).digest().readBigInt64BE(0));
-  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
 }
 
 const byUuid = (a: { uuid: string }, b: { uuid: string }) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
@@ -171,7 +154,7 @@ const insertCallsSql = (outbox: string) => `
     INSERT INTO calls (uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome, attribution)
     SELECT uuid, conversation_uuid, tracking_number, caller, campaign, forward_to, started_at, outcome, attribution FROM judged WHERE admitted
     ON CONFLICT (uuid) DO NOTHING RETURNING uuid, conversation_uuid
-  )${outbox}
+  ), pending AS (INSERT INTO report_pending (uuid) SELECT uuid FROM inserted)${outbox}
   SELECT uuid AS leg_uuid, conversation_uuid, false AS stored FROM judged j
   WHERE NOT admitted AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.uuid = j.uuid)
   UNION ALL SELECT uuid, conversation_uuid, true FROM inserted`;
@@ -181,42 +164,6 @@ const INSERT_CALLS_WITH_OUTBOX = insertCallsSql(`, outbox AS (${fanOutSql(11, 'i
 
 /** Starts a transaction that writes buckets: BEGIN and the threshold (deltasAtThreshold), in one round trip. */
 const BEGIN_WITH_THRESHOLD = `BEGIN; ${BUCKET_THRESHOLD_SQL}`;
-
-// One transaction at a time writes a caller's calls (their previous-call times depend on each
-// other): keys sorted in JS, so transactions lock them in one order. The keys are integers this
-// module computes, written into the statement so that it goes with BEGIN in one round trip.
-const lockCallersSql = (keys: readonly string[]) =>
-  `SELECT count(pg_advisory_xact_lock(key)) FROM unnest('{${keys.join(',')}}'::bigint[]) AS key`;
-
-// For each new call: its caller's previous call (to any number, in its campaign, on its number
-// in that campaign) and the call right after it in each sense. calls_by_caller answers each.
-const CALL_NEIGHBOURS = `
-  SELECT c.uuid,
-    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
-      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_any,
-    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
-      AND p.campaign IS NOT DISTINCT FROM c.campaign ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_campaign,
-    (SELECT p.uuid FROM calls p WHERE p.caller = c.caller AND (p.started_at, p.uuid) < (c.started_at, c.uuid)
-      AND p.campaign IS NOT DISTINCT FROM c.campaign AND p.tracking_number IS NOT DISTINCT FROM c.tracking_number
-      ORDER BY p.started_at DESC, p.uuid DESC LIMIT 1) AS prev_number,
-    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
-      ORDER BY f.started_at, f.uuid LIMIT 1) AS next_any,
-    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
-      AND f.campaign IS NOT DISTINCT FROM c.campaign ORDER BY f.started_at, f.uuid LIMIT 1) AS next_campaign,
-    (SELECT f.uuid FROM calls f WHERE f.caller = c.caller AND (f.started_at, f.uuid) > (c.started_at, c.uuid)
-      AND f.campaign IS NOT DISTINCT FROM c.campaign AND f.tracking_number IS NOT DISTINCT FROM c.tracking_number
-      ORDER BY f.started_at, f.uuid LIMIT 1) AS next_number
-  FROM calls c WHERE c.uuid = ANY($1::text[]) AND c.caller IS NOT NULL`;
-
-const SET_HISTORY = `
-  UPDATE calls SET prev_any_at = v.prev_any_at, prev_campaign_at = v.prev_campaign_at, prev_number_at = v.prev_number_at,
-    has_next_any = v.has_next_any, has_next_campaign = v.has_next_campaign, has_next_number = v.has_next_number
-  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::boolean[], $6::boolean[], $7::boolean[])
-    AS v (uuid, prev_any_at, prev_campaign_at, prev_number_at, has_next_any, has_next_campaign, has_next_number)
-  WHERE calls.uuid = v.uuid`;
-
-const LOCK_HISTORIED_CALLS = `
-  SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE uuid = ANY($1::text[]) ORDER BY uuid FOR UPDATE`;
 
 const LOCK_CALLS_OF_CONVERSATION = `
   SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE conversation_uuid = $1 ORDER BY uuid LIMIT $2 FOR UPDATE`;
@@ -237,9 +184,11 @@ const IMPORTED_ROWS = `
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
     $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[], $15::text[], $16::jsonb[])`;
 
+// With their marks for the report rollup, which counts them.
 const IMPORT_CALLS = `
-  INSERT INTO calls (${STAGED_COLUMNS.join(', ')}) ${IMPORTED_ROWS}
-  ON CONFLICT (uuid) DO NOTHING RETURNING uuid`;
+  WITH inserted AS (INSERT INTO calls (${STAGED_COLUMNS.join(', ')}) ${IMPORTED_ROWS} ON CONFLICT (uuid) DO NOTHING RETURNING uuid),
+    pending AS (INSERT INTO report_pending (uuid) SELECT uuid FROM inserted)
+  SELECT uuid FROM inserted`;
 
 /** The calls' values for IMPORTED_ROWS: one array per column of STAGED_COLUMNS. */
 function importedCallArrays(batch: readonly CallRecord[]): unknown[][] {
@@ -319,6 +268,7 @@ export class PostgresStore implements CallStore {
   readonly #webhooks: PostgresWebhooks;
   readonly #callWrites = new CoalescedWrites<InboundCall>((calls) => this.#writeCalls(calls), CALL_WRITES_IN_FLIGHT, MAX_CALLS_PER_WRITE);
   readonly reports: PostgresReports;
+  readonly #rollup: ReportRollup;
   #closed: Promise<void> | null = null;
   readonly team: PostgresTeam;
 
@@ -331,7 +281,8 @@ export class PostgresStore implements CallStore {
       pool, (work) => this.#transaction(work), (client, conversationUuid, kind) => this.#markRecording(client, conversationUuid, kind),
       (client, record) => this.#announceStored(client, record),
     );
-    this.reports = new PostgresReports(pool, (work) => this.#transaction(work));
+    this.reports = new PostgresReports(pool, (work, opening) => this.#transaction(work, opening));
+    this.#rollup = new ReportRollup((work, opening) => this.#transaction(work, opening), logger);
     this.#webhooks = new PostgresWebhooks(pool);
   }
 
@@ -367,15 +318,16 @@ export class PostgresStore implements CallStore {
       name: 'lock-calls-of-conversation', text: LOCK_CALLS_OF_CONVERSATION, values: [conversationUuid, MAX_CALLS_PER_CONVERSATION],
     });
     if (rows.length === 0) return;
-    for (const row of rows) {
+    const changes = rows.map((row) => {
       const before = historiedCallRowToCall(row);
-      deltas.change(before, withRecording(before, kind));
-    }
+      return { uuid: row.uuid, before, after: withRecording(before, kind) };
+    });
     await client.query({
       name: kind === 'call' ? 'mark-recorded' : 'mark-voicemail',
       text: kind === 'call' ? MARK_RECORDED : MARK_VOICEMAIL,
       values: [rows.map((row) => row.uuid)],
     });
+    await addCountedChanges(client, deltas, changes);
     await applyDeltas(client, deltas);
   }
 
@@ -407,17 +359,18 @@ export class PostgresStore implements CallStore {
       const { rows: concerned } = await client.query<HistoriedCallRow & CallRow>({
         name: 'lock-calls-concerned', text: LOCK_CALLS_CONCERNED, values: [legs, conversations, MAX_CALLS_PER_CONVERSATION],
       });
-      await this.#refreshLifecycles(client, concerned.map((row) => ({
+      const changes = await this.#refreshLifecycles(client, concerned.map((row) => ({
         uuid: row.uuid, conversationUuid: row.conversation_uuid, blocked: row.outcome === 'blocked', before: historiedCallRowToCall(row),
         stored: callRowToCall(row),
-      })), deltas);
+      })));
+      await addCountedChanges(client, deltas, changes);
       await applyDeltas(client, deltas);
     }, BEGIN_WITH_THRESHOLD);
   }
 
-  /** Re-derives the lifecycle of each call from every event stored for it; bucket changes go into `deltas`. */
-  async #refreshLifecycles(client: pg.PoolClient, calls: readonly (CallKey & { before: HistoriedCall })[], deltas: BucketDeltas): Promise<void> {
-    if (calls.length === 0) return;
+  /** Re-derives the lifecycle of each call from every event stored for it; returns the calls it changed, as the reports see them. */
+  async #refreshLifecycles(client: pg.PoolClient, calls: readonly (CallKey & { before: HistoriedCall })[]): Promise<CallChange[]> {
+    if (calls.length === 0) return [];
     const conversations = calls.flatMap((c) => (c.conversationUuid === null ? [] : [c.conversationUuid]));
     const { rows } = await client.query<EventRow>({
       name: 'events-of-calls',
@@ -436,6 +389,7 @@ export class PostgresStore implements CallStore {
       if (event.conversationUuid !== null) add(byConversation, event.conversationUuid, event);
     }
     const updates: (CallLifecycle & { uuid: string })[] = [];
+    const changes: CallChange[] = [];
     const outbox: OutboxEvent[] = [];
     for (const call of calls) {
       const events = new Set([
@@ -445,10 +399,10 @@ export class PostgresStore implements CallStore {
       if (events.size === 0) continue;
       const lifecycle = deriveLifecycle(call, [...events]);
       updates.push({ uuid: call.uuid, ...lifecycle });
-      deltas.change(call.before, withLifecycle(call.before, lifecycle));
+      changes.push({ uuid: call.uuid, before: call.before, after: withLifecycle(call.before, lifecycle) });
       if (this.#webhooks.open) outbox.push(...eventsOfCallChange(call.stored, { ...call.stored, ...lifecycle }));
     }
-    if (updates.length === 0) return;
+    if (updates.length === 0) return [];
     // The outbox rows ride in the update: one statement, in the transaction with the bucket deltas.
     await client.query({
       name: outbox.length > 0 ? 'update-lifecycles-with-outbox' : 'update-lifecycles',
@@ -460,68 +414,7 @@ export class PostgresStore implements CallStore {
         ...(outbox.length > 0 ? outboxParameters(outbox) : []),
       ],
     });
-  }
-
-  /**
-   * Inserts calls (`insert` returns the uuids it stored) and keeps the buckets, in one
-   * transaction holding the callers' locks: each new call gets its links to its caller's calls
-   * before and after it and adds its contribution; a stored call it now follows is marked as
-   * followed, and a stored call that now follows it (it was stored late) gets new previous
-   * times, their buckets the difference.
-   */
-  async #insertCalls(callers: readonly (string | null)[], insert: (client: pg.PoolClient) => Promise<string[]>): Promise<number> {
-    const opening = `${BEGIN_WITH_THRESHOLD}; ${lockCallersSql(callerLockKeys(callers))}`;
-    return this.#transaction(async (client, [, threshold]) => {
-      const deltas = deltasAtThreshold(threshold!.rows);
-      const inserted = await insert(client);
-      if (inserted.length === 0) return 0;
-      const { rows: neighbours } = await client.query<NeighbourRow>({ name: 'call-neighbours', text: CALL_NEIGHBOURS, values: [inserted] });
-      const linked = neighbours.flatMap((row) => [row.prev_any, row.prev_campaign, row.prev_number, row.next_any, row.next_campaign, row.next_number]);
-      const { rows } = await client.query<HistoriedCallRow & { uuid: string }>({
-        name: 'lock-historied-calls', text: LOCK_HISTORIED_CALLS,
-        values: [[...new Set([...inserted, ...linked.filter((uuid) => uuid !== null)])]],
-      });
-      const stored = new Map(rows.map((row) => [row.uuid, historiedCallRowToCall(row)]));
-      const startOf = (uuid: string | null) => (uuid === null ? null : stored.get(uuid)!.startedAt);
-      // A new call's neighbours are read with the whole batch in, so only stored calls change.
-      const isNew = new Set(inserted);
-      const changes = new Map<string, Partial<CallHistory>>();
-      const change = (uuid: string | null, history: Partial<CallHistory>) => {
-        if (uuid !== null && !isNew.has(uuid)) changes.set(uuid, { ...changes.get(uuid), ...history });
-      };
-      for (const row of neighbours) {
-        const startedAt = startOf(row.uuid);
-        changes.set(row.uuid, {
-          prevAnyAt: startOf(row.prev_any), prevCampaignAt: startOf(row.prev_campaign), prevNumberAt: startOf(row.prev_number),
-          hasNextAny: row.next_any !== null, hasNextCampaign: row.next_campaign !== null, hasNextNumber: row.next_number !== null,
-        });
-        change(row.prev_any, { hasNextAny: true });
-        change(row.prev_campaign, { hasNextCampaign: true });
-        change(row.prev_number, { hasNextNumber: true });
-        change(row.next_any, { prevAnyAt: startedAt });
-        change(row.next_campaign, { prevCampaignAt: startedAt });
-        change(row.next_number, { prevNumberAt: startedAt });
-      }
-      const changed: (HistoriedCall & { uuid: string })[] = [];
-      for (const [uuid, before] of stored) {
-        const after = { ...before, ...changes.get(uuid) };
-        if (isNew.has(uuid)) deltas.add(after, 1);
-        else deltas.change(before, after);
-        if (HISTORY_FIELDS.some((field) => after[field] !== before[field])) changed.push({ uuid, ...after });
-      }
-      if (changed.length > 0) {
-        const time = (ms: number | null) => (ms === null ? null : new Date(ms));
-        await client.query({
-          name: 'set-history',
-          text: SET_HISTORY,
-          values: [changed.map((c) => c.uuid), changed.map((c) => time(c.prevAnyAt)), changed.map((c) => time(c.prevCampaignAt)),
-            changed.map((c) => time(c.prevNumberAt)), changed.map((c) => c.hasNextAny), changed.map((c) => c.hasNextCampaign),
-            changed.map((c) => c.hasNextNumber)],
-        });
-      }
-      await applyDeltas(client, deltas);
-      return inserted.length;
-    }, opening);
+    return changes;
   }
 
   /** Written by #writeCalls, at most CALL_WRITES_IN_FLIGHT batches at once. */
@@ -539,29 +432,27 @@ export class PostgresStore implements CallStore {
     const batch = uniqueByUuid(calls);
     const uuids = batch.map((c) => c.uuid);
     const conversations = batch.map((c) => c.conversationUuid);
-    const refused: RefusedRow[] = [];
     const attributions = await creditCalls(batch, this.dni);
     const outbox = this.#webhooks.open
       ? batch.flatMap((c, i) => eventsOfCallChange(null, {
         ...c, ...IN_PROGRESS, outcome: c.blocked ? 'blocked' : 'in_progress', attribution: attributions[i] ?? null,
       }))
       : [];
-    await this.#insertCalls(batch.map((c) => c.caller), async (client) => {
-      const { rows } = await client.query<RefusedRow & { stored: boolean }>({
-        name: outbox.length > 0 ? 'insert-calls-with-outbox' : 'insert-calls',
-        text: outbox.length > 0 ? INSERT_CALLS_WITH_OUTBOX : INSERT_CALLS,
-        values: [
-          uuids, conversations, batch.map((c) => c.trackingNumber),
-          batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
-          batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
-          attributions.map((a) => a && JSON.stringify(a)),
-          MAX_CALLS_PER_CONVERSATION,
-          ...(outbox.length > 0 ? outboxParameters(outbox) : []),
-        ],
-      });
-      refused.push(...rows.filter((row) => !row.stored));
-      return rows.flatMap((row) => (row.stored ? [row.leg_uuid] : []));
+    // One statement, committed on its own: the calls and their marks for the report rollup.
+    const { rows: written } = await this.#pool.query<RefusedRow & { stored: boolean }>({
+      name: outbox.length > 0 ? 'insert-calls-with-outbox' : 'insert-calls',
+      text: outbox.length > 0 ? INSERT_CALLS_WITH_OUTBOX : INSERT_CALLS,
+      values: [
+        uuids, conversations, batch.map((c) => c.trackingNumber),
+        batch.map((c) => c.caller), batch.map((c) => c.campaign), batch.map((c) => c.forwardTo), batch.map((c) => c.startedAt),
+        batch.map((c) => (c.blocked ? 'blocked' : 'in_progress')),
+        attributions.map((a) => a && JSON.stringify(a)),
+        MAX_CALLS_PER_CONVERSATION,
+        ...(outbox.length > 0 ? outboxParameters(outbox) : []),
+      ],
     });
+    if (written.some((row) => row.stored)) this.#rollup.schedule();
+    const refused = written.filter((row) => !row.stored);
     for (const row of refused) this.#excess.note({ kind: 'call', legUuid: row.leg_uuid, conversationUuid: row.conversation_uuid });
     // Every call of the batch, not only those just inserted: a batch stored before an outage cut
     // this step short comes back from the spool, and is then found already stored.
@@ -572,15 +463,15 @@ export class PostgresStore implements CallStore {
     await this.#refreshCallsConcerned(rows.map((row) => row.uuid), rows.flatMap((row) => row.conversation_uuid ?? []));
   }
 
+  /** Stores the calls, then counts them into the buckets before it returns, unless another instance's rollup is counting them. */
   async importCalls(calls: readonly CallRecord[]): Promise<number> {
     if (calls.length === 0) return 0;
     const batch = uniqueByUuid(calls);
-    return this.#insertCalls(batch.map((c) => c.caller), async (client) => {
-      const { rows } = await client.query<{ uuid: string }>(withTimeout({
-        text: IMPORT_CALLS, values: importedCallArrays(batch),
-      }, REPORT_TIMEOUT_MS));
-      return rows.map((row) => row.uuid);
-    });
+    const { rows } = await this.#pool.query<{ uuid: string }>(withTimeout({
+      text: IMPORT_CALLS, values: importedCallArrays(batch),
+    }, REPORT_TIMEOUT_MS));
+    await this.#rollup.rollUp(false);
+    return rows.length;
   }
 
   /**
@@ -795,8 +686,13 @@ export class PostgresStore implements CallStore {
     await this.#pool.query('SELECT 1');
   }
 
+  /** Counts every call stored so far into the report buckets now (reports count them either way; see report-rollup.ts). */
+  async rollUpReports(): Promise<number> {
+    return this.#rollup.rollUp(true);
+  }
+
   async close(): Promise<void> {
-    this.#closed ??= this.#pool.end();
+    this.#closed ??= this.#rollup.close().then(() => this.#pool.end());
     await this.#closed;
   }
 }

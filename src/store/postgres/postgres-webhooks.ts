@@ -51,10 +51,14 @@ const ERASE = `
     gone AS (DELETE FROM webhook_deliveries WHERE call_uuid IN (SELECT uuid FROM erased))
   SELECT count(*)::int AS calls FROM erased`;
 
-// SKIP LOCKED: a call being updated right now is left for the next batch, never waited for.
+// SKIP LOCKED: a call being updated right now is left for the next batch, never waited for; so is
+// a call the report rollup has not counted yet (report-rollup.ts), as the buckets keep counting
+// the calls deleted.
 const DELETE_OLDEST = `
   WITH doomed AS (
-      SELECT uuid, conversation_uuid FROM calls WHERE started_at < $1 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+      SELECT uuid, conversation_uuid FROM calls WHERE started_at < $1
+        AND NOT EXISTS (SELECT 1 FROM report_pending p WHERE p.uuid = calls.uuid)
+      ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED),
     events AS (DELETE FROM call_events WHERE leg_uuid IN (SELECT uuid FROM doomed)
       OR conversation_uuid IN (SELECT conversation_uuid FROM doomed)),
     deliveries AS (DELETE FROM webhook_deliveries WHERE call_uuid IN (SELECT uuid FROM doomed)

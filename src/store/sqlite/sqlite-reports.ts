@@ -10,7 +10,7 @@ import {
   ADD_ON_CONFLICT, BUCKET_KEY_COLUMNS, bucketSumRowToSum, bucketSumSql, campaignKey, destinationKey, FIGURE_COLUMNS, numberKey,
   returningCallersSql, returningRowsToCallers, sourceKey, type ReturningRow,
 } from '../bucket-sql.js';
-import type { BucketSum, BucketSumQuery, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
+import type { BucketSum, BucketSumQuery, ReportReader, ReportStore, ReturningCallers, TimeRange } from '../report-store.js';
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
 
 /** The threshold buckets are built at when a database is first opened; reports asking another rebuild. */
@@ -197,7 +197,7 @@ function compareCallOrder(a: InsertedCall, b: InsertedCall): number {
   return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
-export class SqliteReports implements ReportStore {
+export class SqliteReports implements ReportStore, ReportReader {
   readonly #db: Database.Database;
   readonly #statements;
   readonly #rebuild: (seconds: number) => void;
@@ -238,6 +238,12 @@ export class SqliteReports implements ReportStore {
   /** Every bucket again from the calls, at the threshold they count at (after a bulk load); in the caller's transaction, if any. */
   rebuildBuckets(): void {
     this.#rebuild(this.#statements.qualifiedThreshold.get() ?? INITIAL_QUALIFIED_SECONDS);
+  }
+
+  // Each read is one statement on the process's one connection, answered at once; they are not
+  // held in one transaction across the report's awaits.
+  async read<T>(work: (reader: ReportReader) => Promise<T>): Promise<T> {
+    return work(this);
   }
 
   async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
