@@ -7,10 +7,11 @@
 // A build dir holds `server.js` as `tsc -p tsconfig.build.json --outDir <dir>` emits it; it must
 // sit inside the project so that node_modules resolve. Not part of `npm run bench`.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { answerWebhookPaths, driveLoad, percentile } from './load.js';
+import { postmasterCpuMicroseconds, postmasterOfPort } from './postgres.js';
 import { ADMIN_TOKEN, buildBaselines, startServer, type Entrypoints, type ServerProcess } from './processes.js';
 
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
@@ -25,8 +26,11 @@ const variants = process.argv.slice(2).map((arg) => {
 if (variants.length < 2) throw new Error('usage: tsx bench/ab.ts a=<build dir> b=<build dir> …');
 
 const work = mkdtempSync(join(tmpdir(), 'call-tracker-ab-'));
+// With AB_DATABASE_URL on this machine: PostgreSQL's own CPU during each server's rounds.
+const postmaster = process.env.AB_DATABASE_URL ? postmasterOfPort(Number(new URL(process.env.AB_DATABASE_URL).port)) : null;
+const postgresCpu = () => (postmaster === null ? null : postmasterCpuMicroseconds(postmaster));
 const servers: {
-  name: string; server: ServerProcess; cpu: number; loadCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number;
+  name: string; server: ServerProcess; cpu: number; loadCpu: number; postgresCpu: number; latencies: Float64Array[]; ok: number; seconds: number; errors: number;
   /** req/s of each round, for ratios paired within a round. */
   roundRates: number[];
   /** Server CPU per answer of each round, µs, for ratios paired within a round. */
@@ -52,7 +56,7 @@ try {
         ...(process.env.AB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.AB_PROF, name)}`] : []),
         ...(process.env.AB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ] });
-    servers.push({ name, server, cpu: 0, loadCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0, roundRates: [], roundCpus: [] });
+    servers.push({ name, server, cpu: 0, loadCpu: 0, postgresCpu: 0, latencies: [], ok: 0, seconds: 0, errors: 0, roundRates: [], roundCpus: [] });
   }
   const nextPath = answerWebhookPaths();
   for (const s of servers) await driveLoad({ targets: [s.server.url], connections, durationSeconds: 3, nextPath });
@@ -60,6 +64,7 @@ try {
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const s of order) {
       const before = await s.server.cpuMicroseconds();
+      const postgresBefore = postgresCpu();
       const loadCpuBefore = process.cpuUsage();
       const result = await driveLoad({ targets: [s.server.url], connections, durationSeconds: roundSeconds, nextPath });
       const loadCpu = process.cpuUsage(loadCpuBefore);
@@ -67,6 +72,8 @@ try {
       const cpu = (await s.server.cpuMicroseconds()) - before;
       s.cpu += cpu;
       s.roundCpus.push(cpu / result.ok);
+      const postgresAfter = postgresCpu();
+      if (postgresBefore !== null && postgresAfter !== null) s.postgresCpu += postgresAfter - postgresBefore;
       s.ok += result.ok;
       s.latencies.push(result.latenciesMs);
       s.seconds += result.seconds;
@@ -90,10 +97,17 @@ try {
   for (const s of servers) {
     const all = Float64Array.from(s.latencies.flatMap((round) => [...round])).sort();
     const p99 = percentile(all, 99);
-    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1)} ms  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores${pairedRatio(s)}`);
+    console.log(`${s.name.padEnd(12)} ${(s.cpu / s.ok).toFixed(1).padStart(7)} µs/answer ${(s.ok / s.seconds).toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1)} ms  errors ${s.errors}  server ${(s.cpu / s.seconds / 1e6).toFixed(2)} cores, load generator ${(s.loadCpu / s.seconds / 1e6).toFixed(2)} cores${
+      postmaster === null ? '' : `, PostgreSQL ${(s.postgresCpu / s.ok).toFixed(1)} µs/answer`}${pairedRatio(s)}`);
   }
 } finally {
   for (const s of servers) await s.server.stop();
+  // Calls that missed the recorder's deadline and were written through the spool (one log line each).
+  for (const s of servers) {
+    const log = join(work, `${s.name}.log`);
+    const spooled = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((line) => line.includes(' call spooled: ')).length : 0;
+    if (spooled > 0) console.log(`${s.name}: ${spooled} calls through the spool`);
+  }
   if (process.env.AB_KEEP) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

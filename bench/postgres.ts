@@ -44,6 +44,11 @@ function serverCpuMicroseconds(dataDir: string): number | null {
   } catch {
     return null;
   }
+  return postmasterCpuMicroseconds(postmaster);
+}
+
+/** The CPU of postmaster `pid` and of every child it has (live) or had (reaped), in µs; null when it is gone. */
+export function postmasterCpuMicroseconds(postmaster: number): number | null {
   const main = processTicks(postmaster);
   if (main === null) return null;
   let ticks = main.own + main.children;
@@ -53,6 +58,22 @@ function serverCpuMicroseconds(dataDir: string): number | null {
     if (child?.parent === postmaster) ticks += child.own;
   }
   return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The postmaster listening on `port` of this machine (started with -p <port>, as ours are), or null. */
+export function postmasterOfPort(port: number): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = args.indexOf('-p');
+    if (/\/postgres$/.test(args[0] ?? '') && at > 0 && args[at + 1] === String(port)) return Number(entry);
+  }
+  return null;
 }
 
 /** The directory of PostgreSQL's server binaries (initdb, pg_ctl), newest version first. */
