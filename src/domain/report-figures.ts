@@ -89,8 +89,11 @@ export const FIGURES = [
 export type Figure = (typeof FIGURES)[number];
 export type Figures = Record<Figure, number>;
 
+const NO_FIGURES = Object.freeze(Object.fromEntries(FIGURES.map((figure) => [figure, 0])) as Figures);
+
+/** Every figure 0: a copy of one frozen object, as the rollup makes one per bucket it touches. */
 export function emptyFigures(): Figures {
-  return Object.fromEntries(FIGURES.map((figure) => [figure, 0])) as Figures;
+  return { ...NO_FIGURES };
 }
 
 /** Adds `figures` × `sign` into `into`. */

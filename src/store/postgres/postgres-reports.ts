@@ -73,9 +73,9 @@ export async function startDeltas(client: pg.PoolClient): Promise<BucketDeltas> 
  */
 export async function applyDeltas(client: pg.PoolClient, deltas: BucketDeltas): Promise<void> {
   const rows = deltas.nonZero()
-    .map((delta) => ({
-      ...delta, campaignKey: campaignKey(delta.key.campaign), numberKey: numberKey(delta.key.trackingNumber),
-      destinationKey: destinationKey(delta.key.destination), sourceKey: sourceKey(delta.key.source, delta.key.medium),
+    .map(({ key, figures }) => ({
+      key, figures, campaignKey: campaignKey(key.campaign), numberKey: numberKey(key.trackingNumber),
+      destinationKey: destinationKey(key.destination), sourceKey: sourceKey(key.source, key.medium),
     }))
     .sort((a, b) => a.key.width - b.key.width || a.key.slot - b.key.slot || compareText(a.campaignKey, b.campaignKey)
       || compareText(a.numberKey, b.numberKey) || compareText(a.destinationKey, b.destinationKey) || compareText(a.sourceKey, b.sourceKey));

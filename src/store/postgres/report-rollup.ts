@@ -140,7 +140,9 @@ export async function linkPending(
     change(row.next_number, { prevNumberAt: startedAt });
   }
   for (const [uuid, before] of result.stored) {
-    const after = { ...before, ...changes.get(uuid) };
+    const change = changes.get(uuid);
+    // Most calls are a new caller's: nothing links, and the call stays as stored.
+    const after = change && HISTORY_FIELDS.some((field) => field in change && change[field] !== before[field]) ? { ...before, ...change } : before;
     result.linked.set(uuid, after);
     if (counting.has(uuid)) deltas.add(after, 1);
     else if (!pending.has(uuid)) deltas.change(before, after);
@@ -153,7 +155,7 @@ function changedLinks(linked: LinkedCalls): (HistoriedCall & { uuid: string })[]
   const changed: (HistoriedCall & { uuid: string })[] = [];
   for (const [uuid, after] of linked.linked) {
     const before = linked.stored.get(uuid)!;
-    if (HISTORY_FIELDS.some((field) => after[field] !== before[field])) changed.push({ uuid, ...after });
+    if (after !== before && HISTORY_FIELDS.some((field) => after[field] !== before[field])) changed.push({ uuid, ...after });
   }
   return changed;
 }
@@ -235,10 +237,12 @@ export class ReportRollup {
 
   /** One transaction: the next chunk of pending calls counted. Returns the marks it cleared, or 0 when another rollup runs. */
   async #rollUpChunk(wait: boolean): Promise<number> {
+    // A chunk's statements are planned as costly enough for JIT compilation, which costs the server
+    // more than running them; their plans are index lookups that gain nothing from it.
     const lock = wait
       ? `SELECT true AS locked FROM pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`
       : `SELECT pg_try_advisory_xact_lock(${ROLLUP_LOCK_KEY}) AS locked`;
-    return this.transaction(async (client, [, threshold, locked]) => {
+    return this.transaction(async (client, [, , threshold, locked]) => {
       if (!locked!.rows[0]!.locked) return 0;
       const linked = await linkPending(client, deltasAtThreshold(threshold!.rows), { limit: ROLLUP_CHUNK, lock: true });
       if (linked.marked.length === 0) return 0;
@@ -253,7 +257,7 @@ export class ReportRollup {
       }, REPORT_TIMEOUT_MS));
       await applyDeltas(client, linked.deltas);
       return linked.marked.length;
-    }, `BEGIN; ${BUCKET_THRESHOLD_SQL}; ${lock}`);
+    }, `BEGIN; SET LOCAL jit = off; ${BUCKET_THRESHOLD_SQL}; ${lock}`);
   }
 
   /** Stops the timers and waits for a rollup under way. */
