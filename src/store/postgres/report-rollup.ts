@@ -16,7 +16,7 @@
 
 import type pg from 'pg';
 import {
-  HISTORY_FIELDS, type BucketDeltas, type CallHistory, type HistoriedCall,
+  BucketDeltas, HISTORY_FIELDS, type CallHistory, type HistoriedCall,
 } from '../../domain/report-figures.js';
 import type { Logger } from '../../logger.js';
 import { HISTORIED_CALL_COLUMNS, historiedCallRowToCall, type HistoriedCallRow } from '../sql-rows.js';
@@ -172,12 +172,18 @@ export interface CallChange {
  * when the rollup gets to it. Run it while holding the calls' rows (FOR UPDATE).
  */
 export async function addCountedChanges(client: pg.PoolClient, deltas: BucketDeltas, changes: readonly CallChange[]): Promise<void> {
-  if (changes.length === 0) return;
+  // Most events (ringing, started) change no figure: then there is nothing to ask.
+  const moving = changes.filter((change) => {
+    const alone = new BucketDeltas(deltas.qualifiedCallSeconds);
+    alone.change(change.before, change.after);
+    return alone.nonZero().length > 0;
+  });
+  if (moving.length === 0) return;
   const { rows } = await client.query<{ uuid: string }>({
-    name: 'pending-among', text: PENDING_AMONG, values: [changes.map((change) => change.uuid)],
+    name: 'pending-among', text: PENDING_AMONG, values: [moving.map((change) => change.uuid)],
   });
   const pending = new Set(rows.map((row) => row.uuid));
-  for (const change of changes) if (!pending.has(change.uuid)) deltas.change(change.before, change.after);
+  for (const change of moving) if (!pending.has(change.uuid)) deltas.change(change.before, change.after);
 }
 
 /** Counts pending calls into the buckets, shortly after writes and on a timer. */
