@@ -89,17 +89,19 @@ function expectedHistories(calls: readonly CallRecord[]): Map<string, Pick<Histo
 async function reportState(store: CallStore): Promise<{ calls: string[]; buckets: string[] }> {
   const since = new Date(START_MS);
   const until = new Date(START_MS + 22 * 86_400_000);
-  const calls = (await store.reports.callsWithHistory({ since, until })).map((call) => JSON.stringify(call)).sort();
-  const dimensions: BucketDimension[] = ['campaign', 'trackingNumber', 'destination', 'source'];
-  const buckets: string[] = [];
-  for (const width of BUCKET_WIDTHS) {
-    const sums = await store.reports.sumBuckets({
-      width, fromSlot: Math.floor(slotOf(since.getTime()) / width) * width, toSlot: Math.ceil(slotOf(until.getTime()) / width) * width,
-      time: { offsetSlots: 0, slotsPerGroup: width, groupsPerCycle: null }, dimensions,
-    });
-    buckets.push(...sums.map((sum) => JSON.stringify([width, sum])));
-  }
-  return { calls, buckets: buckets.sort() };
+  return store.reports.read(async (reader) => {
+    const calls = (await reader.callsWithHistory({ since, until })).map((call) => JSON.stringify(call)).sort();
+    const dimensions: BucketDimension[] = ['campaign', 'trackingNumber', 'destination', 'source'];
+    const buckets: string[] = [];
+    for (const width of BUCKET_WIDTHS) {
+      const sums = await reader.sumBuckets({
+        width, fromSlot: Math.floor(slotOf(since.getTime()) / width) * width, toSlot: Math.ceil(slotOf(until.getTime()) / width) * width,
+        time: { offsetSlots: 0, slotsPerGroup: width, groupsPerCycle: null }, dimensions,
+      });
+      buckets.push(...sums.map((sum) => JSON.stringify([width, sum])));
+    }
+    return { calls, buckets: buckets.sort() };
+  });
 }
 
 /** Every call as the call list shows it, oldest first. */
@@ -126,7 +128,7 @@ for (const backend of BACKENDS) {
       const loaded = await allCalls(bulk);
       assert.equal(loaded.length, 600);
       assert.equal(loaded.find((call) => call.uuid === calls[3]!.uuid)!.durationSeconds, calls[3]!.durationSeconds, 'the first of a uuid given twice');
-      const histories = await bulk.reports.callsWithHistory({ since: new Date(START_MS), until: new Date(START_MS + 22 * 86_400_000) });
+      const histories = await bulk.reports.read((reader) => reader.callsWithHistory({ since: new Date(START_MS), until: new Date(START_MS + 22 * 86_400_000) }));
       assert.equal(histories.length, 600);
       const ordered = [...expected.entries()].sort();
       const byCall = new Map(loaded.map((call, i) => [call.uuid, i]));
@@ -161,7 +163,7 @@ for (const backend of BACKENDS) {
         uuid: 'live-after-bulk', conversationUuid: 'CON-live', trackingNumber: NUMBERS[0]!, caller, campaign: 'Radio',
         forwardTo: '447700900000', startedAt, blocked: false,
       }]);
-      const [live] = await store.reports.callsWithHistory({ since: startedAt, until: new Date(startedAt.getTime() + 1) });
+      const [live] = await store.reports.read((reader) => reader.callsWithHistory({ since: startedAt, until: new Date(startedAt.getTime() + 1) }));
       assert.equal(live!.prevAnyAt, latest);
     });
   });
