@@ -678,7 +678,9 @@ export class PostgresStore implements CallStore {
     return this.#webhooks.eraseCaller(caller, marker);
   }
 
+  /** Counts the pending calls first: the report buckets keep counting the calls deleted. */
   async deleteCallsBefore(cutoff: Date, limit: number): Promise<number> {
+    await this.#rollup.rollUp(true);
     return this.#webhooks.deleteCallsBefore(cutoff, limit);
   }
 

@@ -52,8 +52,8 @@ const ERASE = `
   SELECT count(*)::int AS calls FROM erased`;
 
 // SKIP LOCKED: a call being updated right now is left for the next batch, never waited for; so is
-// a call the report rollup has not counted yet (report-rollup.ts), as the buckets keep counting
-// the calls deleted.
+// a call the report rollup has not counted yet (one stored since the store counted them, see
+// PostgresStore.deleteCallsBefore), as the buckets keep counting the calls deleted.
 const DELETE_OLDEST = `
   WITH doomed AS (
       SELECT uuid, conversation_uuid FROM calls WHERE started_at < $1
