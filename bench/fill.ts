@@ -228,17 +228,18 @@ const migrationFingerprints = (migrations: Migrations): string[] =>
   migrations.map((migration) => createHash('sha256').update(JSON.stringify(migration)).digest('hex').slice(0, 10));
 
 /**
- * The cached fill's record, when there is one the current code can use: made at the schema of
- * this code or an earlier one, which the store upgrades by the migrations since, as it would a
- * user's database. Filling ten million calls takes long; an upgrade does not need a new fill.
+ * The cached fill's record, when there is one the current code can use: every migration applied
+ * when it was made is still one of this code's, unchanged; the store applies the others when it
+ * opens it, as it would upgrade a user's database. Filling ten million calls takes long; an
+ * upgrade does not need a new fill.
  */
 function usableFill(path: string, recordPath: string, migrations: Migrations): FillRecord | null {
   if (!existsSync(path) || !existsSync(recordPath)) return null;
   const record = JSON.parse(readFileSync(recordPath, 'utf8')) as Partial<FillRecord>;
   const current = migrationFingerprints(migrations);
   const made = record.migrations;
-  if (!made || typeof record.fillSeconds !== 'number' || made.length > current.length) return null;
-  return made.every((fingerprint, i) => fingerprint === current[i]) ? (record as FillRecord) : null;
+  if (!made || typeof record.fillSeconds !== 'number') return null;
+  return made.every((fingerprint) => current.includes(fingerprint)) ? (record as FillRecord) : null;
 }
 
 const planOf = (record: FillRecord): FillPlan => ({ calls: record.calls, days: record.days, seed: record.seed, endAt: new Date(record.endAt) });

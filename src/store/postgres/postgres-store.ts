@@ -480,7 +480,7 @@ export class PostgresStore implements CallStore {
    * instances' writes wait until it commits, or spool past their deadline.
    */
   async importCallBatches(batches: CallBatches): Promise<number> {
-    const stored = await this.#transaction(async (client) => {
+    const stored = await this.#rollup.heldBack(() => this.#transaction(async (client) => {
       await client.query('LOCK TABLE calls IN EXCLUSIVE MODE');
       const { rows: [settings] } = await client.query<{ seconds: number | null }>(
         'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR UPDATE');
@@ -508,7 +508,7 @@ export class PostgresStore implements CallStore {
       await bulk('ANALYZE calls');
       await rebuildBuckets(client, settings?.seconds ?? INITIAL_QUALIFIED_SECONDS);
       return rowCount ?? 0;
-    });
+    }));
     return stored ?? importEachBatch(this, batches);
   }
 

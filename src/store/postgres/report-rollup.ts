@@ -193,15 +193,31 @@ export class ReportRollup {
   #running: Promise<void> | null = null;
   #again = false;
   #closed = false;
+  /** Bulk loads under way on this instance (see heldBack). */
+  #holds = 0;
 
   constructor(private readonly transaction: Transaction, private readonly logger: Logger) {
     this.#interval = setInterval(() => this.schedule(), ROLLUP_INTERVAL_MS);
     this.#interval.unref();
   }
 
+  /**
+   * Runs `work` with this instance's rollups held back: a bulk load holds the bucket settings for
+   * its whole transaction, and a rollup waiting on them would only time out, again and again.
+   */
+  async heldBack<T>(work: () => Promise<T>): Promise<T> {
+    this.#holds += 1;
+    try {
+      await this.#running;
+      return await work();
+    } finally {
+      this.#holds -= 1;
+    }
+  }
+
   /** Calls were stored: count them a moment later, with whatever else is stored meanwhile. */
   schedule(): void {
-    if (this.#timer !== null || this.#closed) return;
+    if (this.#timer !== null || this.#closed || this.#holds > 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#runInBackground();
