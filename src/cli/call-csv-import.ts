@@ -32,7 +32,8 @@ export interface ImportSummary {
   written: boolean;
 }
 
-export type ImportPhase = 'checking' | 'importing';
+/** `storing`: the file is read; the store finishes (a bulk load builds indexes and buckets then). */
+export type ImportPhase = 'checking' | 'importing' | 'storing';
 
 export interface ImportOptions {
   /** Import the valid records and count the others, instead of writing nothing. */
@@ -86,7 +87,9 @@ async function* readRecords(path: string, onBytes: (bytesRead: number) => void):
 }
 
 /** One pass over the file; writes the valid calls when given a store, only checks them otherwise. */
-async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: number) => void): Promise<ImportSummary> {
+async function pass(
+  path: string, store: CallStore | null, onBytes: (bytesRead: number) => void, onFileRead: () => void,
+): Promise<ImportSummary> {
   const summary: ImportSummary = { read: 0, imported: 0, alreadyStored: 0, invalid: 0, problems: [], written: store !== null };
   let valid = 0;
   async function* validBatches(): AsyncGenerator<CallRecord[]> {
@@ -106,6 +109,7 @@ async function pass(path: string, store: CallStore | null, onBytes: (bytesRead: 
         batch = [];
       }
     }
+    onFileRead();
     if (batch.length > 0) yield batch;
   }
   if (store === null) {
@@ -121,8 +125,8 @@ export async function importCallCsv(path: string, store: CallStore, options: Imp
   const totalBytes = statSync(path).size;
   const progress = (phase: ImportPhase) => (bytesRead: number) => options.onProgress?.(phase, bytesRead, totalBytes);
   if (!options.skipInvalid) {
-    const check = await pass(path, null, progress('checking'));
+    const check = await pass(path, null, progress('checking'), () => {});
     if (check.invalid > 0) return check;
   }
-  return pass(path, store, progress('importing'));
+  return pass(path, store, progress('importing'), () => progress('storing')(totalBytes));
 }

@@ -58,6 +58,13 @@ function progressBar(): { update: (phase: ImportPhase, bytesRead: number, totalB
   let current: ImportPhase | null = null;
   return {
     update: (phase, bytesRead, totalBytes) => {
+      if (phase === 'storing') {
+        // No measure of what is left: a bulk load builds the indexes and the report buckets now.
+        bar?.stop();
+        bar = null;
+        process.stderr.write('storing  the file is read; finishing the last calls, indexes and report buckets…\n');
+        return;
+      }
       if (phase !== current) {
         bar?.stop();
         bar = new SingleBar({ format: `${phase.padEnd(9)} [{bar}] {percentage}% | {duration_formatted}`, stream: process.stderr });
