@@ -113,6 +113,7 @@ async function pass(
     if (batch.length > 0) yield batch;
   }
   if (store === null) {
+    // Checking only: every record is read and judged, nothing is stored.
     for await (const _ of validBatches());
   } else {
     summary.imported = await store.importCallBatches(validBatches());
