@@ -1,10 +1,11 @@
-// The rows SQLite and PostgreSQL return for calls, events, tracking numbers, webhook
+// The rows SQLite and PostgreSQL return for calls, events, tracking numbers, recordings, webhook
 // subscriptions and deliveries and the audit log, and the records they map to: written once for both. SQLite hands times over as epoch milliseconds, PostgreSQL
 // as Dates; PostgreSQL's bigints come as strings, and its jsonb columns parsed where SQLite
 // keeps JSON text.
 
 import type { CallAttribution } from '../domain/attribution/call-attribution.js';
 import type { CallAttempt, CallEvent, CallRecord } from '../domain/calls.js';
+import type { MediaRecord } from '../domain/recordings.js';
 import type { HistoriedCall } from '../domain/report-figures.js';
 import type { RouteSettings } from '../domain/route.js';
 import type { TrackingNumber } from '../domain/tracking-numbers.js';
@@ -203,4 +204,34 @@ export function deliveryRowToDelivery(row: DeliveryRow): WebhookDelivery {
 
 export function auditRowToEntry(row: AuditRow): AuditEntry {
   return { at: toDate(row.at), actor: row.actor, action: row.action, target: row.target, details: fromJson(row.details) };
+}
+
+export interface MediaRow {
+  id: string;
+  kind: MediaRecord['kind'];
+  conversation_uuid: string;
+  recording_id: string | null;
+  url: string;
+  size_bytes: SqlInteger | null;
+  started_at: SqlTime | null;
+  ended_at: SqlTime | null;
+  received_at: SqlTime;
+  expires_at: SqlTime;
+  status: MediaRecord['status'];
+  attempts: number;
+  next_attempt_at: SqlTime;
+  file_key: string | null;
+  stored_bytes: SqlInteger | null;
+  content_type: string | null;
+  last_error: string | null;
+}
+
+export function mediaRowToRecord(row: MediaRow): MediaRecord {
+  return {
+    id: row.id, kind: row.kind, conversationUuid: row.conversation_uuid, recordingId: row.recording_id, url: row.url,
+    sizeBytes: toNumberOrNull(row.size_bytes), startedAt: toDateOrNull(row.started_at), endedAt: toDateOrNull(row.ended_at),
+    receivedAt: toDate(row.received_at), expiresAt: toDate(row.expires_at), status: row.status, attempts: row.attempts,
+    nextAttemptAt: toDate(row.next_attempt_at), fileKey: row.file_key, storedBytes: toNumberOrNull(row.stored_bytes),
+    contentType: row.content_type, lastError: row.last_error,
+  };
 }

@@ -5,50 +5,7 @@ import type pg from 'pg';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { MediaJob, MediaRecord } from '../../domain/recordings.js';
 import type { MediaStore, StoredFile } from '../media-store.js';
-
-interface MediaRow {
-  id: string;
-  kind: MediaRecord['kind'];
-  conversation_uuid: string;
-  recording_id: string | null;
-  url: string;
-  size_bytes: string | null;
-  started_at: Date | null;
-  ended_at: Date | null;
-  received_at: Date;
-  expires_at: Date;
-  status: MediaRecord['status'];
-  attempts: number;
-  next_attempt_at: Date;
-  file_key: string | null;
-  stored_bytes: string | null;
-  content_type: string | null;
-  last_error: string | null;
-}
-
-const bigintOrNull = (value: string | null) => (value === null ? null : Number(value));
-
-function mediaRowToRecord(row: MediaRow): MediaRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    conversationUuid: row.conversation_uuid,
-    recordingId: row.recording_id,
-    url: row.url,
-    sizeBytes: bigintOrNull(row.size_bytes),
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    receivedAt: row.received_at,
-    expiresAt: row.expires_at,
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    fileKey: row.file_key,
-    storedBytes: bigintOrNull(row.stored_bytes),
-    contentType: row.content_type,
-    lastError: row.last_error,
-  };
-}
+import { mediaRowToRecord, type MediaRow } from '../sql-rows.js';
 
 export class PostgresMediaStore implements MediaStore {
   constructor(

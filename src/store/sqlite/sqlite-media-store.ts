@@ -5,50 +5,7 @@ import type Database from 'better-sqlite3';
 import type { RecordingKind } from '../../domain/recording-urls.js';
 import type { MediaJob, MediaRecord } from '../../domain/recordings.js';
 import type { MediaStore, StoredFile } from '../media-store.js';
-
-interface MediaRow {
-  id: string;
-  kind: MediaRecord['kind'];
-  conversation_uuid: string;
-  recording_id: string | null;
-  url: string;
-  size_bytes: number | null;
-  started_at: number | null;
-  ended_at: number | null;
-  received_at: number;
-  expires_at: number;
-  status: MediaRecord['status'];
-  attempts: number;
-  next_attempt_at: number;
-  file_key: string | null;
-  stored_bytes: number | null;
-  content_type: string | null;
-  last_error: string | null;
-}
-
-const dateOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
-
-function mediaRowToRecord(row: MediaRow): MediaRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    conversationUuid: row.conversation_uuid,
-    recordingId: row.recording_id,
-    url: row.url,
-    sizeBytes: row.size_bytes,
-    startedAt: dateOrNull(row.started_at),
-    endedAt: dateOrNull(row.ended_at),
-    receivedAt: new Date(row.received_at),
-    expiresAt: new Date(row.expires_at),
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: new Date(row.next_attempt_at),
-    fileKey: row.file_key,
-    storedBytes: row.stored_bytes,
-    contentType: row.content_type,
-    lastError: row.last_error,
-  };
-}
+import { mediaRowToRecord, type MediaRow } from '../sql-rows.js';
 
 export class SqliteMediaStore implements MediaStore {
   readonly #statements;
