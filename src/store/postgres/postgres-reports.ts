@@ -53,6 +53,12 @@ const BUCKET_THRESHOLD_READ_SQL = 'SELECT qualified_call_seconds AS seconds FROM
 /** Takes the settings row FOR SHARE (a rebuild at another threshold waits) and reads the threshold. */
 export const BUCKET_THRESHOLD_SQL = `${BUCKET_THRESHOLD_READ_SQL} FOR SHARE`;
 
+/** The threshold the buckets count qualified calls at; null before they are first built. `FOR UPDATE`: for a rebuild. */
+export async function readThreshold(db: Queryable, lock: '' | 'FOR UPDATE' = ''): Promise<number | null> {
+  const { rows } = await db.query<{ seconds: number | null }>(`${BUCKET_THRESHOLD_READ_SQL} ${lock}`);
+  return rows[0]?.seconds ?? null;
+}
+
 /** An empty set of deltas at the threshold BUCKET_THRESHOLD_SQL read. */
 export function deltasAtThreshold(rows: readonly { seconds: number | null }[]): BucketDeltas {
   return new BucketDeltas(rows[0]?.seconds ?? INITIAL_QUALIFIED_SECONDS);
@@ -127,24 +133,19 @@ export class PostgresReports implements ReportStore {
     private readonly transaction: Transaction,
   ) {}
 
-  async #threshold(db: Queryable, lock = ''): Promise<number | null> {
-    const { rows } = await db.query<{ seconds: number | null }>(`SELECT qualified_call_seconds AS seconds FROM report_bucket_settings ${lock}`);
-    return rows[0]?.seconds ?? null;
-  }
-
   /** Builds the buckets of a database that has none yet (just created, or upgraded). */
   async buildIfMissing(): Promise<void> {
-    if ((await this.#threshold(this.pool)) === null) await this.#rebuild(INITIAL_QUALIFIED_SECONDS, true);
+    if ((await readThreshold(this.pool)) === null) await this.#rebuild(INITIAL_QUALIFIED_SECONDS, true);
   }
 
   async useQualifiedThreshold(seconds: number): Promise<void> {
-    if ((await this.#threshold(this.pool)) !== seconds) await this.#rebuild(seconds, false);
+    if ((await readThreshold(this.pool)) !== seconds) await this.#rebuild(seconds, false);
   }
 
   async #rebuild(seconds: number, onlyIfMissing: boolean): Promise<void> {
     await this.transaction(async (client) => {
       // Another instance may have rebuilt while this one waited for the row.
-      const current = await this.#threshold(client, 'FOR UPDATE');
+      const current = await readThreshold(client, 'FOR UPDATE');
       if (onlyIfMissing ? current !== null : current === seconds) return;
       await rebuildBuckets(client, seconds);
     });

@@ -35,7 +35,7 @@ import type {
 import { CoalescedWrites } from './coalesced-writes.js';
 import { addCountedChanges, ReportRollup, type CallChange } from './report-rollup.js';
 import {
-  applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, INITIAL_QUALIFIED_SECONDS, PostgresReports, REPORT_TIMEOUT_MS, rebuildBuckets,
+  applyDeltas, BUCKET_THRESHOLD_SQL, deltasAtThreshold, INITIAL_QUALIFIED_SECONDS, PostgresReports, readThreshold, REPORT_TIMEOUT_MS, rebuildBuckets,
   startDeltas, withTimeout,
 } from './postgres-reports.js';
 import { importEachBatch, LOAD_STAGED_CALLS, STAGED_COLUMNS, STAGING_TABLE, type CallBatches } from '../bulk-load.js';
@@ -482,8 +482,7 @@ export class PostgresStore implements CallStore {
   async importCallBatches(batches: CallBatches): Promise<number> {
     const stored = await this.#rollup.heldBack(() => this.#transaction(async (client) => {
       await client.query('LOCK TABLE calls IN EXCLUSIVE MODE');
-      const { rows: [settings] } = await client.query<{ seconds: number | null }>(
-        'SELECT qualified_call_seconds AS seconds FROM report_bucket_settings FOR UPDATE');
+      const threshold = await readThreshold(client, 'FOR UPDATE');
       const { rows: [calls] } = await client.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM calls) AS any');
       if (calls!.any) return null;
       // Sorts for the windows and the index builds, in memory rather than in many small runs on disk.
@@ -506,7 +505,7 @@ export class PostgresStore implements CallStore {
       const { rowCount } = await bulk(LOAD_STAGED_CALLS);
       for (const index of indexes) await bulk(index.definition);
       await bulk('ANALYZE calls');
-      await rebuildBuckets(client, settings?.seconds ?? INITIAL_QUALIFIED_SECONDS);
+      await rebuildBuckets(client, threshold ?? INITIAL_QUALIFIED_SECONDS);
       return rowCount ?? 0;
     }));
     return stored ?? importEachBatch(this, batches);
