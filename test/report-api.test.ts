@@ -167,6 +167,25 @@ describe('the report API', () => {
     assert.equal(grid.counts[2][19] + grid.counts[2][20], BULK_CALLS);
   });
 
+  test('a time without an offset is a wall-clock time in the report zone, whatever zone the host is in', async () => {
+    // 19:00 on 31 December in New York (UTC-5) is midnight UTC, when the bulk calls begin.
+    const report = await (await get('/api/report?since=2019-12-31T19:00&until=2019-12-31%2020:00:00.000&tz=America/New_York')).json();
+    assert.equal(report.since, '2020-01-01T00:00:00.000Z');
+    assert.equal(report.until, '2020-01-01T01:00:00.000Z');
+    // The bulk calls start at minute i % 97 of that hour and the next: those of the first 60 minutes.
+    assert.equal(report.totals.calls, Math.floor(BULK_CALLS / 97) * 60 + Math.min(BULK_CALLS % 97, 60));
+    const calls = await (await get('/api/calls?since=2019-12-31T20:35&until=2019-12-31T20:36&tz=America/New_York&limit=500')).json();
+    assert.ok(calls.calls.length > 0);
+    for (const call of calls.calls) assert.equal(call.startedAt, '2020-01-01T01:35:00.000Z');
+    // When clocks go back, a time read twice is its first; when they go forward, a skipped time is
+    // read with the offset before the change.
+    const sinceOf = async (since: string) => (await (await get(`/api/report?since=${since}&until=2100-01-01&tz=America/New_York`)).json()).since;
+    assert.equal(await sinceOf('2026-11-01T01:30'), '2026-11-01T05:30:00.000Z');
+    assert.equal(await sinceOf('2026-03-08T02:30'), '2026-03-08T07:30:00.000Z');
+    const impossible = await get('/api/report?since=2019-12-31T25:00&tz=America/New_York');
+    assert.equal(impossible.status, 400);
+  });
+
   for (const path of ['/api/report', '/api/report.csv', '/api/report/daily', '/api/report/hour-of-week', '/api/calls.csv']) {
     test(`${path} refuses an unknown time zone with a clear 400`, async () => {
       const res = await get(`${path}?tz=Mars/Olympus_Mons`);

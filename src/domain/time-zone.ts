@@ -1,7 +1,7 @@
 // IANA time zones: which names are real, what a wall clock in a zone shows at an instant, the
-// zone's UTC offset, where a local day starts, and the spans of constant offset within a range
-// of report slots. Intl (with Node's full ICU data) holds the zone rules, so daylight saving
-// changes are its job.
+// zone's UTC offset, where a local day starts, the instant a wall clock reads a time, and the
+// spans of constant offset within a range of report slots. Intl (with Node's full ICU data) holds
+// the zone rules, so daylight saving changes are its job.
 //
 // Every zone's offset has been a whole number of 15 minutes since 1980 (Intl's data, checked at
 // 6-hour steps for 1970–2040: only Africa/Monrovia to 1972 and Pacific/Kiritimati to 1979 were
@@ -106,6 +106,20 @@ export function startOfLocalDay(zone: string, day: string): Date {
     else low = middle + 1;
   }
   return new Date(low * SLOT_MS);
+}
+
+/**
+ * The instant a clock in `zone` reads the wall time `wallMs` (the reading written as if it were
+ * UTC). A reading that comes twice (clocks going back) is its first; one that is skipped (clocks
+ * going forward) is read with the offset before the change, as Date reads the host's local times.
+ * An offset changes at most once within a day of any instant.
+ */
+export function instantOfWallTime(zone: string, wallMs: number): Date {
+  const earlier = wallMs - offsetAt(zone, wallMs - DAY_MS);
+  const later = wallMs - offsetAt(zone, wallMs + DAY_MS);
+  const reads = (ms: number) => ms + offsetAt(zone, ms) === wallMs;
+  const first = [Math.min(earlier, later), Math.max(earlier, later)].find(reads);
+  return new Date(first ?? earlier);
 }
 
 /** A run of slots [fromSlot, toSlot) over which the zone's offset is `offsetSlots`. */

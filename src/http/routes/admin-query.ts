@@ -6,7 +6,7 @@ import { normalisePhoneNumber, parseTrackingNumber } from '../../domain/phone.js
 import { CALL_OUTCOMES, type CallOutcome } from '../../domain/calls.js';
 import type { CallQuery } from '../../store/call-store.js';
 import { decodeCursor } from './call-json.js';
-import { canonicalTimeZone, startOfLocalDay } from '../../domain/time-zone.js';
+import { canonicalTimeZone, instantOfWallTime, startOfLocalDay } from '../../domain/time-zone.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -35,19 +35,23 @@ export function parseTimeZone(raw: unknown, fallback: string): string {
   return zone;
 }
 
-/** An ISO 8601 time with a date; a bare date means the start of that day in `zone`. */
+/**
+ * An ISO 8601 time with a date; a bare date means the start of that day in `zone`, and a time
+ * without an offset what a clock there reads (never the host's zone, which Date would use).
+ */
 export function parseTime(name: string, raw: string | undefined, zone: string): Date | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (BARE_DATE.test(raw)) {
     if (!isCalendarDate(raw)) throw badRequest(`"${name}" is not a calendar date`);
     return startOfLocalDay(zone, raw);
   }
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)) {
+  const match = /^\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?$/.exec(raw);
+  if (match === null) {
     throw badRequest(`"${name}" must be an ISO 8601 time such as 2026-11-01 or 2026-11-01T09:00:00Z`);
   }
-  const time = new Date(raw);
+  const time = new Date(match[1] === undefined ? `${raw.replace(' ', 'T')}Z` : raw);
   if (Number.isNaN(time.getTime())) throw badRequest(`"${name}" is not a valid date`);
-  return time;
+  return match[1] === undefined ? instantOfWallTime(zone, time.getTime()) : time;
 }
 
 function assertPrintable(name: string, value: string): string {
