@@ -266,6 +266,10 @@ describe('npm run import, the command', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nowhere\.csv: no such file/);
 
+    const folder = await runImport([dir, '--database', target]);
+    assert.equal(folder.code, 1);
+    assert.equal(folder.stderr, `import: ${dir}: is a folder, not a file\n`);
+
     const usage = await runImport([]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /usage: npm run import/);

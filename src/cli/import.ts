@@ -77,6 +77,11 @@ function progressBar(): { update: (phase: ImportPhase, bytesRead: number, totalB
   };
 }
 
+/** Why the named file cannot be read, for the errors a mistyped path or its permissions give. */
+const FILE_ERRORS = new Map([['ENOENT', 'no such file'], ['EISDIR', 'is a folder, not a file'], ['EACCES', 'permission denied']]);
+
+const fileErrorOf = (error: unknown): string | undefined => FILE_ERRORS.get((error as NodeJS.ErrnoException).code ?? '');
+
 function formatSummary(summary: ImportSummary, where: string): string {
   const lines = summary.problems.map((p) => `line ${p.line}: ${p.reason}`);
   if (summary.invalid > summary.problems.length) lines.push(`… and ${summary.invalid - summary.problems.length} more invalid records`);
@@ -108,8 +113,8 @@ async function main(): Promise<void> {
     bar.stop();
     if (error instanceof CallCsvError) {
       process.stderr.write(`import: ${path}: ${error.message}\n`);
-    } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      process.stderr.write(`import: ${path}: no such file\n`);
+    } else if (fileErrorOf(error) !== undefined) {
+      process.stderr.write(`import: ${path}: ${fileErrorOf(error)}\n`);
     } else {
       throw error;
     }
