@@ -167,30 +167,41 @@ export class PostgresReports implements ReportStore {
 /** The reads of one report, in its snapshot: what is stored, with the pending calls counted in. */
 class PostgresReportReader implements ReportReader {
   readonly #pendingDeltas: BucketDelta[];
+  /** The last read sent: the report asks for several at once, and one connection takes one at a time. */
+  #lastRead: Promise<unknown> = Promise.resolve();
+  /** Every read of the report ends by then, however long it waited for the ones before it. */
+  readonly #deadlineMs = Date.now() + REPORT_TIMEOUT_MS;
 
   constructor(private readonly client: pg.PoolClient, private readonly pending: LinkedCalls) {
     this.#pendingDeltas = pending.deltas.nonZero();
   }
 
+  /** Sends `query` once the reads before it are done (pg queues them itself, but not from pg@9). */
+  #query<R extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+    const result = this.#lastRead.then(() => this.client.query<R>(withTimeout(query, Math.max(1, this.#deadlineMs - Date.now()))));
+    this.#lastRead = result.catch(() => {});
+    return result;
+  }
+
   async sumBuckets(query: BucketSumQuery): Promise<BucketSum[]> {
-    const { rows } = await this.client.query(withTimeout({ text: bucketSumSql(query) }, REPORT_TIMEOUT_MS));
+    const { rows } = await this.#query({ text: bucketSumSql(query) });
     // Sums of the same key are added up by the report (reports.ts sumRange).
     return [...rows.map(bucketSumRowToSum), ...sumsOfDeltas(this.#pendingDeltas, query)];
   }
 
   async callsWithHistory(range: TimeRange): Promise<HistoriedCall[]> {
-    const { rows } = await this.client.query<HistoriedCallRow & { uuid: string }>(withTimeout({
+    const { rows } = await this.#query<HistoriedCallRow & { uuid: string }>({
       name: 'calls-with-history',
       text: `SELECT uuid, ${HISTORIED_CALL_COLUMNS} FROM calls WHERE started_at >= $1 AND started_at < $2`,
       values: [range.since, range.until],
-    }, REPORT_TIMEOUT_MS));
+    });
     return rows.map((row) => this.pending.linked.get(row.uuid) ?? historiedCallRowToCall(row));
   }
 
   async returningCallers(range: TimeRange, previousBefore: Date): Promise<ReturningCallers> {
     const { param, values } = positionalParams();
     const text = returningCallersSql({ ...range, before: previousBefore }, param);
-    const { rows } = await this.client.query<ReturningRow>(withTimeout({ text, values }, REPORT_TIMEOUT_MS));
+    const { rows } = await this.#query<ReturningRow>({ text, values });
     // The calls the pending ones link to are counted with their links as the rollup will set them.
     const inRange = (call: HistoriedCall) => call.startedAt >= range.since.getTime() && call.startedAt < range.until.getTime();
     const stored = [...this.pending.stored.values()].filter(inRange);
@@ -202,7 +213,7 @@ class PostgresReportReader implements ReportReader {
   }
 
   async callSpan(): Promise<TimeRange | null> {
-    const { rows } = await this.client.query<{ earliest: Date | null; latest: Date | null }>({
+    const { rows } = await this.#query<{ earliest: Date | null; latest: Date | null }>({
       // The buckets count too: retention deletes old calls but keeps their buckets (the narrowest,
       // width 1, span every slot that had calls). least() and greatest() skip NULLs.
       name: 'call-span',
