@@ -2,11 +2,11 @@
 // the file in batches so that memory stays flat however long the history. Unless told to skip
 // invalid records, the whole file is checked first and nothing is written if any record is bad.
 
-import { parse, CsvError } from 'csv-parse';
+import { CsvError } from 'csv-parse';
 import { createReadStream, statSync } from 'node:fs';
 import type { CallRecord } from '../domain/calls.js';
 import { parseCallCsvRecord, readCallCsvHeader } from '../http/call-csv.js';
-import { readCell } from '../http/csv.js';
+import { readCsvRecords } from '../http/csv.js';
 import type { CallStore } from '../store/call-store.js';
 
 /** Calls per batch: one transaction each into a store that has calls, large enough that its overhead is spread thin. */
@@ -56,28 +56,17 @@ interface ReadRecord {
 /** The file's records after the header, each with the line it starts on. */
 async function* readRecords(path: string, onBytes: (bytesRead: number) => void): AsyncGenerator<ReadRecord> {
   const file = createReadStream(path);
-  const parser = file.pipe(parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    cast: (value, context) => readCell(value, context.quoting),
-  }));
-  file.on('error', (error) => parser.destroy(error));
   let columnCount: number | null = null;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
-      // info.lines is the line the record ends on; a line break inside a quoted cell (which no
-      // valid record has) makes it span several.
-      const line = info.lines - record.reduce((breaks, cell) => breaks + (cell?.split('\n').length ?? 1) - 1, 0);
+    for await (const { line, cells } of readCsvRecords(file)) {
       onBytes(file.bytesRead);
       if (columnCount === null) {
-        const header = readCallCsvHeader(record);
+        const header = readCallCsvHeader(cells);
         if ('reason' in header) throw new CallCsvError(`line ${line}: ${header.reason}`);
         columnCount = header.columnCount;
         continue;
       }
-      yield { line, cells: record, columnCount };
+      yield { line, cells, columnCount };
     }
   } catch (error) {
     if (error instanceof CsvError) throw new CallCsvError(error.message);
