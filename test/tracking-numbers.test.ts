@@ -72,6 +72,10 @@ describe('tracking numbers and campaigns', () => {
   test('invalid entries are refused with a 400 saying what is wrong', async () => {
     const cases: [string, unknown, RegExp][] = [
       ['not-a-number', { campaign: 'x' }, /number/],
+      // Vonage sends a number with its country code: a national or too-short one would never match.
+      ['020 7946 0005', { campaign: 'x' }, /"number".*international form/],
+      ['02079460005', { campaign: 'x' }, /"number".*international form/],
+      ['1', { campaign: 'x' }, /"number".*international form/],
       ['442079460005', { forwardTo: 'call me' }, /forwardTo/],
       ['442079460005', { campaign: '' }, /campaign/],
       ['442079460005', { whisper: 'x'.repeat(1501) }, /whisper/],

@@ -36,6 +36,17 @@ function parseForwardTo(raw: string): string {
   return number;
 }
 
+/**
+ * A number to configure: Vonage sends `to` with its country code, so a national number (020…)
+ * or a fragment would be stored and never match a call. Deleting stays lenient (parseNumberParam),
+ * so that such an entry, saved by an older version, can still be removed.
+ */
+function parseConfiguredNumber(raw: string): string {
+  const number = normalisePhoneNumber(raw);
+  if (number === null) throw badRequest('"number" must be a phone number in international form, with its country code, such as +44 20 7946 0001');
+  return number;
+}
+
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
@@ -136,7 +147,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
 
   router.put('/api/numbers/:number', editNumbers, express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the number as application/json');
-    const number = parseNumberParam('number', String(req.params.number));
+    const number = parseConfiguredNumber(String(req.params.number));
     const entry = parseTrackingNumberBody(number, req.body);
     const existed = directory.lookup(number) !== undefined;
     await directory.save(entry);
