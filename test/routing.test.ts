@@ -216,6 +216,32 @@ describe('call routing through the numbers API', () => {
     assert.ok(!service.logger.lines.some((line) => JSON.stringify(line).includes('447700900666')), 'no caller number in the log');
   });
 
+  test("a viewer sees that callers are blocked, with their numbers masked as everywhere else; a manager sees them in full", async () => {
+    assert.equal((await putJson(service, '/api/block-list', { numbers: ['+44 7700 900666'], prefixes: ['+1 900'] })).status, 200);
+    await setRoute(service, '442079460108', { route: { blockList: { numbers: ['+44 7700 900444'], prefixes: ['4477009007'] } } });
+    const sessionOf = async (role: 'viewer' | 'manager') => {
+      const user = { username: `blocks-${role}`, password: 'a long enough password', role };
+      const made = await fetch(`${service.url}/api/users`, { method: 'POST', headers: { ...service.admin, 'content-type': 'application/json' }, body: JSON.stringify(user) });
+      assert.equal(made.status, 201, await made.text());
+      const login = await fetch(`${service.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+      assert.equal(login.status, 200);
+      return { cookie: login.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ') };
+    };
+    const blocksSeenBy = async (headers: Record<string, string>) => {
+      const global = await (await fetch(`${service.url}/api/block-list`, { headers })).json();
+      const { numbers } = (await (await fetch(`${service.url}/api/numbers`, { headers })).json()) as { numbers: { number: string; route: { blockList: unknown } | null }[] };
+      return { global, perNumber: numbers.find((entry) => entry.number === '442079460108')?.route?.blockList };
+    };
+    assert.deepEqual(await blocksSeenBy(await sessionOf('viewer')), {
+      global: { numbers: ['•••••••••666'], prefixes: ['1900'], withheld: false },
+      perNumber: { numbers: ['•••••••••444'], prefixes: ['4477009007'], withheld: false },
+    });
+    assert.deepEqual(await blocksSeenBy(await sessionOf('manager')), {
+      global: { numbers: ['447700900666'], prefixes: ['1900'], withheld: false },
+      perNumber: { numbers: ['447700900444'], prefixes: ['4477009007'], withheld: false },
+    });
+  });
+
   test('a blocked call counts as a call and as blocked, neither answered nor missed, in the report', async () => {
     await setRoute(service, '442079460106', { campaign: 'Blocked only', route: { blockList: { numbers: ['+44 7700 900888'] } } });
     setClock('2026-03-11T15:00:00Z');

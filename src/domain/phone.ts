@@ -42,6 +42,8 @@ export function parseTrackingNumber(raw: string | undefined): string | null {
 }
 
 /** Hides all but the last three digits, for pages that show callers to people. */
+export function maskPhoneNumber(digits: string): string;
+export function maskPhoneNumber(digits: string | null): string | null;
 export function maskPhoneNumber(digits: string | null): string | null {
   if (digits === null) return null;
   const visible = Math.min(3, digits.length);

@@ -6,14 +6,15 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { HttpError, badRequest } from '../http-error.js';
 import type { NumberDirectory } from '../../domain/number-directory.js';
-import { normalisePhoneNumber } from '../../domain/phone.js';
+import { maskPhoneNumber, normalisePhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import type { TrackingNumber } from '../../domain/tracking-numbers.js';
 import { recordAdminChange } from '../audit.js';
 import { callToJson, encodeCursor, callerFor } from './call-json.js';
 import { mediaOfCallsFor } from './media-json.js';
 import { principalOf, requirePermission } from '../../security/admin-auth.js';
-import { can } from '../../domain/team.js';
+import { can, type Role } from '../../domain/team.js';
+import type { BlockList } from '../../domain/block-list.js';
 import { resolveReportRange } from '../../domain/reports.js';
 import { MAX_PAGE_SIZE, parseCallQuery, parseNumberParam } from './admin-query.js';
 import { describeIssue, MAX_SPOKEN_LENGTH, parseBlockList, printable, routeSchema } from './route-body.js';
@@ -66,6 +67,15 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   };
 }
 
+/** A block list's numbers are callers' numbers: masked, as callers are, for roles that may not see callers. */
+function blockListFor(role: Role, list: BlockList): BlockList {
+  return can(role, 'callers') ? list : { ...list, numbers: list.numbers.map((number) => maskPhoneNumber(number)) };
+}
+
+function numberFor(role: Role, entry: TrackingNumber): TrackingNumber {
+  return entry.route === null ? entry : { ...entry, route: { ...entry.route, blockList: blockListFor(role, entry.route.blockList) } };
+}
+
 /** `timezone`: the zone of bare dates in since/until when the request names none (`tz`). */
 export function adminApiRoutes(store: CallStore, directory: NumberDirectory, timezone: string): Router {
   const router = Router();
@@ -99,7 +109,8 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
   });
 
   router.get('/api/numbers', (_req, res) => {
-    res.json({ numbers: directory.list() });
+    const { role } = principalOf(res);
+    res.json({ numbers: directory.list().map((entry) => numberFor(role, entry)) });
   });
 
   router.get('/api/calls/to-return', async (req, res) => {
@@ -164,7 +175,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
   });
 
   router.get('/api/block-list', (_req, res) => {
-    res.json(directory.blockList());
+    res.json(blockListFor(principalOf(res).role, directory.blockList()));
   });
 
   router.put('/api/block-list', editNumbers, express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
