@@ -63,9 +63,10 @@ export function assertSignedWebhook(
   const claims = decodeSegment(claimsPart!) as SignedClaims | null;
   const issuedAt = claims?.iat;
   if (typeof issuedAt !== 'number') throw new HttpError('unauthorized', 'the webhook token has no iat');
-  if (issuedAt > nowSeconds + CLOCK_SKEW_SECONDS || nowSeconds - issuedAt > maxAgeSeconds) {
-    throw new HttpError('unauthorized', 'the webhook token is too old to be a live request');
+  if (issuedAt > nowSeconds + CLOCK_SKEW_SECONDS) {
+    throw new HttpError('unauthorized', "the webhook token was issued ahead of this server's clock: check the clock (NTP)");
   }
+  if (nowSeconds - issuedAt > maxAgeSeconds) throw new HttpError('unauthorized', 'the webhook token is too old to be a live request');
   const jti = claims?.jti;
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
     throw new HttpError('unauthorized', 'the webhook token has no jti');
