@@ -161,17 +161,19 @@ export class CallRecorder {
   async #storeOrSpool(write: () => Promise<void>, records: () => SpooledRecord[], deadlineMs = this.deadlineMs): Promise<RecordOutcome> {
     const attempt = await this.#withDeadline(write, deadlineMs);
     if (attempt.ok) return 'stored';
-    const refused = records();
-    for (const record of refused) this.logger.warn(`${record.kind} spooled: ${attempt.reason}`, { uuid: uuidOf(record) });
-    return this.#spoolRecords(refused);
+    return this.#spoolRecords(records(), attempt.reason);
   }
 
-  async #spoolRecords(records: SpooledRecord[]): Promise<RecordOutcome> {
+  /** `refusedBecause`: why the store did not take them, logged for each record once the spool has it. */
+  async #spoolRecords(records: SpooledRecord[], refusedBecause?: string): Promise<RecordOutcome> {
     const appended = await Promise.allSettled(records.map((record) => this.spool.append(record)));
     let outcome: RecordOutcome = 'spooled';
     appended.forEach((result, i) => {
-      if (result.status === 'fulfilled') return;
       const record = records[i]!;
+      if (result.status === 'fulfilled') {
+        if (refusedBecause !== undefined) this.logger.warn(`${record.kind} spooled: ${refusedBecause}`, { uuid: uuidOf(record) });
+        return;
+      }
       this.logger.error(`${record.kind} lost: neither the store nor the spool took it`, { uuid: uuidOf(record), error: String(result.reason) });
       outcome = 'lost';
     });
