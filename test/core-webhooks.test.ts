@@ -129,6 +129,29 @@ describe('the webhook server', () => {
     assert.equal(get.status, 204);
   });
 
+  test('webhooks carrying object fields this server does not read, as Vonage sends them, are answered and recorded', async () => {
+    const uuid = vonageUuid();
+    const post = (path: string, body: unknown) =>
+      fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Vonage's own tutorials log inbound call events with `headers: {}` and null rate and start_time;
+    // app calls add `custom_data`. Refusing them would drop the caller, or lose the call's outcome.
+    const answer = await post('/track-call', {
+      from: '447700900111', to: '447700900222', uuid, conversation_uuid: `CON-${uuid}`, endpoint_type: 'phone', headers: {}, custom_data: { source: 'app' },
+    });
+    assert.equal(answer.status, 200);
+    assertValidNcco(await answer.json());
+    const event = await post('/event', {
+      start_time: null, headers: {}, rate: null, from: '447700900111', to: '447700900222', uuid, conversation_uuid: `CON-${uuid}`,
+      status: 'answered', direction: 'inbound', timestamp: new Date().toISOString(),
+    });
+    assert.equal(event.status, 204);
+    assert.equal((await service.store.findCall(uuid))?.inboundStatus, 'answered');
+    // A field this server reads must still be one plain value.
+    const nested = await post('/event', { uuid, conversation_uuid: `CON-${uuid}`, status: { value: 'completed' } });
+    assert.equal(nested.status, 400);
+    assert.match((await nested.json()).message, /"status" must be a plain value/);
+  });
+
   test('an event with an impossible timestamp is refused with a 400', async () => {
     for (const timestamp of ['yesterday', '-005000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', '1969-12-31T23:59:59Z']) {
       const res = await fetch(`${service.url}/event`, {

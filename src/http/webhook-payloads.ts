@@ -18,8 +18,14 @@ export const vonageId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'must be 
 /** A Vonage call status as an event reports it (`answered`, `completed`, …). */
 export const callStatus = z.string().regex(/^[a-z_]{1,32}$/, 'must be a Vonage call status');
 
-/** Query strings and JSON bodies alike must be a flat object of short scalars. */
-function assertFlatPayload(payload: unknown): asserts payload is Record<string, unknown> {
+/**
+ * Query strings and JSON bodies alike must be an object of a bounded number of fields, and each
+ * field this server reads (`readFields`) a single short scalar: a repeated query parameter
+ * arrives as an array. Fields it does not read are ignored whatever their shape: Vonage sends
+ * objects among them (`headers: {}` on call events, `custom_data` on app calls), and refusing
+ * those would drop the caller or lose the call's outcome.
+ */
+function assertFlatPayload(payload: unknown, readFields: z.ZodRawShape): asserts payload is Record<string, unknown> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw badRequest('the payload must be a JSON object or query parameters');
   }
@@ -28,6 +34,7 @@ function assertFlatPayload(payload: unknown): asserts payload is Record<string, 
   let fields = 0;
   for (const key in payload) {
     if (++fields > MAX_FIELDS) throw badRequest('too many fields');
+    if (!Object.hasOwn(readFields, key)) continue;
     const value = (payload as Record<string, unknown>)[key];
     if (Array.isArray(value)) throw badRequest(`"${key.slice(0, 40)}" is given more than once`);
     if (value !== null && typeof value === 'object') throw badRequest(`"${key.slice(0, 40)}" must be a plain value`);
@@ -57,7 +64,7 @@ export interface AnswerRequest {
 }
 
 export function parseAnswerPayload(payload: unknown): AnswerRequest {
-  assertFlatPayload(payload);
+  assertFlatPayload(payload, answerSchema.shape);
   const parsed = answerSchema.safeParse(payload);
   if (!parsed.success) throw badRequest(describe(parsed.error));
   const fields = parsed.data;
@@ -91,7 +98,7 @@ const eventSchema = z.object({
  * a missing timestamp falls back to the time of receipt.
  */
 export function parseEventPayload(payload: unknown, receivedAt: Date): CallEvent {
-  assertFlatPayload(payload);
+  assertFlatPayload(payload, eventSchema.shape);
   const parsed = eventSchema.safeParse(payload);
   if (!parsed.success) throw badRequest(describe(parsed.error));
   const fields = parsed.data;
@@ -149,7 +156,7 @@ const recordingSchema = z.object({
 
 /** The job a recording webhook asks for; Vonage deletes the file 30 days after the recording started. */
 export function parseRecordingPayload(payload: unknown, kind: RecordingKind, receivedAt: Date): MediaJob {
-  assertFlatPayload(payload);
+  assertFlatPayload(payload, recordingSchema.shape);
   const parsed = recordingSchema.safeParse(payload);
   if (!parsed.success) throw badRequest(describe(parsed.error));
   const fields = parsed.data;
@@ -176,7 +183,7 @@ const transcriptionSchema = z.object({
 });
 
 export function parseTranscriptionPayload(payload: unknown, receivedAt: Date): MediaJob {
-  assertFlatPayload(payload);
+  assertFlatPayload(payload, transcriptionSchema.shape);
   const parsed = transcriptionSchema.safeParse(payload);
   if (!parsed.success) throw badRequest(describe(parsed.error));
   const fields = parsed.data;
