@@ -349,6 +349,24 @@ describe('without PUBLIC_URL', () => {
     assert.deepEqual([first.rung, second.rung], [['447700900601'], ['447700900602']]);
     assert.deepEqual(first.nccos[0], [{ action: 'connect', from: '442079460201', endpoint: [{ type: 'phone', number: '447700900601' }] }]);
   });
+
+  test("Vonage's retry of a round-robin call's answer webhook rings the same phone and spends no turn", async () => {
+    setClock('2026-03-10T15:00:00Z');
+    await setRoute(service, '442079460202', {
+      route: { destinations: [{ number: '+44 7700 900611' }, { number: '+44 7700 900612' }, { number: '+44 7700 900613' }], strategy: 'round_robin' },
+    });
+    const answer = async (uuid: string) => {
+      const res = await postWebhook(`${service.url}/track-call`, { to: '442079460202', from: '447700900559', uuid, conversation_uuid: `CON-${uuid}` });
+      assert.equal(res.status, 200);
+      const ncco = (await res.json()) as Ncco;
+      assertValidNcco(ncco);
+      return firstConnect(ncco)?.endpoint[0];
+    };
+    const [first, second] = [vonageUuid(), vonageUuid()];
+    const rung = [await answer(first), await answer(first), await answer(second), await answer(first)];
+    assert.deepEqual(rung.map((endpoint) => endpoint && 'number' in endpoint && endpoint.number),
+      ['447700900611', '447700900611', '447700900612', '447700900611']);
+  });
 });
 
 describe('signed round robin and fail-over on two server processes sharing PostgreSQL', { skip: postgresSkipReason, timeout: 60_000 }, () => {

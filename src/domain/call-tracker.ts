@@ -65,7 +65,7 @@ export class CallTracker {
     let recordDeadlineMs: number | undefined;
     if (decision.kind === 'connect' && route.strategy === 'round_robin' && route.destinations.length > 1 && trackingNumber !== null) {
       const budgetMs = this.settings.answerStoreTimeoutMs;
-      const turn = await this.turns.take(trackingNumber, this.recorder.storeFailing() ? 0 : budgetMs);
+      const turn = await this.turns.take(trackingNumber, request.uuid, this.recorder.storeFailing() ? 0 : budgetMs);
       decision = decide(turn);
       recordDeadlineMs = Math.max(0, budgetMs - (performance.now() - startedMs));
     }
