@@ -132,7 +132,8 @@ export function baseUrl(name: string, rule: string, allowed: (url: URL) => boole
         } catch {
           // reported below
         }
-        if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || !allowed(url)) {
+        // Paths are appended to a base URL, which a query or fragment would swallow.
+        if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || /[?#]/.test(raw) || !allowed(url)) {
           ctx.addIssue({ code: 'custom', message: `${name} must be ${rule}, got "${raw}"` });
           return z.NEVER;
         }
@@ -226,7 +227,7 @@ const schema = z.object({
     emptyAsUndefined,
     z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters: generate one with `openssl rand -hex 24`').optional(),
   ),
-  PUBLIC_URL: baseUrl('PUBLIC_URL', 'an http(s) URL such as https://abc123.ngrok.app').transform((url) => url ?? null),
+  PUBLIC_URL: baseUrl('PUBLIC_URL', 'an http(s) URL such as https://abc123.ngrok.app, without a query or fragment').transform((url) => url ?? null),
   VONAGE_SIGNATURE_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
   ALLOW_UNSIGNED_WEBHOOKS: flag('ALLOW_UNSIGNED_WEBHOOKS'),
   SIGNATURE_MAX_AGE_SECONDS: integer('SIGNATURE_MAX_AGE_SECONDS', 10, 86_400, 300),

@@ -62,6 +62,9 @@ describe('configuration', () => {
     assert.match(refusal({ ...base, DATABASE_URL: 'mysql://db/calls' }), /DATABASE_URL must be sqlite:/);
     assert.match(refusal({ ...base, DATABASE_URL: 'postgres://' }), /DATABASE_URL is not a valid PostgreSQL URL/);
     assert.match(refusal({ ...base, PUBLIC_URL: 'abc123.ngrok.app' }), /PUBLIC_URL must be an http\(s\) URL/);
+    // The server appends its paths (/event, /whisper/…): a query or fragment would swallow them.
+    assert.match(refusal({ ...base, PUBLIC_URL: 'https://abc123.ngrok.app?via=proxy' }), /PUBLIC_URL must be an http\(s\) URL .*without a query/);
+    assert.match(refusal({ ...base, PUBLIC_URL: 'https://abc123.ngrok.app/#calls' }), /PUBLIC_URL must be an http\(s\) URL .*without a query/);
     assert.match(refusal({ ...base, SPOOL_MAX_BYTES: '100' }), /SPOOL_MAX_BYTES must be a whole number from 4096/);
     assert.match(refusal({ ...base, SPOOL_MAX_BYTES: '1GB' }), /SPOOL_MAX_BYTES/);
   });
