@@ -4,6 +4,7 @@
 import { createServer, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { accessLog } from './http/access-log.js';
+import { logClientErrors } from './http/client-errors.js';
 import { createApp } from './app.js';
 import { CallRecorder } from './durability/call-recorder.js';
 import { CallTracker } from './domain/call-tracker.js';
@@ -119,6 +120,7 @@ export async function startService(config: Readonly<Config>, options: StartOptio
 
   const server = createServer(SERVER_LIMITS, app);
   server.maxConnections = MAX_CONNECTIONS;
+  logClientErrors(server, logger);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -107,6 +107,15 @@ describe('the webhook server', () => {
     assert.equal(await service.store.findCall(uuid), null);
   });
 
+  test('a request too large for the HTTP parser (a 20 kB query) is refused with 431 and a log line without the query', async () => {
+    const caller = '447700900432';
+    const res = await fetch(answerQuery({ to: '447700900777', uuid: vonageUuid(), from: caller, padding: '9'.repeat(20_000) }));
+    assert.equal(res.status, 431);
+    const refused = service.logger.lines.filter((line) => line.message === 'request refused' && line.details?.status === 431);
+    assert.equal(refused.length, 1, JSON.stringify(service.logger.lines.slice(-3)));
+    assert.ok(!JSON.stringify(refused).includes(caller), 'no caller number in the log');
+  });
+
   test('bad JSON, the wrong content type and a non-object body get a 4xx', async () => {
     const post = (body: string, type: string) =>
       fetch(`${service.url}/track-call`, { method: 'POST', headers: { 'content-type': type }, body });
