@@ -266,6 +266,9 @@ describe('call routing through the numbers API', () => {
       [{ strategy: 'random' }, /"route\.strategy"/],
       [{ destinations: [{ number: '+44 7700 900001', ringSeconds: 1 }] }, /"route\.destinations\.0\.ringSeconds"/],
       [{ holidays: [] }, /"route\.holidays" is not a field/],
+      // Ringing the tracking number itself would bring the call back here as a new one, again and again.
+      [{ destinations: [{ number: '+44 20 7946 0199' }] }, /"route\.destinations\.0\.number" is the tracking number itself/],
+      [{ closedAction: { type: 'forward', number: '442079460199' } }, /"route\.closedAction\.number" is the tracking number itself/],
     ];
     for (const [route, message] of cases) {
       const res = await putJson(service, '/api/numbers/442079460199', { route });

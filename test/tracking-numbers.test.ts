@@ -77,6 +77,7 @@ describe('tracking numbers and campaigns', () => {
       ['02079460005', { campaign: 'x' }, /"number".*international form/],
       ['1', { campaign: 'x' }, /"number".*international form/],
       ['442079460005', { forwardTo: 'call me' }, /forwardTo/],
+      ['442079460005', { forwardTo: '+44 20 7946 0005' }, /"forwardTo" is the tracking number itself/],
       ['442079460005', { campaign: '' }, /campaign/],
       ['442079460005', { whisper: 'x'.repeat(1501) }, /whisper/],
       ['442079460005', { campaign: 'x', colour: 'red' }, /colour/],

@@ -48,6 +48,20 @@ function parseConfiguredNumber(raw: string): string {
   return number;
 }
 
+/**
+ * A phone this number rings must not be the number itself: the call would come back to this
+ * server as a new call, ring it again, and so on, each leg billed.
+ */
+function assertRingsElsewhere(entry: TrackingNumber): void {
+  const itself = (field: string) => badRequest(`"${field}" is the tracking number itself: the call would ring back into this server, again and again`);
+  if (entry.forwardTo === entry.number) throw itself('forwardTo');
+  entry.route?.destinations?.forEach((destination, i) => {
+    if (destination.number === entry.number) throw itself(`route.destinations.${i}.number`);
+  });
+  const closedAction = entry.route?.closedAction;
+  if (closedAction?.type === 'forward' && closedAction.number === entry.number) throw itself('route.closedAction.number');
+}
+
 function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('send a JSON object such as {"campaign": "Radio spot", "forwardTo": "+44 7700 900001", "whisper": "Radio call"}');
@@ -58,13 +72,15 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   if (fields.forwardTo != null && fields.route?.destinations) {
     throw badRequest('"forwardTo" cannot be combined with "route.destinations": list every phone in route.destinations');
   }
-  return {
+  const entry: TrackingNumber = {
     number,
     campaign: fields.campaign ?? null,
     forwardTo: fields.forwardTo == null ? null : parseForwardTo(fields.forwardTo),
     whisper: fields.whisper ?? null,
     route: fields.route ?? null,
   };
+  assertRingsElsewhere(entry);
+  return entry;
 }
 
 /** A block list's numbers are callers' numbers: masked, as callers are, for roles that may not see callers. */
