@@ -41,7 +41,7 @@ describe('the number directory', () => {
     assert.equal(directory.lookup('442079460002'), undefined);
   });
 
-  test('a refresh picks up changes made elsewhere; a failed one keeps the last copy, with a warning', async () => {
+  test('a refresh picks up changes made elsewhere; a failed one keeps the last copy, with one warning per outage', async () => {
     const store = new FlakyStore();
     const logger = new MemoryLogger();
     const directory = new NumberDirectory(store, 60_000, logger);
@@ -52,10 +52,24 @@ describe('the number directory', () => {
 
     store.failing = true;
     await directory.refresh();
+    await directory.refresh();
+    await directory.refresh();
     assert.equal(directory.lookup('442079460003')?.campaign, 'C');
-    assert.deepEqual(logger.lines.map((line) => [line.level, line.message, line.details]), [
+    const outage = [
       ['warn', 'tracking numbers not refreshed; using the last copy', { error: 'Error: store unreachable' }],
-    ]);
+      ['info', 'tracking numbers refreshed again', { failedTries: 3 }],
+    ];
+    assert.deepEqual(logger.lines.map((line) => [line.level, line.message, line.details]), outage.slice(0, 1),
+      'the first failure of the outage is logged, not every one');
+
+    store.failing = false;
+    await directory.refresh();
+    await directory.refresh();
+    assert.deepEqual(logger.lines.map((line) => [line.level, line.message, line.details]), outage, 'its end once');
+
+    store.failing = true;
+    await directory.refresh();
+    assert.equal(logger.lines.length, 3, 'the next outage is logged again');
   });
 
   test('refreshes asked for while one runs share it, so a slow store never piles up queries', async () => {

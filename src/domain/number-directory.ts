@@ -4,7 +4,7 @@
 // apply at once; changes made by another instance arrive with the next periodic refresh.
 
 import { emptyBlockList, type BlockList } from './block-list.js';
-import type { Logger } from '../logger.js';
+import { OutageLog, type Logger } from '../logger.js';
 import type { CallStore } from '../store/call-store.js';
 import type { TrackingNumber } from './tracking-numbers.js';
 
@@ -14,12 +14,15 @@ export class NumberDirectory {
   #blockList: BlockList = emptyBlockList();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
+  readonly #refreshes: OutageLog;
 
   constructor(
     private readonly store: CallStore,
     private readonly refreshMs: number,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.#refreshes = new OutageLog(logger, 'tracking numbers not refreshed; using the last copy', 'tracking numbers refreshed again');
+  }
 
   /** Loads the numbers, pools and block list; at start-up a store that cannot answer is a reason not to start. */
   async load(): Promise<void> {
@@ -49,7 +52,7 @@ export class NumberDirectory {
   async refresh(): Promise<void> {
     // One refresh at a time: a slow store must not pile up queries.
     this.#refreshing ??= this.load()
-      .catch((error: unknown) => this.logger.warn('tracking numbers not refreshed; using the last copy', { error: String(error) }))
+      .then(() => this.#refreshes.success(), (error: unknown) => this.#refreshes.failure(error))
       .finally(() => {
         this.#refreshing = null;
       });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { tokenGenerate } from '@vonage/jwt';
-import type { Logger } from '../logger.js';
+import { OutageLog, type Logger } from '../logger.js';
 import type { MediaKind, MediaRecord } from '../domain/recordings.js';
 import { allowedMediaUrl, hostForLog, type MediaHostPolicy } from '../security/media-hosts.js';
 import { WrongSizeError, type MediaFiles } from '../store/media-files.js';
@@ -62,6 +62,7 @@ export class MediaWorker {
   #timer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
   #again = false;
+  readonly #claims: OutageLog;
 
   constructor(
     private readonly store: MediaStore,
@@ -69,7 +70,9 @@ export class MediaWorker {
     private readonly settings: MediaWorkerSettings,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.#claims = new OutageLog(logger, 'media jobs not claimed; trying again later', 'media jobs claimed again');
+  }
 
   start(): void {
     if (this.#timer) return;
@@ -86,7 +89,7 @@ export class MediaWorker {
       return;
     }
     this.#draining = this.#drain()
-      .catch((error: unknown) => this.logger.warn('media jobs not claimed; trying again later', { error: String(error) }))
+      .then(() => this.#claims.success(), (error: unknown) => this.#claims.failure(error))
       .finally(() => {
         this.#draining = null;
         if (this.#again) {

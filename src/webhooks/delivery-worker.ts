@@ -5,7 +5,7 @@
 // Also re-reads the subscriptions now and then, which tells the store whether to write events
 // at all (another instance may have added the first one).
 
-import type { Logger } from '../logger.js';
+import { OutageLog, type Logger } from '../logger.js';
 import type { CallStore } from '../store/call-store.js';
 import type { ClaimedDelivery, DeliveryResult } from '../store/webhook-records.js';
 import { nextRetryDelayMs, parseRetryAfterMs, RETRY_DELAYS_MS } from './retry-schedule.js';
@@ -35,6 +35,8 @@ export class DeliveryWorker {
   #pollTimer: NodeJS.Timeout | null = null;
   #refreshTimer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  readonly #claims: OutageLog;
+  readonly #refreshes: OutageLog;
 
   constructor(
     private readonly store: CallStore,
@@ -44,6 +46,8 @@ export class DeliveryWorker {
   ) {
     this.#retryDelaysMs = options.retryDelaysMs ?? RETRY_DELAYS_MS;
     this.#now = options.now ?? (() => new Date());
+    this.#claims = new OutageLog(logger, 'webhook outbox unreachable; retrying', 'webhook outbox reachable again');
+    this.#refreshes = new OutageLog(logger, 'webhook subscriptions could not be read; keeping the last known', 'webhook subscriptions read again');
   }
 
   async start(): Promise<void> {
@@ -81,8 +85,9 @@ export class DeliveryWorker {
   async #refresh(): Promise<void> {
     try {
       await this.store.listWebhookSubscriptions();
+      this.#refreshes.success();
     } catch (error) {
-      this.logger.warn('webhook subscriptions could not be read; keeping the last known', { error: String(error) });
+      this.#refreshes.failure(error);
     }
   }
 
@@ -90,8 +95,9 @@ export class DeliveryWorker {
     let claimed: ClaimedDelivery[];
     try {
       claimed = await this.store.claimWebhookDeliveries(this.#now(), LEASE_MS, BATCH);
+      this.#claims.success();
     } catch (error) {
-      this.logger.warn('webhook outbox unreachable; retrying', { error: String(error) });
+      this.#claims.failure(error);
       return;
     }
     await Promise.all(claimed.map((delivery) => this.#deliver(delivery)));
