@@ -171,11 +171,33 @@ describe('the webhook server', () => {
     }
   });
 
-  test('an event without a status is refused with a 400', async () => {
-    const res = await fetch(`${service.url}/event`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: vonageUuid() }),
+  test("Vonage's events without a call status (transfer, error) are acknowledged and change no call; a payload naming no leg is refused", async () => {
+    const post = (body: unknown) => fetch(`${service.url}/event`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
-    assert.equal(res.status, 400);
+    const uuid = vonageUuid();
+    const conversation = `CON-${vonageUuid()}`;
+    await fetchNcco(answerQuery({ from: '447700900123', to: '447700900998', uuid, conversation_uuid: conversation }));
+    const before = await (await fetch(`${service.url}/api/calls/${uuid}`, { headers: service.admin })).json();
+
+    const transfer = await post({
+      uuid, conversation_uuid_from: conversation, conversation_uuid_to: `CON-${vonageUuid()}`, timestamp: new Date().toISOString(),
+    });
+    assert.equal(transfer.status, 204, 'an error status would send Vonage to the fallback URL');
+    const error = await post({ conversation_uuid: conversation, reason: 'Unable to dial 447700900123', timestamp: new Date().toISOString() });
+    assert.equal(error.status, 204);
+    const logged = service.logger.lines.filter((line) => line.message === 'Vonage reported an error');
+    assert.deepEqual(logged.map((line) => line.details), [{ conversationUuid: conversation, reason: 'Unable to dial …' }],
+      "the reason is logged without the caller's number");
+
+    const after = await (await fetch(`${service.url}/api/calls/${uuid}`, { headers: service.admin })).json();
+    assert.deepEqual(after, before, 'the call is as it was');
+
+    for (const body of [{}, { timestamp: new Date().toISOString() }, { reason: 'no leg' }]) {
+      const refused = await post(body);
+      assert.equal(refused.status, 400, JSON.stringify(body));
+      assert.match((await refused.json()).message, /"status" is required/);
+    }
   });
 
   test('/tracked-calls lists calls grouped by tracking number, with the admin token only', async () => {

@@ -9,7 +9,7 @@ import type { CallRecorder } from '../durability/call-recorder.js';
 import type { Logger } from '../logger.js';
 import { talkNcco, type Ncco } from './ncco.js';
 import type { NumberDirectory } from './number-directory.js';
-import type { AnswerRequest } from '../http/webhook-payloads.js';
+import type { AnswerRequest, OtherVonageEvent } from '../http/webhook-payloads.js';
 import { decideRoute, resolveRoute, type Route, type RouteInput, type RouteStage } from './route.js';
 import { provenProgress, UNPROVEN_PROGRESS, type ClaimedProgress } from './route-progress.js';
 import type { RoundRobinTurns } from './round-robin-turns.js';
@@ -120,6 +120,11 @@ export class CallTracker {
 
   async recordEvent(event: CallEvent): Promise<void> {
     await this.recorder.recordEvent(event);
+  }
+
+  /** An event without a call status changes no call; an error Vonage reports is worth a line. */
+  noteOtherEvent(event: OtherVonageEvent): void {
+    if (event.reason !== null) this.logger.warn('Vonage reported an error', { conversationUuid: event.conversationUuid, reason: event.reason });
   }
 
   /** The NCCO played to the agent who picks up a call to `trackingNumber`, when `mac` proves the number ours. */

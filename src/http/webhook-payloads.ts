@@ -93,6 +93,42 @@ const eventSchema = z.object({
   duration: scalar.optional(),
 });
 
+const otherEventSchema = z.object({
+  uuid: vonageId.optional(),
+  conversation_uuid: vonageId.optional(),
+  conversation_uuid_from: vonageId.optional(),
+  conversation_uuid_to: vonageId.optional(),
+  reason: text.optional(),
+});
+
+/** One of Vonage's event webhooks that carry no call status: a leg moved to another conversation (`transfer`), an error, and others. */
+export interface OtherVonageEvent {
+  conversationUuid: string | null;
+  /** An error event's reason, with any run of digits (a phone number, perhaps) taken out. */
+  reason: string | null;
+}
+
+/**
+ * Such events say nothing of a call's outcome, and answering them with an error status would
+ * send Vonage to the application's fallback URL; they are acknowledged. Null when the payload
+ * has a `status` (parseEventPayload reads it); a payload that names no leg or conversation is
+ * no Vonage event and is refused.
+ */
+export function parseOtherEvent(payload: unknown): OtherVonageEvent | null {
+  assertFlatPayload(payload, { ...otherEventSchema.shape, status: callStatus });
+  if (payload.status !== undefined) return null;
+  const parsed = otherEventSchema.safeParse(payload);
+  if (!parsed.success) throw badRequest(describe(parsed.error));
+  const fields = parsed.data;
+  if (!fields.uuid && !fields.conversation_uuid && !fields.conversation_uuid_from && !fields.conversation_uuid_to) {
+    throw badRequest('"status" is required');
+  }
+  return {
+    conversationUuid: fields.conversation_uuid ?? fields.conversation_uuid_to ?? null,
+    reason: fields.reason === undefined ? null : fields.reason.replace(/\d{4,}/g, '…'),
+  };
+}
+
 /**
  * Parses an event webhook. `human`/`machine` events name the leg `call_uuid` instead of `uuid`;
  * a missing timestamp falls back to the time of receipt.

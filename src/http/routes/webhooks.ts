@@ -8,7 +8,7 @@ import type { Ncco } from '../../domain/ncco.js';
 import type { MediaIntake } from '../../durability/media-intake.js';
 import type { MediaJob } from '../../domain/recordings.js';
 import { parseRecordingKind, RECORDING_PATH, TRANSCRIPTION_PATH } from '../../domain/recording-urls.js';
-import { parseAnswerPayload, parseEventPayload, parseRecordingPayload, parseTranscriptionPayload } from '../webhook-payloads.js';
+import { parseAnswerPayload, parseEventPayload, parseOtherEvent, parseRecordingPayload, parseTranscriptionPayload } from '../webhook-payloads.js';
 import { parseTrackingNumber } from '../../domain/phone.js';
 import { parseRouteProgress } from '../../domain/route-progress.js';
 import type { WebhookSignatures } from '../../security/webhook-signature.js';
@@ -79,6 +79,12 @@ export function addWebhookRoutes(router: IRouter, tracker: CallTracker, media: M
   // carries the route's progress and its MAC): a failed leg is answered with that next step,
   // decided from memory; every other event is answered as before. The event is recorded either way.
   async function event(req: Request, res: express.Response) {
+    const other = parseOtherEvent(payloadOf(req));
+    if (other) {
+      tracker.noteOtherEvent(other);
+      res.status(204).end();
+      return;
+    }
     const callEvent = parseEventPayload(payloadOf(req), new Date());
     const next = tracker.nextStep(callEvent, parseRouteProgress(req.query));
     await tracker.recordEvent(callEvent);
