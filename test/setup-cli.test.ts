@@ -246,6 +246,20 @@ describe('setup', () => {
     assert.equal(existsSync(join(dir, 'private.key')), false);
     assert.equal(existsSync(join(dir, '.env')), false);
   });
+
+  test('the settings file named on the command line is read, and made when it does not exist yet', async () => {
+    // Node itself takes an argument spelt --env-file, wherever it stands, and exits when the file
+    // is missing: the option must have another name to reach setup at all.
+    const run = await runCli(['--dotenv', 'call-tracker.env'], cliEnv());
+    assert.equal(run.code, 0, run.stderr);
+    const id = [...vonage.applications.keys()][0]!;
+    assert.equal(readFileSync(join(dir, 'call-tracker.env'), 'utf8'), `VONAGE_APPLICATION_ID=${id}\n`);
+    assert.equal(existsSync(join(dir, '.env')), false);
+
+    const again = await runCli(['--dotenv', 'call-tracker.env', '--check'], cliEnv());
+    assert.doesNotMatch(again.stdout + again.stderr, /VONAGE_APPLICATION_ID is not set|does not exist/, 'the id written there is read back');
+    assert.equal(vonage.applications.size, 1);
+  });
 });
 
 describe('setup failures', () => {

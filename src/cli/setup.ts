@@ -29,7 +29,7 @@ interface CliOptions {
   check?: boolean;
   ngrokApi?: string;
   name: string;
-  envFile: string;
+  dotenv: string;
 }
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -52,7 +52,7 @@ function parseNumbers(raw: string | undefined): 'all' | string[] | undefined {
 }
 
 async function main(options: CliOptions): Promise<void> {
-  loadDotenv({ path: options.envFile, quiet: true });
+  loadDotenv({ path: options.dotenv, quiet: true });
   // Before anything else: a misspelt VONAGE_APPLICATION_ID would have setup create a new application.
   for (const warning of misspellingWarnings(process.env)) process.stderr.write(`setup: warning: ${warning}\n`);
   let config: Readonly<SetupConfig>;
@@ -88,7 +88,7 @@ async function main(options: CliOptions): Promise<void> {
       campaigns: await readCampaigns(options.campaign, options.campaignsFile),
       dryRun: options.dryRun ?? false,
       applicationName: options.name,
-      envFile: options.envFile,
+      envFile: options.dotenv,
     },
   );
   if (options.watch && result.applicationId !== null) {
@@ -113,7 +113,9 @@ const program = new Command('setup')
   .option('--check', 'say what keeps calls from reaching this server, one line each; change nothing')
   .option('--ngrok-api <url>', 'the ngrok agent\'s local API (default NGROK_API_URL, else http://127.0.0.1:4040/api/tunnels)')
   .option('--name <name>', 'name of the application created when VONAGE_APPLICATION_ID is unset', 'call-tracker')
-  .option('--env-file <path>', 'the .env file read, and written with VONAGE_APPLICATION_ID', '.env')
+  // Not --env-file: Node takes an argument of that name as its own wherever it stands, and exits
+  // when the file does not exist yet.
+  .option('--dotenv <path>', 'the .env file read, and written with VONAGE_APPLICATION_ID', '.env')
   .showHelpAfterError()
   .action(async (options: CliOptions) => {
     try {
