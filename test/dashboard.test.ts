@@ -222,6 +222,9 @@ describe('the dashboard', () => {
     assert.equal(await page.locator('#campaigns-table tfoot th').innerText(), 'All campaigns');
     assert.equal(await page.locator('#campaigns-table tbody b').count(), 0, 'campaign names are text, never markup');
     assert.ok((await page.locator('#campaigns-table tbody').innerText()).includes('Newsletter <b>Friends</b> & "Co"'));
+    // Tracking numbers as people write them, as on every other page.
+    assert.equal(await page.locator('#campaigns-table tbody tr[data-campaign="Google Ads"] td.numbers').innerText(), '+44 7700 900102, +44 7700 900103');
+    for (const number of await page.locator('#calls-table td.cell-number').allInnerTexts()) assert.match(number, /^\+44 7700 9001\d\d$/);
 
     await canvasDrawn(page, 'daily-chart');
     await canvasDrawn(page, 'rate-chart');
@@ -290,11 +293,11 @@ describe('the dashboard', () => {
     const routed = page.locator('#numbers-table tr[data-number="442079469001"]');
     await routed.waitFor();
     assert.deepEqual(await routed.locator('td').allInnerTexts(), [
-      '+442079469001', 'Routed <i>team</i>', 'Mon 09:00–12:30, 13:30–17:00; closed 2026-12-25 (Europe/London)',
-      'Round robin: +447700900901 (20 s), +447700900902', 'Says “We are closed.”', '1 number',
+      '+44 20 7946 9001', 'Routed <i>team</i>', 'Mon 09:00–12:30, 13:30–17:00; closed 2026-12-25 (Europe/London)',
+      'Round robin: +44 7700 900901 (20 s), +44 7700 900902', 'Says “We are closed.”', '1 number',
       'Recorded after “Calls are recorded.”; transcribed (en-GB)',
     ]);
-    assert.deepEqual(await page.locator('#numbers-table tr[data-number="442079469002"] td').allInnerTexts(), ['+442079469002', 'No campaign', 'Always', '+447700900903', '–', '–', 'Off']);
+    assert.deepEqual(await page.locator('#numbers-table tr[data-number="442079469002"] td').allInnerTexts(), ['+44 20 7946 9002', 'No campaign', 'Always', '+44 7700 900903', '–', '–', 'Off']);
     assert.equal(await page.locator('#block-list-note').innerText(), 'Blocked on every number: numbers starting +1900; withheld callers.');
     assert.equal(await page.locator('#numbers-table input, #numbers-table button').count(), 0, 'nothing to edit here');
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });

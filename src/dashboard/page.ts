@@ -62,7 +62,7 @@ export function renderDashboardPage(page: DashboardPage): string {
 
   return `${renderDocumentHead({
     title: 'Calls dashboard', assets: '/dashboard/assets', csrfToken: principal.csrfToken ?? '',
-    scripts: ['chart.umd.min.js', 'dashboard.js', 'dni-panel.js'],
+    scripts: ['chart.umd.min.js', 'libphonenumber-min.js', 'common.js', 'dashboard.js', 'dni-panel.js'],
   })}
 <body>
   <header class="masthead">

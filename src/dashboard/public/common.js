@@ -4,7 +4,7 @@
 'use strict';
 
 window.dashboard = (() => {
-  const main = /** @type {HTMLElement} */ (document.getElementById('page'));
+  const main = /** @type {HTMLElement} */ (document.querySelector('main'));
   const csrfToken = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
   const timeZone = main.dataset.timeZone || 'UTC';
   const timeFormat = new Intl.DateTimeFormat(undefined, {

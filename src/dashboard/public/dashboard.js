@@ -118,8 +118,11 @@
     return `${s}s`;
   }
 
+  /** E.164 digits as people of the number's country write them (common.js). */
+  const { phone } = window.dashboard;
+
   /** @param {string[]} numbers */
-  const listNumbers = (numbers) => numbers.map((n) => `+${n}`).join(', ');
+  const listNumbers = (numbers) => numbers.map(phone).join(', ');
 
   /** @param {string | null} campaign */
   const campaignName = (campaign) => campaign ?? 'No campaign';
@@ -619,7 +622,7 @@
         ? el('td', { className: 'num cell-talk', text: duration(call.durationSeconds), attrs: { 'data-label': 'Talk time' } })
         : el('td', { className: 'num cell-talk cell-none', text: '–' }),
       el('td', call.caller === null ? { className: 'muted cell-caller', text: 'Withheld' } : { className: 'caller cell-caller', text: call.caller }),
-      el('td', { className: 'muted cell-number', text: call.trackingNumber === null ? '–' : `+${call.trackingNumber}` }),
+      el('td', { className: 'muted cell-number', text: call.trackingNumber === null ? '–' : phone(call.trackingNumber) }),
       el('td', { className: 'cell-recording' }, recordingPlayers(call.recordings)),
     ]));
     /** @type {HTMLElement} */ (table.tBodies[0]).replaceChildren(...rows);
@@ -631,14 +634,11 @@
 
   // Numbers and routes (they do not depend on the range: read once)
 
-  /** @param {string} digits */
-  const phone = (digits) => `+${digits}`;
-
   /** @param {any} list */
   function describeBlocks(list) {
     const parts = [];
     if (list.numbers.length) parts.push(`${count(list.numbers.length)} ${list.numbers.length === 1 ? 'number' : 'numbers'}`);
-    if (list.prefixes.length) parts.push(`numbers starting ${list.prefixes.map(phone).join(', ')}`);
+    if (list.prefixes.length) parts.push(`numbers starting ${list.prefixes.map((/** @type {string} */ prefix) => `+${prefix}`).join(', ')}`);
     if (list.withheld) parts.push('withheld callers');
     return parts.join('; ');
   }
