@@ -442,6 +442,21 @@ describe('the dashboard', () => {
     await waitForFigures(page);
     assert.equal(await kpi(page, 'calls'), String(lastDays(90).length));
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
+
+    // The other pages, opened the same way, load their lists too.
+    for (const [path, loaded] of [
+      ['/dashboard/calls', '#calls-list tbody tr'], ['/dashboard/missed', '#missed-list tbody tr, #missed-state:not(:empty)'],
+      ['/dashboard/numbers', '#numbers-list tbody tr, #numbers-state:not(:empty)'], ['/dashboard/team', '#users-state:not(:empty)'], ['/dashboard/account', '#tokens-state:not(:empty)'],
+    ] as const) {
+      address.pathname = path;
+      await page.goto(address.href);
+      await page.locator(loaded).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.doesNotMatch(await page.locator('main').innerText(), /could not|credentials/i, path);
+    }
+    // Leaving the Calls page ends its live stream: that abort is the browser's, not a failure.
+    const failedRequests = problems.failedRequests.filter((request) => !/\/api\/calls\/live: net::ERR_ABORTED$/.test(request));
+    assert.deepEqual({ ...problems, failedRequests }, { consoleErrors: [], failedRequests: [] });
   });
 
   test('a refused login and a lost connection are each named as such', async () => {

@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { api, phone, time, clock, duration, el, outcomeBadge, showFormError } = window.dashboard;
+  const { api, apiUrl, phone, time, clock, duration, el, outcomeBadge, showFormError } = window.dashboard;
   const form = /** @type {HTMLFormElement} */ (document.getElementById('calls-filter'));
   const tbody = /** @type {HTMLElement} */ (document.querySelector('#calls-list tbody'));
   const state = /** @type {HTMLElement} */ (document.getElementById('calls-state'));
@@ -112,7 +112,7 @@
   });
   more.addEventListener('click', () => load(false));
 
-  const events = new EventSource('/api/calls/live');
+  const events = new EventSource(apiUrl('/api/calls/live'));
   let dropped = false;
   events.addEventListener('open', () => {
     live.textContent = 'Live: new calls appear here';

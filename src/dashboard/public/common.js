@@ -19,11 +19,18 @@ window.dashboard = (() => {
     }
   }
 
+  /**
+   * An address on this server, on location.origin: a page opened as http://user:token@host/…
+   * has the credentials in its own address, and fetch() refuses any URL resolved against it.
+   * @param {string} path
+   */
+  const apiUrl = (path) => new URL(path, location.origin).href;
+
   /** @param {string} path @param {{ method?: string, body?: unknown }} [options] */
   async function api(path, options = {}) {
     const headers = { accept: 'application/json', 'x-csrf-token': csrfToken };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(path, {
+    const res = await fetch(apiUrl(path), {
       method: options.method ?? 'GET', headers, credentials: 'same-origin',
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
@@ -119,7 +126,7 @@ window.dashboard = (() => {
   }
 
   return {
-    api, phone, time, clock, duration, el, outcomeBadge, showFormError, showPageError, hidePageError, ApiError,
+    api, apiUrl, phone, time, clock, duration, el, outcomeBadge, showFormError, showPageError, hidePageError, ApiError,
     canSeeCallers: main.dataset.canSeeCallers === 'true',
     canEditNumbers: main.dataset.canEditNumbers === 'true',
   };

@@ -1,8 +1,7 @@
 // The dashboard's client: reads the report API for the chosen range (same origin, so the browser
 // re-sends the admin credentials) and fills the panels the server rendered. Every API address is
-// built on location.origin: a page opened as http://user:token@host/dashboard has the credentials
-// in its own address, and fetch() refuses any URL resolved against it. Plain browser
-// JavaScript: no build step, no framework; Chart.js is loaded before it as a global.
+// built by common.js's apiUrl, which works from a page opened with credentials in its address.
+// Plain browser JavaScript: no build step, no framework; Chart.js is loaded before it as a global.
 'use strict';
 
 (() => {
@@ -118,8 +117,8 @@
     return `${s}s`;
   }
 
-  /** E.164 digits as people of the number's country write them (common.js). */
-  const { phone } = window.dashboard;
+  /** E.164 digits as people of the number's country write them; an address on this server (common.js). */
+  const { phone, apiUrl } = window.dashboard;
 
   /** @param {string[]} numbers */
   const listNumbers = (numbers) => numbers.map(phone).join(', ');
@@ -224,9 +223,6 @@
   }
 
   // Data
-
-  /** An address on this server, without the credentials the page's own address may carry. @param {string} path */
-  const apiUrl = (path) => new URL(path, location.origin).href;
 
   /** What went wrong, said so that the reader knows whose move it is. @param {Response} res @param {string} reason */
   function failureMessage(res, reason) {
@@ -727,7 +723,7 @@
   async function sendTestEvent(id, button) {
     button.disabled = true;
     try {
-      const res = await fetch(`/api/webhooks/${encodeURIComponent(id)}/test`, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
+      const res = await fetch(apiUrl(`/api/webhooks/${encodeURIComponent(id)}/test`), { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
       await res.text();
       button.textContent = res.ok ? 'Test event queued' : 'Could not queue';
     } catch {

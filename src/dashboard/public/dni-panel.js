@@ -40,11 +40,9 @@
 
   /** @param {string} path */
   async function getJson(path) {
-    // On location.origin, as dashboard.js does: a page opened with credentials in its address
-    // cannot fetch() a URL resolved against that address.
     let res;
     try {
-      res = await fetch(new URL(path, location.origin).href, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      res = await fetch(window.dashboard.apiUrl(path), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
     } catch {
       throw new Error('No answer from the server (network error).');
     }
