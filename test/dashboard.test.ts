@@ -300,6 +300,7 @@ describe('the dashboard', () => {
     assert.deepEqual(await page.locator('#numbers-table tr[data-number="442079469002"] td').allInnerTexts(), ['+44 20 7946 9002', 'No campaign', 'Always', '+44 7700 900903', '–', '–', 'Off']);
     assert.equal(await page.locator('#block-list-note').innerText(), 'Blocked on every number: numbers starting +1900; withheld callers.');
     assert.equal(await page.locator('#numbers-table input, #numbers-table button').count(), 0, 'nothing to edit here');
+    assert.match(await page.locator('#numbers-panel .panel-hint').innerText(), /^Changed on the Numbers page\./, 'an owner is sent where numbers are changed');
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
   });
 

@@ -220,7 +220,7 @@ export function renderDashboardPage(page: DashboardPage): string {
 
 ${hintedTablePanel({
       id: 'numbers', title: 'Numbers and their routes',
-      hint: 'Read-only; set through the numbers API. Hours in each route\'s time zone',
+      hint: `${can(principal.role, 'numbers') ? 'Changed on the Numbers page' : 'Read-only'}. Hours in each route's time zone`,
       columns: ['Tracking number', 'Campaign', 'Open', 'Rings', 'Closed or unanswered', 'Blocks', 'Recording'], noteId: 'block-list-note',
     })}
 ${can(principal.role, 'account') ? hintedTablePanel({
