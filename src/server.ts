@@ -2,7 +2,7 @@
 
 import 'dotenv/config';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { configWarnings } from './config-warnings.js';
+import { configWarnings, misspellingWarnings } from './config-warnings.js';
 import { consoleLogger as logger } from './logger.js';
 import { adminTokenPath, loadOrCreateAdminToken } from './security/admin-token-file.js';
 import { ListenError, startService } from './service.js';
@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) refuseToStart(error.problems);
+    // A misspelt name is often the cause of a missing setting: name it first.
+    if (error instanceof ConfigError) refuseToStart([...misspellingWarnings(process.env), ...error.problems]);
     throw error;
   }
 

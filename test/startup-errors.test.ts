@@ -105,6 +105,15 @@ describe('start-up errors', () => {
     assert.match(lines[3]!, /^call-tracker: PROXY_TO_NUMBER is missing/);
   });
 
+  test('a misspelt variable is named beside the error it causes', async () => {
+    const { code, stderr } = await runUntilExit({ PROXY_TO_NUMBR: '14155550100', DATABASE_URL: 'memory:' });
+    assert.equal(code, 1);
+    assert.deepEqual(stderr.trim().split('\n'), [
+      'call-tracker: PROXY_TO_NUMBR is not a call-tracker setting and is ignored: did you mean PROXY_TO_NUMBER?',
+      'call-tracker: PROXY_TO_NUMBER is missing: set it to the business phone that calls are forwarded to, e.g. PROXY_TO_NUMBER=447700900000',
+    ]);
+  });
+
   test('a PostgreSQL server nobody listens for is reported without the password', async () => {
     const port = await freePort();
     const line = await assertRefusal({ ...withPhone, DATABASE_URL: `postgres://ct:s3cret-pw@127.0.0.1:${port}/calls` });
