@@ -191,6 +191,9 @@ describe('the dashboard for a team', { timeout: 360_000 }, () => {
     assert.deepEqual(await navLinks(viewer.page), ['Overview', 'Calls', 'Missed calls', 'Numbers', 'My tokens']);
     assert.equal(await viewer.page.locator('#number-form').count(), 0, 'no form to change numbers');
     assert.equal((await viewer.page.goto(`${service.url}/dashboard/team`))?.status(), 403);
+    // A page, not the API's JSON: it says why, and the navigation leads on.
+    assert.match(await viewer.page.locator('main').innerText(), /The viewer role may not open this page/);
+    assert.deepEqual(await navLinks(viewer.page), ['Overview', 'Calls', 'Missed calls', 'Numbers', 'My tokens']);
     assert.equal((await fromPage(viewer.page, '/api/users', 'POST', { username: 'mallory', password: PASSWORD, role: 'owner' })).status, 403);
     assert.equal((await fromPage(viewer.page, '/api/calls?caller=447700900777', 'GET')).status, 403, 'a viewer may not search by caller');
     await viewer.page.goto(`${service.url}/dashboard/calls`);

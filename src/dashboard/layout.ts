@@ -38,8 +38,8 @@ export interface LayoutPage {
   title: string;
   path: DashboardPath;
   principal: Principal;
-  /** The page's own script under /dashboard/assets/. */
-  script: string;
+  /** The page's own script under /dashboard/assets/; none for a page that only says something. */
+  script: string | null;
   /** data-* attributes for the main element (already escaped by this function). */
   data?: Record<string, string | number>;
   main: string;
@@ -50,7 +50,7 @@ export function renderLayout(page: LayoutPage): string {
   const data = Object.entries(page.data ?? {}).map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`).join('');
   return `${renderDocumentHead({
     title: page.title, assets: '/dashboard/assets', csrfToken: principal.csrfToken ?? '',
-    scripts: ['libphonenumber-min.js', 'common.js', page.script],
+    scripts: page.script === null ? [] : ['libphonenumber-min.js', 'common.js', page.script],
   })}
 <body>
   <header class="masthead">

@@ -33,7 +33,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const known = error instanceof HttpError ? error : fromParserError(error);
     if (known) {
       logger.info('request refused', { method: req.method, path: pathForLog(req.path), status: known.status, reason: known.message });
-      res.status(known.status).json({ error: known.code, message: known.message });
+      if (known.page !== null) res.status(known.status).type('html').send(known.page);
+      else res.status(known.status).json({ error: known.code, message: known.message });
       return;
     }
     logger.error('request failed', { method: req.method, path: pathForLog(req.path), error: String(error?.stack ?? error) });

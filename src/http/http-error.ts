@@ -24,6 +24,8 @@ export class HttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** An HTML page sent instead of the JSON body, for a refusal a person meets in the browser. */
+    readonly page: string | null = null,
   ) {
     super(message);
     this.status = ERROR_CODES[code];

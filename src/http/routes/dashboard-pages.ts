@@ -11,7 +11,9 @@ import { renderMissedMain } from '../../dashboard/missed-page.js';
 import { renderNumbersMain } from '../../dashboard/numbers-page.js';
 import { renderTeamMain } from '../../dashboard/team-page.js';
 import { can } from '../../domain/team.js';
-import { principalOf, requirePermission, type Principal } from '../../security/admin-auth.js';
+import { principalOf, type Principal } from '../../security/admin-auth.js';
+import { escapeHtml } from '../../dashboard/html.js';
+import { HttpError } from '../http-error.js';
 
 type PageSpec = Omit<LayoutPage, 'principal' | 'data'>;
 
@@ -29,8 +31,13 @@ export function dashboardPageRoutes(config: Readonly<Config>): Router {
       res.type('html').send(renderLayout({ ...spec(principal), principal, data: { 'time-zone': config.timeZone } }));
     });
   }
-  router.get('/dashboard/team', requirePermission('team'), (_req, res) => {
+  router.get('/dashboard/team', (_req, res) => {
     const principal = principalOf(res);
+    if (!can(principal.role, 'team')) {
+      // The API's refusal, as a page with the navigation a person can go on from.
+      const main = `<section class="panel"><h2>Not for your role</h2><p>The ${escapeHtml(principal.role)} role may not open this page: an owner manages the team.</p></section>`;
+      throw new HttpError('forbidden', `the ${principal.role} role may not do this`, renderLayout({ title: 'Team', path: '/dashboard/team', script: null, main, principal }));
+    }
     res.type('html').send(renderLayout({ title: 'Team', path: '/dashboard/team', script: 'team.js', main: renderTeamMain(), principal }));
   });
   return router;
