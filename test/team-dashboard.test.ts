@@ -257,6 +257,12 @@ describe('the dashboard for a team', { timeout: 360_000 }, () => {
     assert.equal((await fromPage(viewer.page, '/api/block-list', 'PUT', { numbers: [] })).status, 403);
     const numbers = await (await fetch(`${service.url}/api/numbers`, { headers: service.admin })).json();
     assert.equal(numbers.numbers.find((n: { number: string }) => n.number === '447700900555')?.campaign, 'Spring mailer');
+
+    // The calls filter matches a campaign exactly: it suggests the numbers' campaigns and the numbers.
+    await viewer.page.goto(`${service.url}/dashboard/calls`);
+    await viewer.page.locator('#campaign-choices option[value="Spring mailer"]').waitFor({ state: 'attached' });
+    await viewer.page.locator('#number-choices option[value="+44 7700 900555"]').waitFor({ state: 'attached' });
+    assert.equal(await viewer.page.getByLabel('Campaign').getAttribute('list'), 'campaign-choices');
   });
 
   test('a manager adds, edits and removes a number pool in the page, the API\'s messages beside the fields; a viewer only sees it', async () => {

@@ -12,8 +12,10 @@ export function renderCallsMain(canSeeCallers: boolean): string {
       <form id="calls-filter" class="grid-form filter-form">
         <div class="form-field"><label for="filter-since">From</label><input id="filter-since" name="since" type="date"></div>
         <div class="form-field"><label for="filter-until">Until (not included)</label><input id="filter-until" name="until" type="date"></div>
-        <div class="form-field"><label for="filter-campaign">Campaign</label><input id="filter-campaign" name="campaign"></div>
-        <div class="form-field"><label for="filter-number">Tracking number</label><input id="filter-number" name="number" inputmode="tel"></div>
+        <div class="form-field"><label for="filter-campaign">Campaign</label><input id="filter-campaign" name="campaign" list="campaign-choices">
+          <datalist id="campaign-choices"></datalist></div>
+        <div class="form-field"><label for="filter-number">Tracking number</label><input id="filter-number" name="number" inputmode="tel" list="number-choices">
+          <datalist id="number-choices"></datalist></div>
         <div class="form-field"><label for="filter-outcome">Outcome</label>
           <select id="filter-outcome" name="outcome"><option value="">any</option>${outcomes}</select></div>
         ${canSeeCallers ? '<div class="form-field"><label for="filter-caller">Caller</label><input id="filter-caller" name="caller" inputmode="tel"></div>' : ''}

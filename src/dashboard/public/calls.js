@@ -106,6 +106,19 @@
     }
   }
 
+  /** The filter matches a campaign and a number exactly: suggest those the numbers have now. */
+  async function suggestChoices() {
+    try {
+      const { numbers } = await api('/api/numbers');
+      const option = (/** @type {string} */ value) => el('option', { attrs: { value } });
+      const campaigns = [...new Set(numbers.map((/** @type {any} */ n) => n.campaign).filter(Boolean))].sort();
+      /** @type {HTMLElement} */ (document.getElementById('campaign-choices')).replaceChildren(...campaigns.map(option));
+      /** @type {HTMLElement} */ (document.getElementById('number-choices')).replaceChildren(...numbers.map((/** @type {any} */ n) => option(phone(n.number))));
+    } catch {
+      // Suggestions only: the filter works without them.
+    }
+  }
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     load(true);
@@ -144,4 +157,5 @@
   });
 
   load(true);
+  suggestChoices();
 })();
