@@ -229,7 +229,12 @@ describe('the dashboard for a team', { timeout: 360_000 }, () => {
   test('an owner adds a number in the page, a viewer sees it, and the viewer cannot change it', async () => {
     const { page } = await signIn('owner');
     const problems = watchPageProblems(page);
-    await page.getByLabel('Tracking number', { exact: true }).fill('+44 7700 900555');
+    // A number with something that is not part of it is refused as written, never saved as the digits left over.
+    await page.getByLabel('Tracking number', { exact: true }).fill('+44 7700 900555 ext 2');
+    await page.getByRole('button', { name: 'Save number' }).click();
+    await page.locator('#error-number').filter({ hasText: /"number" must be a phone number/ }).waitFor();
+    assert.equal(await page.locator('#numbers-list tr[data-number="4477009005552"]').count(), 0);
+    await page.getByLabel('Tracking number', { exact: true }).fill('+44 (7700) 900-555');
     await page.getByLabel('Campaign', { exact: true }).fill('Spring mailer');
     await page.getByLabel('Forward to').fill('not a phone');
     await page.getByRole('button', { name: 'Save number' }).click();

@@ -68,7 +68,8 @@
     event.preventDefault();
     const value = (name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value.trim();
     showFormError(form);
-    const number = value('number').replace(/[^\d+]/g, '');
+    // Sent as written: the API reads "+44 (7700) 900-555" and refuses what is not a number.
+    const number = value('number');
     if (!number) return showFormError(form, '"number" is needed: the Vonage number, e.g. +44 7700 900101');
     let route = null;
     if (value('route')) {
@@ -80,7 +81,7 @@
     }
     const body = { campaign: value('campaign') || null, forwardTo: value('forwardTo') || null, whisper: value('whisper') || null, route };
     try {
-      await api(`/api/numbers/${encodeURIComponent(number.replace(/^\+/, ''))}`, { method: 'PUT', body });
+      await api(`/api/numbers/${encodeURIComponent(number)}`, { method: 'PUT', body });
       form.reset();
       await load();
     } catch (error) {
