@@ -183,12 +183,15 @@ describe('the dashboard', () => {
     assert.equal((await fetch(`${service.url}/dashboard/assets/nope.js`, { headers })).status, 404);
   });
 
-  test('a range the page cannot show is refused with 400', async () => {
+  test('a range the page cannot show is refused with 400, on a page that says why and leads back', async () => {
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
     for (const query of ['days=14', 'from=2026-02-30&to=2026-03-02', 'from=2026-11-02&to=2026-11-01', 'from=2020-01-01&to=2026-01-01', 'from=yesterday']) {
       const res = await fetch(`${service.url}/dashboard?${query}`, { headers });
       assert.equal(res.status, 400, query);
-      assert.equal((await res.json()).error, 'bad_request');
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, query);
+      const page = await res.text();
+      assert.match(page, /The address asks for a range this page cannot show: &quot;(days|from|to)&quot;|a range covers at most/, query);
+      assert.match(page, /<a href="\/dashboard">/, query);
     }
     assert.ok(service.logger.lines.some((l) => l.message === 'request refused' && l.details?.status === 400));
   });

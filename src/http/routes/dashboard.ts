@@ -7,10 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Response } from 'express';
 import type { Config } from '../../config.js';
+import { escapeHtml } from '../../dashboard/html.js';
+import { renderLayout } from '../../dashboard/layout.js';
 import { renderDashboardPage } from '../../dashboard/page.js';
-import { parseDashboardRange } from '../../dashboard/range.js';
+import { DEFAULT_PRESET, parseDashboardRange, type DashboardRange } from '../../dashboard/range.js';
 import { localDay } from '../../domain/time-zone.js';
-import { principalOf } from '../../security/admin-auth.js';
+import { principalOf, type Principal } from '../../security/admin-auth.js';
+import { HttpError } from '../http-error.js';
 import { maskPhoneNumber } from '../../domain/phone.js';
 import type { CallStore } from '../../store/call-store.js';
 import { parseCallQuery } from './admin-query.js';
@@ -34,13 +37,27 @@ function revalidateAssets(res: Response): void {
   res.set('Cache-Control', 'no-cache');
 }
 
+/** The page's range; a bookmarked or hand-edited address it cannot show gets its 400 as a page that leads back. */
+function rangeOfPage(query: Record<string, unknown>, today: string, principal: Principal): DashboardRange {
+  try {
+    return parseDashboardRange(query, today);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const main = `<section class="panel"><h2>Not a range this page can show</h2>
+      <p>The address asks for a range this page cannot show: ${escapeHtml(error.message)}.</p>
+      <p><a href="/dashboard">Open the last ${DEFAULT_PRESET} days</a></p></section>`;
+    throw new HttpError(error.code, error.message, renderLayout({ title: 'Calls dashboard', path: '/dashboard', script: null, main, principal }));
+  }
+}
+
 export function dashboardRoutes(store: CallStore, config: Readonly<Config>): Router {
   const router = Router();
   router.get('/dashboard', (req, res) => {
     const today = localDay(config.timeZone, Date.now());
-    const range = parseDashboardRange(req.query, today);
+    const principal = principalOf(res);
+    const range = rangeOfPage(req.query, today, principal);
     res.type('html').send(renderDashboardPage({
-      range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone, principal: principalOf(res),
+      range, today, qualifiedCallSeconds: config.qualifiedCallSeconds, timeZone: config.timeZone, principal,
     }));
   });
 
