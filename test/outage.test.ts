@@ -93,6 +93,19 @@ async function callsDuringOutage(service: TestService, label: string): Promise<O
   return calls;
 }
 
+/**
+ * An admin request the database cannot serve during the outage is a 503 to try again, with
+ * Retry-After, not a 500 "internal error" (the README's Troubleshooting tells them apart).
+ */
+async function assertAdminUnavailable(service: TestService, path: string, init: RequestInit = {}) {
+  const res = await fetch(`${service.url}${path}`, { ...init, headers: { ...service.admin, ...init.headers } });
+  assert.equal(res.status, 503, `${init.method ?? 'GET'} ${path}`);
+  assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After says when to try again');
+  const body = (await res.json()) as { error: string; message: string };
+  assert.equal(body.error, 'unavailable');
+  assert.match(body.message, /database/);
+}
+
 async function assertRecordedOnce(store: CallStore, calls: OutageCall[]) {
   for (const { uuid, trackingNumber } of calls) {
     const call = await store.findCall(uuid);
@@ -148,6 +161,8 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
     assert.equal(body.store.ok, false);
     assert.ok(body.spool.depth >= calls.length * 2, `spool depth ${body.spool.depth}`);
     assert.doesNotMatch(JSON.stringify(body), /447700900111/, 'no caller number in /healthz');
+    await assertAdminUnavailable(service, '/api/calls');
+    await assertAdminUnavailable(service, '/api/report');
 
     postgres.start();
     const healthy = await waitUntilHealthy(service);
@@ -164,6 +179,7 @@ describe('a PostgreSQL outage never drops a caller nor loses a call', { skip: ow
       assert.equal(code, 503);
       assert.equal(body.store.ok, false);
       assert.ok(body.spool.depth > 0);
+      await assertAdminUnavailable(service, '/api/calls');
     } finally {
       postgres.thaw();
     }
@@ -240,6 +256,11 @@ describe('a SQLite file write-locked by another process never drops a caller nor
       assert.equal(code, 503);
       assert.equal(body.status, 'degraded');
       assert.ok(body.spool.depth >= calls.length * 2, `spool depth ${body.spool.depth}`);
+      await assertAdminUnavailable(service, `/api/numbers/${PLAIN_NUMBER}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ campaign: 'Flyer' }),
+      });
     } finally {
       other.exec('COMMIT');
       other.close();

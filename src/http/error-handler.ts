@@ -1,10 +1,15 @@
 // The JSON 404 and the single error handler: a client's mistake gets its 4xx and a short reason,
-// anything else a generic 500 that never shows internals.
+// a database that cannot be reached a 503 to try again, anything else a generic 500 that never
+// shows internals.
 
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
 import type { Logger } from '../logger.js';
 import { pathForLog } from './log-path.js';
+import { isStoreUnavailable } from '../store/store-unavailable.js';
+
+/** How long a client is asked to wait before trying again while the database is unavailable. */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError('not_found', `no route for ${req.method} ${req.path}`));
@@ -37,9 +42,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       else res.status(known.status).json({ error: known.code, message: known.message });
       return;
     }
-    logger.error('request failed', { method: req.method, path: pathForLog(req.path), error: String(error?.stack ?? error) });
+    const storeUnavailable = isStoreUnavailable(error);
+    if (storeUnavailable) {
+      // An outage, not a bug: one line without a stack; the spool and /healthz tell the rest.
+      logger.warn('request failed: the database is unavailable', { method: req.method, path: pathForLog(req.path), error: String(error?.message ?? error) });
+    } else {
+      logger.error('request failed', { method: req.method, path: pathForLog(req.path), error: String(error?.stack ?? error) });
+    }
     if (res.headersSent) {
       res.destroy();
+      return;
+    }
+    if (storeUnavailable) {
+      res.status(503).set('Retry-After', String(STORE_RETRY_AFTER_SECONDS))
+        .json({ error: 'unavailable', message: 'the database is not answering: try again in a moment' });
       return;
     }
     res.status(500).json({ error: 'internal', message: 'internal error' });
