@@ -6,6 +6,7 @@ import { configWarnings, misspellingWarnings } from './config-warnings.js';
 import { consoleLogger as logger } from './logger.js';
 import { adminTokenPath, loadOrCreateAdminToken } from './security/admin-token-file.js';
 import { ListenError, startService } from './service.js';
+import { SpoolInUseError } from './durability/spool-lock.js';
 import { describeLocation } from './store/open-store.js';
 
 /** A stop that takes longer than this is cut short, so an orchestrator never has to kill us. */
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   try {
     service = await startService(config, { logger });
   } catch (error) {
-    if (error instanceof ListenError) refuseToStart([error.message]);
+    if (error instanceof ListenError || error instanceof SpoolInUseError) refuseToStart([error.message]);
     const reason = error instanceof Error ? error.message : String(error);
     refuseToStart([`cannot start with ${describeLocation(config.database)}: ${reason}`]);
   }

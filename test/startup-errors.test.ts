@@ -3,14 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { createTestDatabase, postgresSkipReason } from './helpers/postgres.js';
-import { freePort } from './helpers/server-process.js';
+import { freePort, startServerProcess } from './helpers/server-process.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 /** Far beyond the store's connect timeout: reaching it means start-up hung. */
@@ -145,5 +145,23 @@ describe('start-up errors', () => {
     await database.drop();
     const line = await assertRefusal({ ...withPhone, DATABASE_URL: database.url });
     assert.match(line, /database "ct_startup_\w+" does not exist/);
+  });
+
+  test('a second instance on a SPOOL_PATH another one uses refuses to start; after a kill -9 of the first, the next start takes it', async () => {
+    // Two instances sharing a spool rename and delete each other's files while replaying: calls are lost.
+    const spoolPath = join(dir, 'shared-spool.ndjson');
+    const env = { ...withPhone, DATABASE_URL: 'memory:', ACCESS_LOG: 'off', SPOOL_PATH: spoolPath };
+    const first = await startServerProcess(await freePort(), env, dir);
+    try {
+      const line = await assertRefusal({ ...env, PORT: String(await freePort()) });
+      assert.match(line, /SPOOL_PATH .*shared-spool\.ndjson is in use by another running call-tracker: give every instance its own SPOOL_PATH/);
+    } finally {
+      await first.stop('SIGKILL');
+    }
+    // The crashed process cannot release its lock; the kernel has closed it, so it is no obstacle.
+    const next = await startServerProcess(await freePort(), env, dir);
+    const exit = await next.stop('SIGTERM');
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.equal(existsSync(`${spoolPath}.lock`), false, 'a stopped server leaves no lock behind');
   });
 });

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { CallEvent, InboundCall } from '../domain/calls.js';
 import type { MediaJob } from '../domain/recordings.js';
 import type { Logger } from '../logger.js';
+import { lockSpool, type SpoolLock } from './spool-lock.js';
 import { PRIVATE_FILE_MODE, createPrivateParent, makeFilePrivate, makeHandlePrivate } from '../security/private-files.js';
 
 export type SpooledRecord =
@@ -138,6 +139,8 @@ export class Spool {
   readonly maxBytes: number;
   readonly #replayingPath: string;
   readonly #logger: Logger;
+  /** Held from open to close: no other process appends to or replays this spool meanwhile. */
+  readonly #lock: SpoolLock;
 
   #handle: FileHandle | null = null;
   /** Appends, rotations and closing run one after another on this chain. */
@@ -158,8 +161,9 @@ export class Spool {
   #replaying: ReplayingFile | null = null;
   #full = false;
 
-  private constructor(path: string, logger: Logger, maxBytes: number) {
+  private constructor(path: string, logger: Logger, maxBytes: number, lock: SpoolLock) {
     this.path = path;
+    this.#lock = lock;
     this.maxBytes = maxBytes;
     this.#replayingPath = `${path}.replaying`;
     this.#logger = logger;
@@ -167,7 +171,7 @@ export class Spool {
 
   /** Opens the spool at `path`, counting what a previous run left there. Creates nothing yet. */
   static async open(path: string, logger: Logger, maxBytes: number): Promise<Spool> {
-    const spool = new Spool(path, logger, maxBytes);
+    const spool = new Spool(path, logger, maxBytes, await lockSpool(path, logger));
     spool.#replaying = await spool.#adoptReplaying();
     const left = await scanFile(path);
     if (left) {
@@ -403,6 +407,7 @@ export class Spool {
       this.#handle = null;
     });
     await this.#chain;
+    await this.#lock.release();
   }
 }
 
