@@ -40,8 +40,10 @@ function filesHolding(root: string, needle: string): string[] {
   const found: string[] = [];
   for (const name of readdirSync(root)) {
     const path = join(root, name);
-    if (statSync(path).isDirectory()) found.push(...filesHolding(path, needle));
-    else if (readFileSync(path).includes(Buffer.from(needle))) found.push(path);
+    const stat = statSync(path);
+    if (stat.isDirectory()) found.push(...filesHolding(path, needle));
+    // Not the spool's lock, a socket that holds nothing and cannot be read.
+    else if (stat.isFile() && readFileSync(path).includes(Buffer.from(needle))) found.push(path);
   }
   return found;
 }
