@@ -227,6 +227,8 @@
   /** What went wrong, said so that the reader knows whose move it is. @param {Response} res @param {string} reason */
   function failureMessage(res, reason) {
     if (res.status === 401) return 'Your login was refused (401): reload the page and give ADMIN_TOKEN as the password.';
+    // The server is fine but its database is not answering (an outage it rides out): nobody's log to read.
+    if (res.status === 503) return `The server could not read its database (503${reason ? `: ${reason}` : ''}).`;
     if (res.status >= 500) return `The server failed (${res.status}${reason ? `: ${reason}` : ''}); its log says why.`;
     return `The request was refused (${res.status}${reason ? `: ${reason}` : ''}).`;
   }
