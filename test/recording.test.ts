@@ -241,6 +241,29 @@ describe('recording and voicemail', () => {
     assert.ok(!JSON.stringify(entries).includes(caller.slice(-6)), "the caller's number is not in the audit log");
   });
 
+  test('a caller erased while their recording downloads leaves no file of it behind', async () => {
+    const caller = '447700900131';
+    const call = await routeCall(service.url, { trackingNumber: RECORDED_NUMBER, caller });
+    const recordingId = randomUUID();
+    let release!: () => void;
+    const heldUntil = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const url = media.add(recordingId, { body: audio, contentType: 'audio/wav', heldUntil });
+    assert.equal((await postRecording(recordingWebhook(call.conversationUuid, url, recordingId))).status, 204);
+    for (let i = 0; i < 600 && media.requests.get(recordingId) !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(media.requests.get(recordingId), 1, 'the download is in flight');
+
+    const erased = await admin(`/api/callers/${caller}`, { method: 'DELETE' });
+    assert.deepEqual(await erased.json(), { erasedCalls: 1, erasedRecordings: 1 });
+    release();
+    // The worker's last word on this download: what it did with the file it fetched.
+    const logged = () => service.logger.lines.some((l) => l.details?.id === recordingId);
+    for (let i = 0; i < 600 && !logged(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(logged(), 'the download ended');
+    assert.deepEqual(readdirSync(recordingsDir).filter((name) => name.startsWith(recordingId)), [], "the caller's voice is not left on disk");
+  });
+
   test('a recording webhook while the database is write-locked is answered from the spool, then stored and downloaded', async () => {
     const call = await routeCall(service.url, { trackingNumber: RECORDED_NUMBER, caller: '447700900129' });
     const recordingId = randomUUID();

@@ -132,7 +132,11 @@ export class MediaWorker {
       const stored = await this.#download(job, url);
       const completed = await this.store.completeMediaJob(job.id, this.#owner, stored);
       if (completed) this.logger.info('media stored', { id: job.id, kind: job.kind, bytes: stored.storedBytes, attempt: job.attempts });
-      else this.logger.warn('media stored after its claim ran out; the other instance\'s copy is the same file', { id: job.id });
+      else if ((await this.store.findMedia(job.id)) === null) {
+        // Deleted while it downloaded (an erasure, retention, DELETE): the file must not outlive it.
+        await this.files.remove(stored.fileKey);
+        this.logger.info('media deleted while it downloaded; its file is removed', { id: job.id, kind: job.kind });
+      } else this.logger.warn('media stored after its claim ran out; the other instance\'s copy is the same file', { id: job.id });
     } catch (error) {
       if (this.#abort.signal.aborted) {
         await this.store.failMediaJob(job.id, this.#owner, 'stopped mid-download', now);

@@ -1,7 +1,8 @@
 // A stand-in for Vonage's media API on loopback: serves files at /v1/files/<id> only to a request
 // whose Bearer JWT is RS256-signed by the test application's key (checked against the public
 // half) and carries application_id, iat, a jti never seen before and an exp in the future. Each
-// file can fail its first requests (503) and be cut off mid-transfer once, to prove retries.
+// file can fail its first requests (503) and be cut off mid-transfer once, to prove retries, or
+// be held back until the test lets it go.
 
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +15,8 @@ export interface FakeFile {
   failFirst?: number;
   /** The first request that would be served gets half the body and a cut connection. */
   cutOnce?: boolean;
+  /** The file is served once this settles: the download is in flight meanwhile. */
+  heldUntil?: Promise<void>;
 }
 
 export interface FakeMediaServer {
@@ -61,7 +64,7 @@ export async function startFakeMediaServer(publicKeyPem: string, applicationId: 
   const refused: string[] = [];
   const seenJtis = new Set<string>();
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const id = /^\/v1\/files\/([\w-]+)$/.exec(req.url ?? '')?.[1];
     if (id) requests.set(id, (requests.get(id) ?? 0) + 1);
     const reason = checkToken(req.headers.authorization, publicKey, applicationId, seenJtis);
@@ -80,6 +83,7 @@ export async function startFakeMediaServer(publicKeyPem: string, applicationId: 
       res.writeHead(503).end();
       return;
     }
+    await file.heldUntil;
     res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.body.length) });
     if (file.cutLeft) {
       file.cutLeft = false;
