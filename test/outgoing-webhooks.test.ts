@@ -140,6 +140,32 @@ describe('outgoing webhooks', () => {
     }
   });
 
+  test('a change names only what it changes: re-enabling a subscription keeps its URL, event types and secret', async () => {
+    const publicAddress: ResolveHost = (_hostname, _options, callback) => callback(null, [{ address: '8.8.8.8', family: 4 }]);
+    const service = await startTestService({}, undefined, undefined, { resolveHost: publicAddress });
+    cleanups.push(() => service.stop());
+    const created = await subscribe(service, 'https://crm.example.com/hooks', ['call.missed', 'call.completed']);
+    assert.equal(created.status, 201);
+    const change = (body: unknown) => fetch(`${service.url}/api/webhooks/${created.id}`, {
+      method: 'PUT', headers: { ...service.admin, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+
+    for (const enabled of [false, true]) {
+      const res = await change({ enabled });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        id: created.id, url: 'https://crm.example.com/hooks', eventTypes: ['call.missed', 'call.completed'], enabled, createdAt: (created as unknown as { createdAt: string }).createdAt,
+      });
+    }
+    assert.equal((await change({ eventTypes: ['call.started'] })).status, 200);
+    const [stored] = await service.store.listWebhookSubscriptions();
+    assert.deepEqual([stored?.url, stored?.eventTypes, stored?.enabled, stored?.secret], ['https://crm.example.com/hooks', ['call.started'], true, created.secret]);
+
+    const refused = await change({ url: 'ftp://crm.example.com/hooks' });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { message: string }).message, /"url"/);
+  });
+
   test('targets on loopback, private, link-local, CGNAT, multicast or unspecified addresses are refused when subscribing', async () => {
     const service = await startTestService();
     cleanups.push(() => service.stop());

@@ -22,6 +22,8 @@ const subscriptionSchema = z.strictObject({
   eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1, 'must name at least one event type').max(WEBHOOK_EVENT_TYPES.length),
   enabled: z.boolean().optional(),
 });
+/** A change names only what it changes; the rest stays. */
+const subscriptionChangeSchema = subscriptionSchema.partial();
 
 export interface WebhookApiDeps {
   store: CallStore;
@@ -50,19 +52,22 @@ export function webhookApiRoutes({ store, worker, resolveHost, allowPrivate }: W
   router.use('/api/webhooks', requirePermission('account'));
   const json = express.json({ limit: '16kb' });
 
-  async function parseSubscription(body: unknown) {
+  function parseFields<Fields>(schema: z.ZodType<Fields>, body: unknown): Fields {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest('send a JSON object such as {"url": "https://crm.example.com/hooks/calls", "eventTypes": ["call.completed"]}');
     }
-    const parsed = subscriptionSchema.safeParse(body);
+    const parsed = schema.safeParse(body);
     if (!parsed.success) throw badRequest(describeIssue(parsed.error));
+    return parsed.data;
+  }
+
+  async function assertTarget(url: string): Promise<void> {
     try {
-      await assertAllowedTarget(new URL(parsed.data.url), resolveHost, allowPrivate);
+      await assertAllowedTarget(new URL(url), resolveHost, allowPrivate);
     } catch (error) {
       if (error instanceof TargetRefused) throw badRequest(`"url" is refused: ${error.message} (set WEBHOOK_ALLOW_PRIVATE=true for receivers on a private network)`);
       throw error;
     }
-    return parsed.data;
   }
 
   async function findSubscription(id: string): Promise<WebhookSubscription> {
@@ -77,7 +82,8 @@ export function webhookApiRoutes({ store, worker, resolveHost, allowPrivate }: W
 
   router.post('/api/webhooks', json, async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the subscription as application/json');
-    const fields = await parseSubscription(req.body);
+    const fields = parseFields(subscriptionSchema, req.body);
+    await assertTarget(fields.url);
     const subscription = { ...newSubscription(fields.url, fields.eventTypes), enabled: fields.enabled ?? true };
     await store.saveWebhookSubscription(subscription);
     await recordAdminChange(store, res, 'webhook.created', subscription.id, { url: subscription.url, eventTypes: subscription.eventTypes });
@@ -88,8 +94,11 @@ export function webhookApiRoutes({ store, worker, resolveHost, allowPrivate }: W
   router.put('/api/webhooks/:id', json, async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the subscription as application/json');
     const existing = await findSubscription(String(req.params.id));
-    const fields = await parseSubscription(req.body);
-    const subscription = { ...existing, url: fields.url, eventTypes: fields.eventTypes, enabled: fields.enabled ?? existing.enabled };
+    const fields = parseFields(subscriptionChangeSchema, req.body);
+    if (fields.url !== undefined) await assertTarget(fields.url);
+    const subscription = {
+      ...existing, url: fields.url ?? existing.url, eventTypes: fields.eventTypes ?? existing.eventTypes, enabled: fields.enabled ?? existing.enabled,
+    };
     await store.saveWebhookSubscription(subscription);
     await recordAdminChange(store, res, 'webhook.updated', subscription.id, {
       url: subscription.url, eventTypes: subscription.eventTypes, enabled: subscription.enabled,
