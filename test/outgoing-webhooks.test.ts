@@ -173,7 +173,7 @@ describe('outgoing webhooks', () => {
       'http://127.0.0.1:8080/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://172.16.0.1/x', 'http://192.168.1.1/x',
       'http://169.254.169.254/latest/meta-data', 'http://100.64.0.1/x', 'http://224.0.0.1/x', 'http://0.0.0.0/x',
       'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://[::ffff:a00:1]/x', 'http://[fe80::1]/x', 'http://[fc00::1]/x', 'http://[::]/x',
-      'http://2130706433/x',
+      'http://2130706433/x', 'http://[::127.0.0.1]/x',
     ];
     for (const url of refused) {
       const result = await subscribe(service, url, ['call.started']);

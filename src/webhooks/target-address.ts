@@ -12,6 +12,9 @@ export type ResolveHost = (hostname: string, options: LookupAllOptions, callback
 
 export const systemResolve: ResolveHost = (hostname, options, callback) => systemLookup(hostname, options, callback);
 
+/** Deprecated IPv4-compatible IPv6 (RFC 4291): ipaddr.js calls it unicast, yet `::127.0.0.1` is in it. */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 /**
  * Public unicast only: ipaddr.js names every other range (loopback, private, link-local,
  * carrier-grade NAT, multicast, unspecified, reserved, unique local, …). IPv4-mapped IPv6 is
@@ -19,7 +22,9 @@ export const systemResolve: ResolveHost = (hostname, options, callback) => syste
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
 
 export class TargetRefused extends Error {
