@@ -494,7 +494,7 @@ describe('the dashboard', () => {
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
   });
 
-  test('the webhooks panel lists each subscription with its deliveries, and its button sends a test event', async () => {
+  test('the webhooks panel lists each subscription with its deliveries, sends a test event, and sends a delivery again from its log', async () => {
     const { page: emptyPage } = await openDashboard(LAPTOP);
     await emptyPage.locator('#webhooks-panel [data-state]', { hasText: 'No webhook subscriptions: add one with POST /api/webhooks.' }).waitFor();
     const receiver = new WebhookReceiver([{ status: 500 }]);
@@ -518,7 +518,17 @@ describe('the dashboard', () => {
       await receiver.until(() => receiver.accepted.some((event) => event.type === 'webhook.test'));
       assert.equal(receiver.forged.length, 0);
       await page.reload();
-      await page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"] td.cell-deliveries`, { hasText: '1 delivered' }).waitFor();
+      const deliveries = page.locator(`#webhooks-table tr[data-subscription="${subscription.id}"] td.cell-deliveries`);
+      await deliveries.filter({ hasText: '1 delivered' }).waitFor();
+
+      // The log shows each delivery, and sends one again with its event id.
+      const testEventId = receiver.accepted.find((event) => event.type === 'webhook.test')!.id;
+      await deliveries.locator('summary', { hasText: 'Log' }).click();
+      const line = deliveries.locator(`li[data-event="${testEventId}"]`);
+      assert.match(await line.innerText(), /webhook\.test · delivered · 2 attempts · HTTP 204/);
+      await line.locator('button', { hasText: 'Send again' }).click();
+      await line.locator('button', { hasText: 'Queued again' }).waitFor();
+      await receiver.until(() => receiver.accepted.filter((event) => event.id === testEventId).length === 2);
       await page.locator('#webhooks-panel').screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-webhooks.png') });
       assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
     } finally {

@@ -701,8 +701,8 @@
     }
   }
 
-  // Outgoing webhooks: each subscription with a summary of its latest deliveries, and a button
-  // that sends it a test event
+  // Outgoing webhooks: each subscription with a summary of its latest deliveries, their log (each
+  // one can be sent again, with its event id), and a button that sends it a test event
 
   const DELIVERY_LOG_LENGTH = 20;
 
@@ -721,17 +721,44 @@
     return failing ? `${failing.lastError} (${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'})` : '–';
   }
 
-  /** @param {string} id @param {HTMLButtonElement} button */
-  async function sendTestEvent(id, button) {
+  /**
+   * Posts to a subscription's action and says on the button whether it was queued.
+   * @param {string} path @param {HTMLButtonElement} button @param {string} queued
+   */
+  async function queueDelivery(path, button, queued) {
     button.disabled = true;
     try {
-      const res = await fetch(apiUrl(`/api/webhooks/${encodeURIComponent(id)}/test`), { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
+      const res = await fetch(apiUrl(path), { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
       await res.text();
-      button.textContent = res.ok ? 'Test event queued' : 'Could not queue';
+      button.textContent = res.ok ? queued : 'Could not queue';
     } catch {
       button.textContent = 'Could not queue';
     }
     setTimeout(() => void loadWebhooks(), 1500);
+  }
+
+  /** @param {string} id @param {HTMLButtonElement} button */
+  const sendTestEvent = (id, button) => queueDelivery(`/api/webhooks/${encodeURIComponent(id)}/test`, button, 'Test event queued');
+
+  /** One line per delivery, newest first; a delivery not waiting for its next attempt can be sent again. @param {string} id @param {any[]} deliveries */
+  function deliveryLog(id, deliveries) {
+    return el('details', { className: 'delivery-log' }, [
+      el('summary', { text: 'Log' }),
+      el('ol', {}, deliveries.map((/** @type {any} */ delivery) => {
+        const outcome = delivery.lastError ?? (delivery.lastStatusCode === null ? '' : `HTTP ${delivery.lastStatusCode}`);
+        const attempts = `${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}`;
+        const item = el('li', { attrs: { 'data-event': delivery.eventId } }, [
+          el('span', { text: [callTime.format(new Date(delivery.createdAt)), delivery.type, delivery.status, attempts, outcome].filter(Boolean).join(' · ') }),
+        ]);
+        if (delivery.status !== 'pending') {
+          const button = el('button', { className: 'button button-small', text: 'Send again', attrs: { type: 'button' } });
+          const path = `/api/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery.eventId)}/redeliver`;
+          button.addEventListener('click', () => void queueDelivery(path, /** @type {HTMLButtonElement} */ (button), 'Queued again'));
+          item.append(' ', button);
+        }
+        return item;
+      })),
+    ]);
   }
 
   async function loadWebhooks() {
@@ -746,7 +773,9 @@
           el('td', { className: 'cell-url', text: subscription.url }),
           el('td', { text: subscription.eventTypes.join(', ') }),
           el('td', { text: subscription.enabled ? 'Enabled' : 'Disabled' }),
-          el('td', { className: 'cell-deliveries', text: describeDeliveries(logs[i].deliveries) }),
+          el('td', { className: 'cell-deliveries' }, logs[i].deliveries.length === 0
+            ? [describeDeliveries(logs[i].deliveries)]
+            : [describeDeliveries(logs[i].deliveries), deliveryLog(subscription.id, logs[i].deliveries)]),
           el('td', { className: 'cell-problem', text: lastProblem(logs[i].deliveries) }),
           el('td', {}, [button]),
         ]);
