@@ -199,6 +199,34 @@ for (const backend of BACKENDS) {
       assert.equal((await assigner.numberFor('website', null, fromNewsletter, false)).kind, 'refused');
     });
 
+    test('retention deletes holds that ended before the cutoff and the visits they leave bare; a visit held since stays', async () => {
+      const { store, assigner, clock } = await setUp();
+      const gone = held(await assigner.numberFor('website', null, fromAd('old-click')));
+      const returning = held(await assigner.numberFor('website', null, fromNewsletter));
+      clock.ms = T0 + 20 * MINUTE;
+      // The returning visit's first hold ends at T0 + 50 min; it comes back later and gets a new one.
+      assert.ok(await assigner.renew(returning.visitId));
+      clock.ms = T0 + 24 * 60 * MINUTE;
+      const back = held(await assigner.numberFor('website', returning.visitId, fromNewsletter));
+      assert.deepEqual([back.visitId, back.newHold], [returning.visitId, true]);
+
+      const cutoff = new Date(T0 + 12 * 60 * MINUTE);
+      assert.equal(await store.dni.deleteHoldsBefore(cutoff, 1), 1, 'one hold per batch');
+      assert.equal(await store.dni.deleteHoldsBefore(cutoff, 10), 1);
+      assert.equal(await store.dni.deleteHoldsBefore(cutoff, 10), 0);
+
+      // Calls in the deleted holds' time are credited to nobody now; the returning visit's is kept.
+      const [old, recent] = await recordAndRead(store, [
+        callTo(gone.number, T0 + 5 * MINUTE, 'call-old'),
+        callTo(back.number, T0 + 24 * 60 * MINUTE + MINUTE, 'call-recent'),
+      ]);
+      assert.equal(old, null);
+      assert.deepEqual([recent?.visitId, recent?.source], [returning.visitId, 'newsletter']);
+      // The bare visit is gone: its id gets a new visit; the returning one still renews.
+      assert.notEqual(held(await assigner.numberFor('website', gone.visitId, fromNewsletter)).visitId, gone.visitId);
+      assert.ok(await assigner.renew(returning.visitId));
+    });
+
     test('conversions are remembered as exported', async () => {
       const { store } = await setUp();
       await store.dni.markConversionsExported(['u1', 'u2'], new Date(T0));

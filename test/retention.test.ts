@@ -6,6 +6,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { NumberAssigner } from '../src/domain/attribution/number-assigner.js';
+import { visitSourceFrom } from '../src/domain/attribution/visit-source.js';
 import type { CallRecord } from '../src/domain/calls.js';
 import { buildCampaignReport, buildDailyReport } from '../src/domain/reports.js';
 import { LocalMediaFiles } from '../src/store/media-files.js';
@@ -65,6 +67,37 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'memory')) {
       assert.deepEqual(await daily(), dailyBefore);
       assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.calls === old.length && line.details?.recordings === 1));
       await sweeper.stop();
+    });
+
+    test('website visits whose number holds ended before the cutoff are deleted; a visit held since stays', async () => {
+      const store = await (await backend.createLocation(cleanups)).open();
+      cleanups.push(() => store.close());
+      await store.dni.savePool({ id: 'website', campaign: 'Website', replacesNumber: '442079460000', numbers: ['442079460011', '442079460012'], holdSeconds: 1800 });
+      let clockMs = NOW.getTime() - 100 * DAY_MS;
+      const assigner = new NumberAssigner(store.dni, () => new Date(clockMs));
+      const fromAd = visitSourceFrom({
+        utmSource: null, utmMedium: null, utmCampaign: null, utmTerm: null, utmContent: null, gclid: 'old-click', referrer: null, landingPage: 'https://shop.example/',
+      });
+      const visitOf = async (visitId: string | null) => {
+        const outcome = await assigner.numberFor('website', visitId, fromAd);
+        assert.equal(outcome.kind, 'held');
+        return outcome as Extract<typeof outcome, { kind: 'held' }>;
+      };
+      const old = await visitOf(null);
+      clockMs = NOW.getTime() - 2 * DAY_MS;
+      const recent = await visitOf(null);
+
+      const logger = new MemoryLogger();
+      const folder = mkdtempSync(join(tmpdir(), 'ct-retention-visits-'));
+      cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+      const sweeper = new RetentionSweeper(store, 30, logger, await LocalMediaFiles.open(folder, logger), () => NOW);
+      await sweeper.sweep();
+      await sweeper.stop();
+      assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.visitHolds === 1));
+      assert.equal(await store.dni.deleteHoldsBefore(new Date(NOW.getTime() - 30 * DAY_MS), RETENTION_BATCH), 0, 'nothing old is left');
+      // The old visit's tags and click id are gone: its id is no key to anything any more.
+      assert.notEqual((await visitOf(old.visitId)).visitId, old.visitId);
+      assert.equal((await visitOf(recent.visitId)).visitId, recent.visitId);
     });
   });
 }

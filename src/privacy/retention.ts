@@ -4,6 +4,8 @@
 // a long delete. Report buckets are not touched (aggregates hold no personal data).
 // Recordings, voicemails and transcripts received before the cutoff go with the calls, files and
 // rows: one arrives minutes after its call starts, so it goes at the latest a sweep after its call.
+// Website visits (their tags, click id, pages) go once their number holds ended before the
+// cutoff: the calls they brought keep their credit.
 
 import type { Logger } from '../logger.js';
 import type { CallStore } from '../store/call-store.js';
@@ -55,20 +57,28 @@ export class RetentionSweeper {
     const cutoff = new Date(this.now().getTime() - this.retentionDays * DAY_MS);
     let deleted = 0;
     let recordings = 0;
+    let visitHolds = 0;
     try {
-      for (;;) {
-        const batch = await this.store.deleteCallsBefore(cutoff, RETENTION_BATCH);
-        deleted += batch;
-        if (batch < RETENTION_BATCH || this.#stopped) break;
-        await nextTurn();
-      }
+      deleted = await this.#inBatches((limit) => this.store.deleteCallsBefore(cutoff, limit));
       if (!this.#stopped) recordings = await removeMediaReceivedBefore(this.store.media, this.mediaFiles, cutoff);
+      if (!this.#stopped) visitHolds = await this.#inBatches((limit) => this.store.dni.deleteHoldsBefore(cutoff, limit));
     } catch (error) {
       this.logger.warn('retention: deleting old calls failed; trying again at the next sweep', { error: String(error) });
     }
-    if (deleted > 0 || recordings > 0) {
-      this.logger.info('retention: old calls deleted', { calls: deleted, recordings, before: cutoff.toISOString() });
+    if (deleted > 0 || recordings > 0 || visitHolds > 0) {
+      this.logger.info('retention: old calls deleted', { calls: deleted, recordings, visitHolds, before: cutoff.toISOString() });
     }
     return deleted;
+  }
+
+  /** Runs `deleteBatch` until a batch comes back short (or the sweeper stops); returns the total. */
+  async #inBatches(deleteBatch: (limit: number) => Promise<number>): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const batch = await deleteBatch(RETENTION_BATCH);
+      deleted += batch;
+      if (batch < RETENTION_BATCH || this.#stopped) return deleted;
+      await nextTurn();
+    }
   }
 }

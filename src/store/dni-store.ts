@@ -57,6 +57,12 @@ export interface DniStore {
   /** For each entry, the holds live on that number at that time (any order). */
   holdsAt(calls: readonly NumberAtTime[]): Promise<HoldWithSource[][]>;
   holdStats(range: TimeRange): Promise<PoolHoldStats[]>;
+  /**
+   * Retention: deletes up to `limit` holds that began and ended before `cutoff`, and the visits
+   * they leave without a hold (their tags, click id, referrer and landing page); returns how many
+   * holds went. Calls keep the credit they were given.
+   */
+  deleteHoldsBefore(cutoff: Date, limit: number): Promise<number>;
   /** Which of these calls were already listed in a Google Ads export. */
   exportedConversions(callUuids: readonly string[]): Promise<Set<string>>;
   markConversionsExported(callUuids: readonly string[], at: Date): Promise<void>;

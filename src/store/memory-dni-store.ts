@@ -101,6 +101,19 @@ export class MemoryDniStore implements DniStore {
     return [...stats.values()];
   }
 
+  async deleteHoldsBefore(cutoff: Date, limit: number): Promise<number> {
+    const old = new Set(this.#holds.filter((h) => h.heldFrom < cutoff && h.heldUntil < cutoff).slice(0, limit));
+    if (old.size === 0) return 0;
+    const kept = this.#holds.filter((h) => !old.has(h));
+    this.#holds.splice(0, this.#holds.length, ...kept);
+    for (const { visitId } of old) {
+      if (kept.some((h) => h.visitId === visitId)) continue;
+      this.#visits.delete(visitId);
+      this.#latestHoldOfVisit.delete(visitId);
+    }
+    return old.size;
+  }
+
   async exportedConversions(callUuids: readonly string[]): Promise<Set<string>> {
     return new Set(callUuids.filter((uuid) => this.#exported.has(uuid)));
   }

@@ -224,6 +224,18 @@ export class PostgresDniStore implements DniStore {
     return rows.map((row) => ({ poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds }));
   }
 
+  async deleteHoldsBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ visit_id: string }>(`
+        DELETE FROM dni_holds WHERE id IN (SELECT id FROM dni_holds WHERE held_from < $1 AND held_until < $1 LIMIT $2)
+        RETURNING visit_id`, [cutoff, limit]);
+      await client.query(`
+        DELETE FROM dni_visits v WHERE v.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM dni_holds h WHERE h.visit_id = v.id)`,
+      [[...new Set(rows.map((row) => row.visit_id))]]);
+      return rows.length;
+    });
+  }
+
   async exportedConversions(callUuids: readonly string[]): Promise<Set<string>> {
     const { rows } = await this.pool.query<{ call_uuid: string }>(
       'SELECT call_uuid FROM dni_conversion_exports WHERE call_uuid = ANY($1::text[])', [callUuids]);

@@ -69,6 +69,7 @@ export class SqliteDniStore implements DniStore {
   readonly #holdNumber: Database.Transaction<(request: HoldRequest, rank: (state: PoolState) => HoldPlan[]) => HoldResult | null>;
   readonly #renewHold: Database.Transaction<(visitId: string, now: number) => Hold | null>;
   readonly #markExported: Database.Transaction<(uuids: readonly string[], at: number) => void>;
+  readonly #deleteHoldsBefore: Database.Transaction<(cutoff: number, limit: number) => number>;
 
   constructor(db: Database.Database) {
     this.#statements = {
@@ -111,6 +112,11 @@ export class SqliteDniStore implements DniStore {
         ), ${peakLiveHoldsCte('@since', '@until')}
         SELECT c.pool_id, c.holds, c.reused_holds, coalesce(p.peak_live_holds, 0) AS peak_live_holds
         FROM counts c LEFT JOIN peaks p ON p.pool_id = c.pool_id`),
+      oldHolds: db.prepare<[number, number, number], { id: string; visit_id: string }>(
+        'SELECT id, visit_id FROM dni_holds WHERE held_from < ? AND held_until < ? LIMIT ?'),
+      deleteHold: db.prepare<[string]>('DELETE FROM dni_holds WHERE id = ?'),
+      deleteVisitWithoutHolds: db.prepare<[string, string]>(
+        'DELETE FROM dni_visits WHERE id = ? AND NOT EXISTS (SELECT 1 FROM dni_holds WHERE visit_id = ?)'),
       exported: db.prepare<[string], string>(
         'SELECT call_uuid FROM dni_conversion_exports WHERE call_uuid IN (SELECT value FROM json_each(?))').pluck(),
       markExported: db.prepare<[string, number]>(
@@ -169,6 +175,13 @@ export class SqliteDniStore implements DniStore {
     this.#markExported = db.transaction((uuids: readonly string[], at: number) => {
       for (const uuid of uuids) s.markExported.run(uuid, at);
     });
+
+    this.#deleteHoldsBefore = db.transaction((cutoff: number, limit: number): number => {
+      const old = s.oldHolds.all(cutoff, cutoff, limit);
+      for (const hold of old) s.deleteHold.run(hold.id);
+      for (const visitId of new Set(old.map((hold) => hold.visit_id))) s.deleteVisitWithoutHolds.run(visitId, visitId);
+      return old.length;
+    });
   }
 
   async listPools(): Promise<NumberPool[]> {
@@ -204,6 +217,10 @@ export class SqliteDniStore implements DniStore {
     return this.#statements.holdStats.all({ since: range.since.getTime(), until: range.until.getTime() }).map((row) => ({
       poolId: row.pool_id, holds: row.holds, reusedHolds: row.reused_holds, peakLiveHolds: row.peak_live_holds,
     }));
+  }
+
+  async deleteHoldsBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.#deleteHoldsBefore.immediate(cutoff.getTime(), limit);
   }
 
   async exportedConversions(callUuids: readonly string[]): Promise<Set<string>> {
