@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -10,7 +12,8 @@ import { scriptCall, type FlowName, type ScriptedCall } from './helpers/call-flo
 import { assertValidNcco } from './helpers/ncco-schema.js';
 import { startTestService, type TestService } from './helpers/service.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
-import type { ResolveHost } from '../src/webhooks/target-address.js';
+import { systemResolve, type ResolveHost } from '../src/webhooks/target-address.js';
+import { WebhookSender } from '../src/webhooks/webhook-sender.js';
 import { newSubscription } from '../src/webhooks/subscriptions.js';
 
 /** The schedule's shape, in tenths of a second, so a test sees several retries. */
@@ -229,6 +232,29 @@ describe('outgoing webhooks', () => {
     }
     assert.match(lastError ?? '', /307 redirect, not followed/);
     assert.equal(target.requests, 0);
+  });
+
+  test('a receiver that trickles its answer is cut off at the send deadline, so it cannot hold the outbox', async () => {
+    // Headers at once, then a byte every 200 ms and never an end: no idle timeout ever fires.
+    const trickling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), 200);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickling.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => {
+      trickling.closeAllConnections();
+      trickling.close(() => resolve());
+    }));
+    const deadlineMs = 1000;
+    const sender = new WebhookSender(systemResolve, true, deadlineMs);
+    const startedAt = Date.now();
+    const sent = await Promise.race([
+      sender.send({ url: `http://127.0.0.1:${(trickling.address() as AddressInfo).port}/hooks`, secret: newSubscription('http://x/', ['call.started']).secret, eventId: 'msg_trickle', body: '{}' }, new Date()),
+      new Promise((resolve) => setTimeout(() => resolve('still sending'), deadlineMs * 5)),
+    ]);
+    assert.deepEqual(sent, { kind: 'error', message: `no answer within ${deadlineMs / 1000} s` });
+    assert.ok(Date.now() - startedAt < deadlineMs * 5);
   });
 
   test('a private receiver is refused at delivery too when it was stored without the check', async () => {

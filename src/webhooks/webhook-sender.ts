@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js';
 import { Webhook } from 'standardwebhooks';
 import { isPublicAddress, guardedLookup, type ResolveHost } from './target-address.js';
 
-/** A receiver that has not answered by then has failed this attempt. */
+/** A receiver that has not answered whole by then has failed this attempt. */
 const SEND_TIMEOUT_MS = 10_000;
 
 export type SendResult =
@@ -28,6 +28,7 @@ export class WebhookSender {
   constructor(
     private readonly resolve: ResolveHost,
     private readonly allowPrivate: boolean,
+    private readonly timeoutMs = SEND_TIMEOUT_MS,
   ) {
     this.#lookup = guardedLookup(resolve, allowPrivate);
   }
@@ -42,10 +43,14 @@ export class WebhookSender {
     const signature = new Webhook(delivery.secret).sign(delivery.eventId, now, delivery.body);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
+      let deadline: NodeJS.Timeout | undefined;
+      const settle = (result: SendResult) => {
+        clearTimeout(deadline);
+        resolve(result);
+      };
       const req = request(url, {
         method: 'POST',
         lookup: this.#lookup,
-        timeout: SEND_TIMEOUT_MS,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'call-tracker-webhooks',
@@ -55,11 +60,17 @@ export class WebhookSender {
         },
       }, (res: IncomingMessage) => {
         res.resume();
-        res.on('end', () => resolve({ kind: 'response', statusCode: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
-        res.on('error', (error) => resolve({ kind: 'error', message: error.message }));
+        res.on('end', () => settle({ kind: 'response', statusCode: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+        res.on('error', (error) => settle({ kind: 'error', message: error.message }));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${SEND_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (error) => resolve({ kind: 'error', message: error.message }));
+      // One deadline for the whole exchange, not an idle timeout: a receiver that trickles its
+      // answer would otherwise hold this poll's other deliveries, and outlive the delivery's lease.
+      const timedOut = new Error(`no answer within ${this.timeoutMs / 1000} s`);
+      deadline = setTimeout(() => {
+        req.destroy(timedOut);
+        settle({ kind: 'error', message: timedOut.message });
+      }, this.timeoutMs);
+      req.on('error', (error) => settle({ kind: 'error', message: error.message }));
       req.end(delivery.body);
     });
   }
