@@ -11,6 +11,7 @@ import { visitSourceFrom } from '../src/domain/attribution/visit-source.js';
 import type { CallRecord } from '../src/domain/calls.js';
 import { buildCampaignReport, buildDailyReport } from '../src/domain/reports.js';
 import { LocalMediaFiles } from '../src/store/media-files.js';
+import { removeMedia } from '../src/store/remove-media.js';
 import { RETENTION_BATCH, RetentionSweeper } from '../src/privacy/retention.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
 import { storeRecording } from './helpers/stored-recording.js';
@@ -67,6 +68,21 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'memory')) {
       assert.deepEqual(await daily(), dailyBefore);
       assert.ok(logger.lines.some((line) => line.message === 'retention: old calls deleted' && line.details?.calls === old.length && line.details?.recordings === 1));
       await sweeper.stop();
+    });
+
+    test('a recording whose download completed after it was listed for deletion goes with its file', async () => {
+      const store = await (await backend.createLocation(cleanups)).open();
+      cleanups.push(() => store.close());
+      const folder = mkdtempSync(join(tmpdir(), 'ct-retention-late-'));
+      cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+      const files = await LocalMediaFiles.open(folder, new MemoryLogger());
+      await storeRecording(store, files, 'rec-late', 'call', 'CON-late', new Date(NOW.getTime() - 100 * DAY_MS));
+      const stored = (await store.media.findMedia('rec-late'))!;
+      // What a list read while the download was still under way said of it.
+      const listedWhilePending = { ...stored, status: 'pending' as const, fileKey: null, storedBytes: null, contentType: null };
+      assert.equal(await removeMedia(store.media, files, [listedWhilePending]), 1);
+      assert.equal(await store.media.findMedia('rec-late'), null);
+      assert.deepEqual(readdirSync(folder), [], 'the file the download wrote is deleted too');
     });
 
     test('website visits whose number holds ended before the cutoff are deleted; a visit held since stays', async () => {

@@ -12,7 +12,10 @@ const SWEEP_BATCH = 500;
 /** Deletes each record's file and row; returns how many rows were deleted. */
 export async function removeMedia(store: MediaStore, files: MediaFiles, records: readonly MediaRecord[]): Promise<number> {
   let deleted = 0;
-  for (const media of records) {
+  for (const listed of records) {
+    // Listed before its download completed, a record may name its file by now: read it again.
+    const media = listed.fileKey === null ? await store.findMedia(listed.id) : listed;
+    if (media === null) continue;
     if (media.fileKey !== null) await files.remove(media.fileKey);
     if (await store.deleteMedia(media.id)) deleted += 1;
   }
