@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   if (login.password !== null) logger.info(`dashboard: ${dashboardUrl} (any user name; password: ${login.password})`);
   if (config.signatureSecret === null) logger.warn('VONAGE_SIGNATURE_SECRET is not set: webhooks are not verified, anyone can forge calls');
   if (config.vonageApplication === null) logger.warn('VONAGE_APPLICATION_ID is not set: recording webhooks are kept, but nothing is downloaded until it is');
-  if (config.publicUrl === null) logger.warn('PUBLIC_URL is not set: call whisper and a route\'s fail-over to its next destination are off');
+  if (config.publicUrl === null) logger.warn('PUBLIC_URL is not set: call whisper, recording, voicemail and a route\'s fail-over to its next destination are off');
 }
 
 await main();

@@ -27,6 +27,9 @@ test('a first start without ADMIN_TOKEN generates one into a 0600 file and logs 
     assert.match(server.stderr(), new RegExp(`dashboard: http://localhost:${port}/dashboard \\(any user name; password: the token in data/admin-token\\)`));
     assert.ok(!server.stderr().includes(token), 'the token itself is never logged');
     assert.match(server.stderr(), /warn PROXY_TO_NUMBER 447700900000 is the example's fictional number/);
+    // A number's recording and voicemail settings would be ignored without a word otherwise.
+    // It is the last start-up line, logged just after the dashboard's.
+    await waitForLog(server, /warn PUBLIC_URL is not set: call whisper, recording, voicemail and a route's fail-over to its next destination are off/);
 
     const basic = `Basic ${Buffer.from(`anyone:${token}`).toString('base64')}`;
     assert.equal((await fetch(`${server.url}/dashboard`, { headers: { authorization: basic } })).status, 200);
