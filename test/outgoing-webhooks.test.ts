@@ -186,6 +186,20 @@ describe('outgoing webhooks', () => {
     assert.deepEqual(await service.store.listWebhookSubscriptions(), []);
   });
 
+  test('a refused target says what to do: WEBHOOK_ALLOW_PRIVATE for a private address, nothing for a name that does not resolve', async () => {
+    const unresolvable: ResolveHost = (_hostname, _options, callback) => callback(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }), []);
+    const service = await startTestService({ WEBHOOK_ALLOW_PRIVATE: 'true' }, undefined, undefined, { resolveHost: unresolvable });
+    cleanups.push(() => service.stop());
+    const misspelt = await subscribe(service, 'https://crm.exmaple.com/hooks', ['call.started']);
+    assert.equal(misspelt.status, 400);
+    assert.equal(misspelt.message, '"url" is refused: crm.exmaple.com does not resolve (ENOTFOUND)');
+
+    const closed = await startTestService();
+    cleanups.push(() => closed.stop());
+    const lan = await subscribe(closed, 'http://192.168.1.20/hooks', ['call.started']);
+    assert.match(lan.message ?? '', /192\.168\.1\.20 is not a public address \(set WEBHOOK_ALLOW_PRIVATE=true for receivers on a private network\)$/);
+  });
+
   test('a name that resolves to 127.0.0.1 at delivery time (DNS rebinding) is never connected to', async () => {
     const receiver = new WebhookReceiver();
     const port = await receiver.listen();

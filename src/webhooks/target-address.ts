@@ -29,6 +29,11 @@ export function isPublicAddress(address: string): boolean {
 
 export class TargetRefused extends Error {
   override name = 'TargetRefused';
+
+  /** True when the address is private or local, which WEBHOOK_ALLOW_PRIVATE would let through. */
+  constructor(message: string, readonly notPublic = false) {
+    super(message);
+  }
 }
 
 /** URL host without IPv6 brackets. */
@@ -43,7 +48,7 @@ export function resolvePublic(hostname: string, resolve: ResolveHost, allowPriva
       if (error) return fail(new TargetRefused(`${hostname} does not resolve (${error.code ?? error.message})`));
       if (addresses.length === 0) return fail(new TargetRefused(`${hostname} does not resolve`));
       const refused = allowPrivate ? undefined : addresses.find((a) => !isPublicAddress(a.address));
-      if (refused) return fail(new TargetRefused(`${hostname} resolves to ${refused.address}, which is not a public address`));
+      if (refused) return fail(new TargetRefused(`${hostname} resolves to ${refused.address}, which is not a public address`, true));
       done(addresses);
     });
   });
@@ -54,7 +59,7 @@ export async function assertAllowedTarget(url: URL, resolve: ResolveHost, allowP
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TargetRefused('only http and https URLs are allowed');
   const host = hostOf(url);
   if (ipaddr.isValid(host)) {
-    if (!allowPrivate && !isPublicAddress(host)) throw new TargetRefused(`${host} is not a public address`);
+    if (!allowPrivate && !isPublicAddress(host)) throw new TargetRefused(`${host} is not a public address`, true);
     return;
   }
   await resolvePublic(host, resolve, allowPrivate);

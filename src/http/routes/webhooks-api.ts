@@ -65,7 +65,10 @@ export function webhookApiRoutes({ store, worker, resolveHost, allowPrivate }: W
     try {
       await assertAllowedTarget(new URL(url), resolveHost, allowPrivate);
     } catch (error) {
-      if (error instanceof TargetRefused) throw badRequest(`"url" is refused: ${error.message} (set WEBHOOK_ALLOW_PRIVATE=true for receivers on a private network)`);
+      if (error instanceof TargetRefused) {
+        const hint = error.notPublic ? ' (set WEBHOOK_ALLOW_PRIVATE=true for receivers on a private network)' : '';
+        throw badRequest(`"url" is refused: ${error.message}${hint}`);
+      }
       throw error;
     }
   }
