@@ -57,6 +57,15 @@ function isHeld(path: string): Promise<boolean> {
 
 const UNLOCKED: SpoolLock = { release: async () => {} };
 
+/**
+ * A folder that cannot hold a socket (some network and shared mounts) leaves the spool unlocked:
+ * refusing to start over it would answer no caller at all.
+ */
+function unlockable(spoolPath: string, error: unknown, logger: Logger): SpoolLock {
+  logger.warn('SPOOL_PATH could not be locked against a second instance: make sure no other uses it', { path: spoolPath, error: String(error) });
+  return UNLOCKED;
+}
+
 /** Takes the spool's lock, or throws SpoolInUseError while another process holds it. */
 export async function lockSpool(spoolPath: string, logger: Logger): Promise<SpoolLock> {
   const path = socketPath(spoolLockPath(spoolPath));
@@ -71,7 +80,7 @@ export async function lockSpool(spoolPath: string, logger: Logger): Promise<Spoo
   try {
     await listen(server, path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return unlockable(spoolPath, error, logger);
     if (await isHeld(path)) throw new SpoolInUseError(spoolPath);
     await unlink(path).catch(() => {});
     await listen(server, path);
