@@ -104,7 +104,7 @@ const otherEventSchema = z.object({
 /** One of Vonage's event webhooks that carry no call status: a leg moved to another conversation (`transfer`), an error, and others. */
 export interface OtherVonageEvent {
   conversationUuid: string | null;
-  /** An error event's reason, with any run of digits (a phone number, perhaps) taken out. */
+  /** An error event's reason, with runs of four or more digits (a phone number, perhaps) taken out. */
   reason: string | null;
 }
 
