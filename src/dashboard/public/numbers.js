@@ -9,6 +9,13 @@
   const state = /** @type {HTMLElement} */ (document.getElementById('numbers-state'));
   const form = /** @type {HTMLFormElement | null} */ (document.getElementById('number-form'));
 
+  /** The named field of a form on this page. @param {HTMLFormElement} of @param {string} name */
+  const field = (of, name) => /** @type {HTMLInputElement} */ (of.elements.namedItem(name));
+  /** Writes a field, an absent value as empty. @param {HTMLFormElement} of @param {string} name @param {string | null} value */
+  const setField = (of, name, value) => { field(of, name).value = value ?? ''; };
+  /** A field's value without surrounding spaces. @param {HTMLFormElement} of @param {string} name */
+  const fieldValue = (of, name) => field(of, name).value.trim();
+
   /** @param {any} route */
   function describeRoute(route) {
     if (!route) return 'rings the forwarding number';
@@ -20,14 +27,14 @@
   /** @param {any} entry */
   function fill(entry) {
     if (!form) return;
-    const set = (name, value) => { /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value = value ?? ''; };
+    const set = (name, value) => setField(form, name, value);
     set('number', phone(entry.number));
     set('campaign', entry.campaign);
     set('forwardTo', entry.forwardTo ? phone(entry.forwardTo) : '');
     set('whisper', entry.whisper);
     set('route', entry.route ? JSON.stringify(entry.route, null, 2) : '');
     showFormError(form);
-    /** @type {HTMLElement} */ (form.elements.namedItem('campaign')).focus();
+    field(form, 'campaign').focus();
   }
 
   async function load() {
@@ -66,7 +73,7 @@
 
   form?.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const value = (name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value.trim();
+    const value = (name) => fieldValue(form, name);
     showFormError(form);
     // Sent as written: the API reads "+44 (7700) 900-555" and refuses what is not a number.
     const number = value('number');
@@ -95,14 +102,14 @@
   /** @param {any} pool */
   function fillPool(pool) {
     if (!poolForm) return;
-    const set = (name, value) => { /** @type {HTMLInputElement} */ (poolForm.elements.namedItem(name)).value = value ?? ''; };
+    const set = (name, value) => setField(poolForm, name, value);
     set('id', pool.id);
     set('campaign', pool.campaign);
     set('replaces', phone(pool.replacesNumber));
     set('holdMinutes', String(pool.holdSeconds / 60));
     set('numbers', pool.numbers.map(phone).join('\n'));
     showFormError(poolForm);
-    /** @type {HTMLElement} */ (poolForm.elements.namedItem('campaign')).focus();
+    field(poolForm, 'campaign').focus();
   }
 
   /** @param {any} pool */
@@ -142,7 +149,7 @@
 
   poolForm?.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const value = (name) => /** @type {HTMLInputElement} */ (poolForm.elements.namedItem(name)).value.trim();
+    const value = (name) => fieldValue(poolForm, name);
     showFormError(poolForm);
     const id = value('id');
     if (!id) return showFormError(poolForm, '"id" is needed: the name the website tag uses, e.g. website');
