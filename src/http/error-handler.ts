@@ -2,7 +2,7 @@
 // a database that cannot be reached a 503 to try again, anything else a generic 500 that never
 // shows internals.
 
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { HttpError } from './http-error.js';
 import type { Logger } from '../logger.js';
 import { pathForLog } from './log-path.js';
@@ -33,17 +33,26 @@ function fromParserError(error: unknown): HttpError | null {
   }
 }
 
+/** What the client is told: the refusal's page when it has one, else its code and reason as JSON. */
+function send(res: Response, error: HttpError): void {
+  if (error.page !== null) res.status(error.status).type('html').send(error.page);
+  else res.status(error.status).json({ error: error.code, message: error.message });
+}
+
+const STORE_UNAVAILABLE = new HttpError('unavailable', 'the database is not answering: try again in a moment');
+/** Never the error itself: its message may show internals. */
+const INTERNAL = new HttpError('internal', 'internal error');
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = error instanceof HttpError ? error : fromParserError(error);
     if (known) {
       logger.info('request refused', { method: req.method, path: pathForLog(req.path), status: known.status, reason: known.message });
-      if (known.page !== null) res.status(known.status).type('html').send(known.page);
-      else res.status(known.status).json({ error: known.code, message: known.message });
+      send(res, known);
       return;
     }
-    const storeUnavailable = isStoreUnavailable(error);
-    if (storeUnavailable) {
+    const outage = isStoreUnavailable(error);
+    if (outage) {
       // An outage, not a bug: one line without a stack; the spool and /healthz tell the rest.
       logger.warn('request failed: the database is unavailable', { method: req.method, path: pathForLog(req.path), error: String(error?.message ?? error) });
     } else {
@@ -53,11 +62,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    if (storeUnavailable) {
-      res.status(503).set('Retry-After', String(STORE_RETRY_AFTER_SECONDS))
-        .json({ error: 'unavailable', message: 'the database is not answering: try again in a moment' });
-      return;
-    }
-    res.status(500).json({ error: 'internal', message: 'internal error' });
+    if (outage) res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+    send(res, outage ? STORE_UNAVAILABLE : INTERNAL);
   };
 }
