@@ -30,21 +30,20 @@ const numberBodySchema = z.strictObject({
   route: routeSchema.nullable().optional(),
 });
 
-/** Where calls ring: a diallable number (the NCCO schema wants 10 to 15 digits), not any digits. */
-function parseForwardTo(raw: string): string {
-  const number = normalisePhoneNumber(raw);
-  if (number === null) throw badRequest('"forwardTo" must be a phone number in international form such as +44 7700 900001');
-  return number;
-}
+const INTERNATIONAL_EXAMPLES = {
+  number: ', with its country code, such as +44 20 7946 0001',
+  forwardTo: ' such as +44 7700 900001',
+};
 
 /**
- * A number to configure: Vonage sends `to` with its country code, so a national number (020…)
- * or a fragment would be stored and never match a call. Deleting stays lenient (parseNumberParam),
- * so that such an entry, saved by an older version, can still be removed.
+ * A number this API configures, in international form: where calls ring must be diallable (the
+ * NCCO schema wants 10 to 15 digits), and a tracking number must be as Vonage sends `to`, with its
+ * country code, or it would be stored and never match a call. Deleting a tracking number stays
+ * lenient (parseNumberParam), so that an entry saved by an older version can still be removed.
  */
-function parseConfiguredNumber(raw: string): string {
+function parseInternationalNumber(field: 'number' | 'forwardTo', raw: string): string {
   const number = normalisePhoneNumber(raw);
-  if (number === null) throw badRequest('"number" must be a phone number in international form, with its country code, such as +44 20 7946 0001');
+  if (number === null) throw badRequest(`"${field}" must be a phone number in international form${INTERNATIONAL_EXAMPLES[field]}`);
   return number;
 }
 
@@ -75,7 +74,7 @@ function parseTrackingNumberBody(number: string, body: unknown): TrackingNumber 
   const entry: TrackingNumber = {
     number,
     campaign: fields.campaign ?? null,
-    forwardTo: fields.forwardTo == null ? null : parseForwardTo(fields.forwardTo),
+    forwardTo: fields.forwardTo == null ? null : parseInternationalNumber('forwardTo', fields.forwardTo),
     whisper: fields.whisper ?? null,
     route: fields.route ?? null,
   };
@@ -174,7 +173,7 @@ export function adminApiRoutes(store: CallStore, directory: NumberDirectory, tim
 
   router.put('/api/numbers/:number', editNumbers, express.json({ limit: SETTINGS_BODY_LIMIT }), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError('unsupported_media_type', 'send the number as application/json');
-    const number = parseConfiguredNumber(String(req.params.number));
+    const number = parseInternationalNumber('number', String(req.params.number));
     const entry = parseTrackingNumberBody(number, req.body);
     const existed = directory.lookup(number) !== undefined;
     await directory.save(entry);
